@@ -1,0 +1,59 @@
+# Everything installs into the project: .venv (Python) and node_modules (the CDK CLI).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install test lint typecheck unit integration infrastructure synth deploy diff clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
+
+lint: install ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy over lambdas/ and stacks/
+	$(BIN)/mypy lambdas/tracker
+	$(BIN)/mypy stacks app.py
+
+test: lint typecheck ## The whole check: lint, types and every test suite
+	$(BIN)/python -m pytest
+
+unit: install ## Unit tests only (no network)
+	$(BIN)/python -m pytest tests/unit
+
+integration: install ## Integration tests (moto server on 127.0.0.1)
+	$(BIN)/python -m pytest tests/integration
+
+infrastructure: install ## CDK assertions, cdk-nag, cfn-lint
+	$(BIN)/python -m pytest tests/infrastructure
+
+synth: install ## Synthesize the CloudFormation template into cdk.out/
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices
+
+diff: install ## Compare with the deployed stack (needs AWS credentials)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --no-notices
+
+deploy: install ## Deploy into the current AWS account and Region (needs credentials)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --no-notices
+
+clean: ## Remove build output and caches (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

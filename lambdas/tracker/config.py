@@ -1,0 +1,30 @@
+"""Function configuration, read from the environment once at cold start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tracker.constants import ENV_ENRICH_MAX_ATTEMPTS, ENV_REJECTED_TABLE, ENV_TASK_TABLE
+
+
+class ConfigError(RuntimeError):
+    """The function's environment is incomplete or wrong: a deployment problem, not a data one."""
+
+
+@dataclass(frozen=True)
+class RecorderConfig:
+    task_table: str
+    rejected_table: str
+    enrich_max_attempts: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> RecorderConfig:
+        missing = [name for name in (ENV_TASK_TABLE, ENV_REJECTED_TABLE) if not env.get(name)]
+        if missing:
+            raise ConfigError(f"missing environment variables: {', '.join(missing)}")
+        attempts = env.get(ENV_ENRICH_MAX_ATTEMPTS, "5")
+        if not attempts.isdigit() or not 1 <= int(attempts) <= 10:
+            raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {attempts!r}")
+        return cls(env[ENV_TASK_TABLE], env[ENV_REJECTED_TABLE], int(attempts))

@@ -1,0 +1,51 @@
+"""Names shared by the Lambda code and the CDK stacks.
+
+This module imports nothing, so `stacks/` can read it without pulling in handler code.
+"""
+
+POWERTOOLS_VERSION = "3.37.0"
+"""Powertools release used by the functions (the managed layer) and pinned for tests."""
+
+METRICS_NAMESPACE = "BraketTaskTracker"
+RECORDER_SERVICE = "task-recorder"
+
+# Environment variables read once at cold start (see tracker.config).
+ENV_TASK_TABLE = "TASK_TABLE_NAME"
+ENV_REJECTED_TABLE = "REJECTED_EVENTS_TABLE_NAME"
+ENV_ENRICH_MAX_ATTEMPTS = "ENRICH_MAX_ATTEMPTS"
+
+# Task table: key and indexes (name, partition key, sort key). Indexes sorted by createdAt
+# list newest first with ScanIndexForward=False.
+TASK_KEY = "taskArn"
+INDEX_BY_STATUS = "by-status"
+INDEX_BY_DEVICE = "by-device"
+INDEX_BY_SUBMITTER = "by-submitter"  # sparse: only tasks with a known submitter
+INDEX_BY_ACCOUNT = "by-account"  # all tasks of an account, newest first
+INDEX_BY_TASK_ID = "by-task-id"  # a task by its id alone, whatever its Region
+INDEX_UNFINISHED = "unfinished-by-last-event"  # sparse: only tasks that have not finished
+TASK_INDEXES: tuple[tuple[str, str, str | None], ...] = (
+    (INDEX_BY_STATUS, "status", "createdAt"),
+    (INDEX_BY_DEVICE, "deviceArn", "createdAt"),
+    (INDEX_BY_SUBMITTER, "submitter", "createdAt"),
+    (INDEX_BY_ACCOUNT, "account", "createdAt"),
+    (INDEX_BY_TASK_ID, "taskId", None),
+    (INDEX_UNFINISHED, "unfinishedRegion", "lastEventAt"),
+)
+UNFINISHED_INDEX_PROJECTION = ("status", "taskId", "deviceArn")
+"""The unfinished index carries only what reconciliation needs (besides the keys)."""
+
+# Rejected-events table.
+REJECTED_KEY = "messageId"
+REJECTED_TTL_ATTRIBUTE = "expiresAt"
+REJECTED_RETENTION_DAYS = 90
+
+# Metrics (EMF) emitted by the recorder.
+METRIC_EVENTS_RECORDED = "EventsRecorded"
+METRIC_DUPLICATE_EVENTS = "DuplicateEvents"
+METRIC_STALE_EVENTS = "StaleEvents"
+METRIC_REJECTED_EVENTS = "RejectedEvents"
+METRIC_ENRICHMENT_FAILURES = "EnrichmentFailures"
+
+# EventBridge pattern of the capture rule.
+BRAKET_EVENT_SOURCE = "aws.braket"
+TASK_STATE_CHANGE = "Braket Task State Change"

@@ -1,0 +1,45 @@
+"""Data access for Amazon Braket: GetQuantumTask in the task's own Region."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tracker.domain import Enrichment, TaskArn
+
+ClientFactory = Callable[[str], Any]
+
+
+class BraketUnavailable(Exception):
+    """Braket did not answer GetQuantumTask, even after the client's retries with backoff."""
+
+
+class BraketTasks:
+    def __init__(self, max_attempts: int, client_factory: ClientFactory | None = None) -> None:
+        # Standard retry mode backs off exponentially with jitter on ThrottlingException and 5xx.
+        config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=3, read_timeout=5)
+        self._factory = client_factory or (lambda region: boto3.client("braket", region_name=region, config=config))
+        self._clients: dict[str, Any] = {}
+
+    def client(self, region: str) -> Any:
+        if region not in self._clients:
+            self._clients[region] = self._factory(region)
+        return self._clients[region]
+
+    def describe_end(self, task: TaskArn) -> Enrichment:
+        """What Braket knows about a finished task beyond its event."""
+        try:
+            response = self.client(task.region).get_quantum_task(quantumTaskArn=task.arn)
+        except (ClientError, BotoCoreError) as exc:
+            raise BraketUnavailable(str(exc)) from exc
+        return Enrichment(
+            complete=True,
+            failure_reason=response.get("failureReason") or None,
+            tags=dict(response.get("tags") or {}),
+            num_successful_shots=response.get("numSuccessfulShots"),
+            job_arn=response.get("jobArn") or None,
+        )

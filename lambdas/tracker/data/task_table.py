@@ -1,0 +1,187 @@
+"""Data access for the task table: the only code that reads or writes task items.
+
+Writes are conditional so that concurrent and out-of-order deliveries never lose an update:
+- `apply_in_order` is the common case, one UpdateItem: it applies an event that moves the task
+  forward, under a condition that proves the stored item is what the update assumes;
+- `insert_first` is the common case for a task's first event, one PutItem if the item is absent;
+- `replace` writes a merged record if the item is still the version it was merged from.
+When a condition fails, DynamoDB returns the stored item with the error
+(ReturnValuesOnConditionCheckFailure), so falling back to a merge costs no extra read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, seconds_between
+from tracker.models.item import Item, enrichment_attributes, from_item, to_item
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StorageError(Exception):
+    """DynamoDB did not take a read or write (throttling, an outage): worth a retry."""
+
+
+class ItemChanged(Exception):
+    """A conditional write found another version of the item, returned as `current`."""
+
+    def __init__(self, current: TaskRecord | None) -> None:
+        super().__init__("the task item changed since it was read")
+        self.current = current
+
+
+class TaskTable:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def get(self, task_arn: str) -> TaskRecord | None:
+        try:
+            response = self._client.get_item(
+                TableName=self.table_name, Key={"taskArn": {"S": task_arn}}, ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise StorageError(str(exc)) from exc
+        item = response.get("Item")
+        return None if item is None else from_item(_deserialize(item))
+
+    def insert_first(self, record: TaskRecord) -> None:
+        """Write the first version of a task's item. Raises ItemChanged if it already exists."""
+        self._write(
+            self._client.put_item,
+            Item=_serialize(to_item(record)),
+            ConditionExpression="attribute_not_exists(taskArn)",
+        )
+
+    def replace(self, record: TaskRecord, expected: TaskRecord | None) -> None:
+        """Write `record` if the stored item is still `expected`. Raises ItemChanged otherwise."""
+        if expected is None:
+            self.insert_first(record)
+            return
+        self._write(
+            self._client.put_item,
+            Item=_serialize(to_item(record)),
+            # Every write adds at least one event id, so the count is the item's version.
+            ConditionExpression="eventCount = :expectedCount",
+            ExpressionAttributeValues=_serialize({":expectedCount": expected.event_count}),
+        )
+
+    def apply_in_order(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
+        """Apply an event that moves an existing task forward, in one UpdateItem.
+
+        The condition holds only when the stored item is an older, unfinished state of the same
+        task that has not seen this event; the update then equals `merge(stored, event)`.
+        Raises ItemChanged (with the stored item, or None) when that is not the case.
+        """
+        update = _InOrderUpdate(event, enrichment)
+        self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
+
+    def _write(self, operation: Any, **request: Any) -> None:
+        try:
+            operation(TableName=self.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "ConditionalCheckFailedException":
+                raise StorageError(str(exc)) from exc
+            item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            raise ItemChanged(None if not item else from_item(_deserialize(item))) from exc
+
+
+class _InOrderUpdate:
+    """Builds the UpdateItem request that applies one in-order event."""
+
+    def __init__(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
+        self.event = event
+        self.enrichment = enrichment
+        self.names: dict[str, str] = {"#status": "status", "#new": event.status.value}
+        self.values: dict[str, Any] = {}
+        self.conditions: list[str] = []
+        self.sets: list[str] = []
+        self.removes: list[str] = []
+
+    def value(self, name: str, value: Any) -> str:
+        self.values[f":{name}"] = value
+        return f":{name}"
+
+    def request(self) -> dict[str, Any]:
+        event = self.event
+        lower = [s for s in Status if s.rank < event.status.rank]
+        if not lower:
+            raise ValueError("a CREATED event cannot move a task forward")
+        older = ", ".join(self.value(f"lower{i}", s.value) for i, s in enumerate(lower))
+        self.conditions += [
+            "attribute_exists(taskArn)",
+            f"#status IN ({older})",
+            f"lastEventAt <= {self.value('time', event.time)}",
+            f"NOT contains(eventIds, {self.value('eventId', event.event_id)})",
+        ]
+        for attribute, value in (
+            ("deviceArn", event.device_arn),
+            ("shots", event.shots),
+            ("createdAt", event.created_at),
+            ("outputS3Bucket", event.output_s3_bucket),
+            ("outputS3Directory", event.output_s3_directory),
+        ):
+            self.conditions.append(f"{attribute} = {self.value(attribute, value)}")
+        self.sets += [
+            f"#status = {self.value('status', event.status.value)}",
+            "statusTimes.#new = :time",
+            "lastEventAt = :time",
+            f"eventCount = eventCount + {self.value('one', 1)}",
+        ]
+        if event.status is Status.RUNNING:
+            queue = seconds_between(event.created_at, event.time)
+            self.sets.append(f"queueSeconds = {self.value('queueSeconds', queue)}")
+        if event.status.finished:
+            self._finish()
+        expression = "SET " + ", ".join(self.sets) + " ADD eventIds :eventIds"
+        self.values[":eventIds"] = {event.event_id}
+        if self.removes:
+            expression += " REMOVE " + ", ".join(self.removes)
+        return {
+            "ConditionExpression": " AND ".join(self.conditions),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": _serialize(self.values),
+        }
+
+    def _finish(self) -> None:
+        """A finished event also records the end, the run time and what Braket added."""
+        event = self.event
+        self.removes.append("unfinishedRegion")
+        if event.ended_at is not None:
+            # runSeconds = endedAt - RUNNING time = (endedAt - createdAt) - queueSeconds, so the
+            # item needs no read. Without a RUNNING time the merge path computes it instead.
+            self.conditions += ["attribute_not_exists(endedAt)", "attribute_exists(queueSeconds)"]
+            total = seconds_between(event.created_at, event.ended_at)
+            self.sets += [
+                f"endedAt = {self.value('endedAt', event.ended_at)}",
+                f"runSeconds = {self.value('totalSeconds', total)} - queueSeconds",
+            ]
+        if self.enrichment is not None:
+            for i, (attribute, value) in enumerate(enrichment_attributes(self.enrichment).items()):
+                self.sets.append(f"{attribute} = {self.value(f'enrichment{i}', value)}")
+
+
+def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(_to_dynamo(value)) for name, value in values.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    return value
+
+
+def _deserialize(item: Mapping[str, Any]) -> Item:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}

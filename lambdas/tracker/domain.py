@@ -1,0 +1,173 @@
+"""The task domain: statuses, one observed event, and the recorded state of a task."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    CREATED = "CREATED"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    CANCELLING = "CANCELLING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def rank(self) -> int:
+        """Progress of the lifecycle. All finished statuses share the highest rank."""
+        return _RANK[self]
+
+    @property
+    def finished(self) -> bool:
+        return self.rank == FINISHED_RANK
+
+
+FINISHED_RANK = 4
+_RANK = {
+    Status.CREATED: 0,
+    Status.QUEUED: 1,
+    Status.RUNNING: 2,
+    Status.CANCELLING: 3,
+    Status.COMPLETED: FINISHED_RANK,
+    Status.FAILED: FINISHED_RANK,
+    Status.CANCELLED: FINISHED_RANK,
+}
+FINISHED_STATUSES = frozenset(s for s in Status if s.finished)
+
+_TASK_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):braket:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
+    r":quantum-task/(?P<task_id>[A-Za-z0-9-]{1,128})$"
+)
+
+
+@dataclass(frozen=True)
+class TaskArn:
+    """A quantum task ARN. The task's Region and account come from here, never from an envelope."""
+
+    arn: str
+    region: str
+    account: str
+    task_id: str
+
+    @classmethod
+    def parse(cls, arn: str) -> TaskArn:
+        match = _TASK_ARN.match(arn)
+        if match is None:
+            raise ValueError(f"not a Braket quantum task ARN: {arn!r}")
+        return cls(arn, match["region"], match["account"], match["task_id"])
+
+
+def normalize_time(value: str | datetime) -> str:
+    """ISO-8601 UTC with milliseconds (`2026-11-20T08:00:01.120Z`): it sorts as it reads."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"time without a time zone: {value.isoformat()}")
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def seconds_between(start: str, end: str) -> Decimal:
+    """Exact seconds (millisecond precision) between two normalized times."""
+    delta = _parse(end) - _parse(start)
+    millis = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+    return Decimal(millis).scaleb(-3)
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """One "Braket Task State Change" event, validated and normalized."""
+
+    event_id: str
+    time: str
+    task: TaskArn
+    status: Status
+    device_arn: str
+    shots: int
+    output_s3_bucket: str
+    output_s3_directory: str
+    created_at: str
+    ended_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """What GetQuantumTask adds at a task's end. `complete` is False when Braket could not be asked."""
+
+    complete: bool
+    failure_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    num_successful_shots: int | None = None
+    job_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """The recorded state of a task: a pure function of the set of distinct events seen."""
+
+    task: TaskArn
+    device_arn: str
+    shots: int
+    output_s3_bucket: str
+    output_s3_directory: str
+    created_at: str
+    status_times: dict[Status, str]
+    last_event_at: str
+    event_ids: frozenset[str]
+    ended_at: str | None = None
+    enrichment: Enrichment | None = None
+    submitter: str | None = None
+
+    @property
+    def status(self) -> Status:
+        return current_status(self.status_times)
+
+    @property
+    def event_count(self) -> int:
+        return len(self.event_ids)
+
+    @property
+    def queue_seconds(self) -> Decimal | None:
+        """From creation to the first RUNNING event."""
+        running = self.status_times.get(Status.RUNNING)
+        return None if running is None else seconds_between(self.created_at, running)
+
+    @property
+    def run_seconds(self) -> Decimal | None:
+        """From the first RUNNING event to the end."""
+        running = self.status_times.get(Status.RUNNING)
+        if running is None or self.ended_at is None:
+            return None
+        return seconds_between(running, self.ended_at)
+
+    @property
+    def results_uri(self) -> str:
+        return f"s3://{self.output_s3_bucket}/{self.output_s3_directory}/results.json"
+
+    @property
+    def device_name(self) -> str:
+        return self.device_arn.rsplit("/", 1)[-1]
+
+
+# Among finished statuses seen at the same time, this order decides (it never arises in practice).
+_FINISHED_TIE_ORDER = {Status.COMPLETED: 0, Status.FAILED: 1, Status.CANCELLED: 2}
+
+
+def current_status(status_times: dict[Status, str]) -> Status:
+    """The highest-ranked status seen. Between finished statuses, the earliest one wins."""
+    if not status_times:
+        raise ValueError("a task has at least one status")
+    finished = [s for s in status_times if s.finished]
+    if finished:
+        return min(finished, key=lambda s: (status_times[s], _FINISHED_TIE_ORDER[s]))
+    return max(status_times, key=lambda s: s.rank)

@@ -1,0 +1,89 @@
+"""The task table's item: plain attribute names, mapped to and from the domain record.
+
+People read this table directly (console, CLI, boto3), so every attribute is named for what it
+holds, times are ISO-8601 UTC strings that sort as they read, and durations are in seconds.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tracker.domain import Enrichment, Status, TaskArn, TaskRecord
+
+Item = dict[str, Any]
+
+
+def to_item(record: TaskRecord) -> Item:
+    item: Item = {
+        "taskArn": record.task.arn,
+        "taskId": record.task.task_id,
+        "region": record.task.region,
+        "account": record.task.account,
+        "deviceArn": record.device_arn,
+        "deviceName": record.device_name,
+        "shots": record.shots,
+        "status": record.status.value,
+        "statusTimes": {status.value: time for status, time in record.status_times.items()},
+        "createdAt": record.created_at,
+        "outputS3Bucket": record.output_s3_bucket,
+        "outputS3Directory": record.output_s3_directory,
+        "resultsUri": record.results_uri,
+        "lastEventAt": record.last_event_at,
+        "eventCount": record.event_count,
+        "eventIds": set(record.event_ids),
+    }
+    optional: Item = {
+        "endedAt": record.ended_at,
+        "queueSeconds": record.queue_seconds,
+        "runSeconds": record.run_seconds,
+        "submitter": record.submitter,
+        "unfinishedRegion": None if record.status.finished else record.task.region,
+    }
+    item.update({name: value for name, value in optional.items() if value is not None})
+    if record.enrichment is not None:
+        item.update(enrichment_attributes(record.enrichment))
+    return item
+
+
+def enrichment_attributes(enrichment: Enrichment) -> Item:
+    attributes: Item = {"enriched": enrichment.complete}
+    if enrichment.failure_reason:
+        attributes["failureReason"] = enrichment.failure_reason
+    if enrichment.tags:
+        attributes["tags"] = dict(enrichment.tags)
+    if enrichment.num_successful_shots is not None:
+        attributes["numSuccessfulShots"] = enrichment.num_successful_shots
+    if enrichment.job_arn:
+        attributes["jobArn"] = enrichment.job_arn
+    return attributes
+
+
+def from_item(item: Item) -> TaskRecord:
+    enrichment = None
+    if "enriched" in item:
+        enrichment = Enrichment(
+            complete=bool(item["enriched"]),
+            failure_reason=item.get("failureReason"),
+            tags=dict(item.get("tags", {})),
+            num_successful_shots=_int_or_none(item.get("numSuccessfulShots")),
+            job_arn=item.get("jobArn"),
+        )
+    return TaskRecord(
+        task=TaskArn.parse(item["taskArn"]),
+        device_arn=item["deviceArn"],
+        shots=int(item["shots"]),
+        output_s3_bucket=item["outputS3Bucket"],
+        output_s3_directory=item["outputS3Directory"],
+        created_at=item["createdAt"],
+        status_times={Status(status): time for status, time in item["statusTimes"].items()},
+        last_event_at=item["lastEventAt"],
+        event_ids=frozenset(item["eventIds"]),
+        ended_at=item.get("endedAt"),
+        enrichment=enrichment,
+        submitter=item.get("submitter"),
+    )
+
+
+def _int_or_none(value: Decimal | int | None) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,69 @@
+"""Recorder: SQS batches of Braket task state changes -> the task table.
+
+Error mapping, in one place:
+- an event that can never be recorded (bad JSON, missing or mistyped fields, unknown status)
+  goes to the rejected-events table with its reason, and the message is deleted;
+- anything else that fails (DynamoDB, the rejected-events table) is reported as a batch item
+  failure, so SQS redelivers it and, after maxReceiveCount, parks it in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tracker import constants
+from tracker.config import RecorderConfig
+from tracker.data.braket_tasks import BraketTasks
+from tracker.data.rejected_events import RejectedEvents
+from tracker.data.task_table import TaskTable
+from tracker.models.event import InvalidEvent, parse_task_event
+from tracker.recorder.service import Outcome, Recorder
+
+config = RecorderConfig.from_env()
+logger = Logger(service=constants.RECORDER_SERVICE)
+metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.RECORDER_SERVICE)
+processor = BatchProcessor(event_type=EventType.SQS)
+recorder = Recorder(TaskTable(config.task_table), BraketTasks(config.enrich_max_attempts))
+rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS)
+
+_OUTCOME_METRIC = {
+    Outcome.RECORDED: constants.METRIC_EVENTS_RECORDED,
+    Outcome.LATE: constants.METRIC_STALE_EVENTS,
+    Outcome.DUPLICATE: constants.METRIC_DUPLICATE_EVENTS,
+}
+
+
+def record_message(message: SQSRecord) -> None:
+    try:
+        event = parse_task_event(message.body)
+    except InvalidEvent as exc:
+        rejected.put(message.message_id, message.body, str(exc))
+        logger.warning("Rejected an event", reason=str(exc), message_id=message.message_id)
+        metrics.add_metric(name=constants.METRIC_REJECTED_EVENTS, unit=MetricUnit.Count, value=1)
+        return
+    logger.set_correlation_id(event.task.arn)
+    result = recorder.record(event)
+    if result.enrichment_error:
+        logger.warning("Recorded the end without Braket's details", error=result.enrichment_error)
+        metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=_OUTCOME_METRIC[result.outcome], unit=MetricUnit.Count, value=1)
+    logger.info(
+        "Recorded an event",
+        event_id=event.event_id,
+        event_status=event.status.value,
+        task_status=result.status.value,
+        outcome=result.outcome.value,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_message, processor=processor, context=context)

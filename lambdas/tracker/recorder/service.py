@@ -1,0 +1,70 @@
+"""Recording one event: enrich a task's end, then write with the cheapest safe path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tracker.data.braket_tasks import BraketTasks, BraketUnavailable
+from tracker.data.task_table import ItemChanged, StorageError, TaskTable
+from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord
+from tracker.logic.merge import merge
+
+MAX_MERGE_ATTEMPTS = 8
+
+
+class Outcome(StrEnum):
+    RECORDED = "recorded"  # the event moved the task forward
+    LATE = "late"  # recorded, but older than what the item already showed
+    DUPLICATE = "duplicate"  # already recorded: the item is unchanged
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    outcome: Outcome
+    status: Status
+    enrichment_error: str | None = None
+
+
+class Recorder:
+    def __init__(self, table: TaskTable, braket: BraketTasks) -> None:
+        self.table = table
+        self.braket = braket
+
+    def record(self, event: TaskEvent) -> RecordResult:
+        enrichment, error = self._enrich(event)
+        try:
+            if event.status is Status.CREATED:
+                self.table.insert_first(merge(None, event, enrichment))
+            else:
+                self.table.apply_in_order(event, enrichment)
+            return RecordResult(Outcome.RECORDED, event.status, error)
+        except ItemChanged as changed:
+            current = changed.current
+        return self._merge_until_written(current, event, enrichment, error)
+
+    def _merge_until_written(
+        self, current: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | None, error: str | None
+    ) -> RecordResult:
+        """Out of order, duplicate, or racing another writer: merge with what is stored."""
+        for _ in range(MAX_MERGE_ATTEMPTS):
+            merged = merge(current, event, enrichment)
+            if merged == current:
+                return RecordResult(Outcome.DUPLICATE, merged.status, error)
+            try:
+                self.table.replace(merged, expected=current)
+            except ItemChanged as changed:
+                current = changed.current
+                continue
+            late = current is not None and (event.time < current.last_event_at or merged.status != event.status)
+            return RecordResult(Outcome.LATE if late else Outcome.RECORDED, merged.status, error)
+        raise StorageError(f"the item of {event.task.arn} kept changing; giving up for a retry")
+
+    def _enrich(self, event: TaskEvent) -> tuple[Enrichment | None, str | None]:
+        """At a task's end, ask Braket for what the event lacks. A failure never blocks the status."""
+        if not event.status.finished:
+            return None, None
+        try:
+            return self.braket.describe_end(event.task), None
+        except BraketUnavailable as exc:
+            return Enrichment(complete=False), str(exc)

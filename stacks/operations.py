@@ -1,0 +1,112 @@
+"""Operations: alarms for a capture path that stops recording, sent to an operator topic."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambdas.tracker import constants
+
+BACKLOG_AGE_ALARM = Duration.minutes(15)
+
+
+class Operations(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        recorder: lambda_.IFunction,
+        alarm_emails: tuple[str, ...],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="Encrypts the tracker's operator alarm topic",
+            enable_key_rotation=True,
+        )
+        # CloudWatch publishes alarm notifications to the encrypted topic, so it must be able to
+        # use the key, and only for alarms of this account.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
+        self.topic = sns.Topic(
+            self, "AlarmTopic", display_name="Braket task tracker alarms", master_key=self.key, enforce_ssl=True
+        )
+        for email in alarm_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        self.alarms = [
+            self._alarm(
+                "DeadLetterQueueNotEmpty",
+                "Events that could not be recorded are parked in the dead-letter queue: fix the cause, then redrive.",
+                dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+            ),
+            self._alarm(
+                "RecorderErrors",
+                "The recorder function failed; events are being retried.",
+                recorder.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            ),
+            self._alarm(
+                "RejectedEvents",
+                "Malformed Braket events were rejected (has the format changed?): see the rejected-events table.",
+                cloudwatch.Metric(
+                    namespace=constants.METRICS_NAMESPACE,
+                    metric_name=constants.METRIC_REJECTED_EVENTS,
+                    dimensions_map={"service": constants.RECORDER_SERVICE},
+                    period=Duration.minutes(5),
+                    statistic="Sum",
+                ),
+            ),
+            self._alarm(
+                "CaptureBacklog",
+                "Task events have waited in the capture queue for over 15 minutes: is the recorder running?",
+                queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(5), statistic="Maximum"),
+                threshold=BACKLOG_AGE_ALARM.to_seconds(),
+            ),
+        ]
+
+    def _alarm(self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float = 0) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            name,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        return alarm

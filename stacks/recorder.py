@@ -1,0 +1,83 @@
+"""Recorder: a function that reads the capture queue in batches and writes the task table."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from lambdas.tracker import constants
+from stacks.capture import EventCapture
+from stacks.functions import TrackerFunction
+from stacks.task_tables import TaskTables
+
+TIMEOUT = Duration.seconds(30)
+BATCH_SIZE = 10
+MAX_CONCURRENCY = 5
+"""Caps the recorder's DynamoDB and GetQuantumTask load whatever the event rate (min 2)."""
+
+
+class Recorder(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        capture: EventCapture,
+        tables: TaskTables,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        recorder = TrackerFunction(
+            self,
+            "Recorder",
+            handler="tracker.recorder.handler.lambda_handler",
+            service=constants.RECORDER_SERVICE,
+            description="Records Braket task state changes in the task table",
+            log_retention=log_retention,
+            timeout=TIMEOUT,
+            environment={
+                constants.ENV_TASK_TABLE: tables.tasks.table_name,
+                constants.ENV_REJECTED_TABLE: tables.rejected_events.table_name,
+                constants.ENV_ENRICH_MAX_ATTEMPTS: "5",
+            },
+        )
+        self.function = recorder.function
+        self.role = recorder.role
+
+        # Least privilege, spelled out: grant_* helpers would add index wildcards and Scan/Query.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RecordTasks",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[tables.tasks.table_arn],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="KeepRejectedEvents",
+                actions=["dynamodb:PutItem"],
+                resources=[tables.rejected_events.table_arn],
+            )
+        )
+        stack = Stack.of(self)
+        self.braket_task_arns = stack.format_arn(
+            service="braket", region="*", resource="quantum-task", resource_name="*"
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadFinishedTasks", actions=["braket:GetQuantumTask"], resources=[self.braket_task_arns]
+            )
+        )
+
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                capture.queue,
+                batch_size=BATCH_SIZE,
+                max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True,
+                max_concurrency=MAX_CONCURRENCY,
+            )
+        )

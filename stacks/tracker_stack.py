@@ -1,0 +1,59 @@
+"""TrackerStack: capture -> recorder -> task table, with alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from stacks.capture import EventCapture
+from stacks.config import TrackerConfig
+from stacks.nag import acknowledge
+from stacks.operations import Operations
+from stacks.recorder import TIMEOUT, Recorder
+from stacks.task_tables import TaskTables
+
+# Output keys: stable names that scripts, local mode and the client look up.
+OUTPUT_TASK_TABLE = "TaskTableName"
+OUTPUT_TASK_TABLE_STREAM = "TaskTableStreamArn"
+OUTPUT_REJECTED_TABLE = "RejectedEventsTableName"
+OUTPUT_EVENT_QUEUE = "EventQueueUrl"
+OUTPUT_DEAD_LETTER_QUEUE = "DeadLetterQueueUrl"
+OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
+
+
+class TrackerStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: TrackerConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, description="Braket Task Tracker: every quantum task, recorded", **kwargs)
+        Tags.of(self).add("project", "braket-task-tracker")
+
+        tables = TaskTables(self, "Tables")
+        capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
+        recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
+        operations = Operations(
+            self,
+            "Operations",
+            queue=capture.queue,
+            dead_letter_queue=capture.dead_letter_queue,
+            recorder=recorder.function,
+            alarm_emails=config.alarm_emails,
+        )
+
+        acknowledge(
+            recorder.role,
+            # cdk-nag names the finding by the ARN with its tokens spelled out.
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]",
+            "GetQuantumTask on this account's quantum tasks in any Region: tasks are created at run "
+            "time by any submitter, and a task must be read in its own Region. Read-only.",
+        )
+
+        for key, value, description in (
+            (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
+            (OUTPUT_TASK_TABLE_STREAM, tables.tasks.table_stream_arn or "", "The task table's stream"),
+            (OUTPUT_REJECTED_TABLE, tables.rejected_events.table_name, "Events that could not be recorded"),
+            (OUTPUT_EVENT_QUEUE, capture.queue.queue_url, "Captured Braket task events"),
+            (OUTPUT_DEAD_LETTER_QUEUE, capture.dead_letter_queue.queue_url, "Events parked after failed deliveries"),
+            (OUTPUT_ALARM_TOPIC, operations.topic.topic_arn, "Operator alarms"),
+        ):
+            CfnOutput(self, key, value=value, description=description)
