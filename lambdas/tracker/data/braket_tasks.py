@@ -21,7 +21,9 @@ class BraketUnavailable(Exception):
 class BraketTasks:
     def __init__(self, max_attempts: int, client_factory: ClientFactory | None = None) -> None:
         # Standard retry mode backs off exponentially with jitter on ThrottlingException and 5xx.
-        config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=3, read_timeout=5)
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": max_attempts}, connect_timeout=3, read_timeout=5
+        )
         self._factory = client_factory or (lambda region: boto3.client("braket", region_name=region, config=config))
         self._clients: dict[str, Any] = {}
 

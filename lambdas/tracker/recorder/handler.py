@@ -40,7 +40,9 @@ _OUTCOME_METRIC = {
 }
 
 
-def record_message(message: SQSRecord) -> None:
+def record_message(record: SQSRecord) -> None:
+    """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
+    message = record
     try:
         event = parse_task_event(message.body)
     except InvalidEvent as exc:

@@ -1,0 +1,35 @@
+"""Fixtures over the session's synthesized template, and one extra synth with deploy-like context."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.helpers import ALARM_EMAIL, LOG_RETENTION_DAYS, PROJECT_ROOT, LogicalIds
+from tests.support.app import SynthesizedApp, synthesize
+
+
+@pytest.fixture(scope="session")
+def template_json(synthesized: SynthesizedApp) -> dict[str, Any]:
+    return json.loads(synthesized.template_path.read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def resources(template_json: dict[str, Any]) -> dict[str, Any]:
+    return template_json["Resources"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def ids(synthesized: SynthesizedApp) -> LogicalIds:
+    return LogicalIds.of(synthesized.stack)
+
+
+@pytest.fixture(scope="session")
+def synthesized_with_email(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """The app synthesized with cdk.json's context (as `cdk synth` passes it), an alarm email
+    address and a non-default log retention. cdk-nag runs here too, so synth fails on findings."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    context |= {"alarmEmail": ALARM_EMAIL, "logRetentionDays": LOG_RETENTION_DAYS}
+    return synthesize(tmp_path_factory.mktemp("cdk.out.email"), context)

@@ -1,0 +1,86 @@
+"""Least privilege: the recorder role grants exactly what the recorder calls, nothing is wildcarded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.helpers import LogicalIds, as_list, grants, policy_statements, role_statements
+
+pytestmark = pytest.mark.infrastructure
+
+BRAKET_TASKS = "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:quantum-task/*"
+QUEUE_CONSUMER_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+)
+
+
+@pytest.fixture(scope="module")
+def recorder_grants(resources: dict[str, Any], ids: LogicalIds) -> set[tuple[str, str]]:
+    return grants(role_statements(resources, ids.role))
+
+
+def test_recorder_role_has_no_managed_policies(resources: dict[str, Any], ids: LogicalIds) -> None:
+    assert not resources[ids.role]["Properties"].get("ManagedPolicyArns")
+    attached = [
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        and {"Ref": ids.role} in resource["Properties"].get("Roles", [])
+    ]
+    assert attached == []
+
+
+def test_recorder_role_is_assumed_by_lambda_only(resources: dict[str, Any], ids: LogicalIds) -> None:
+    (statement,) = resources[ids.role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+
+
+def test_recorder_role_grants_exactly_what_the_recorder_calls(
+    recorder_grants: set[tuple[str, str]], ids: LogicalIds
+) -> None:
+    task_table = f"${{{ids.task_table}.Arn}}"
+    expected = {
+        ("dynamodb:GetItem", task_table),
+        ("dynamodb:PutItem", task_table),
+        ("dynamodb:UpdateItem", task_table),
+        ("dynamodb:PutItem", f"${{{ids.rejected_table}.Arn}}"),
+        ("braket:GetQuantumTask", BRAKET_TASKS),
+        ("logs:CreateLogStream", f"${{{ids.log_group}.Arn}}"),
+        ("logs:PutLogEvents", f"${{{ids.log_group}.Arn}}"),
+        *((action, f"${{{ids.queue}.Arn}}") for action in QUEUE_CONSUMER_ACTIONS),
+    }
+    assert recorder_grants == expected
+
+
+def test_recorder_role_cannot_read_indexes_or_scan(recorder_grants: set[tuple[str, str]]) -> None:
+    assert not [resource for _, resource in recorder_grants if "/index/" in resource]
+    assert not {action for action, _ in recorder_grants} & {"dynamodb:Query", "dynamodb:Scan", "dynamodb:*"}
+
+
+def test_template_has_no_wildcard_action_or_resource_outside_the_key_policy(resources: dict[str, Any]) -> None:
+    offending = [
+        (name, statement)
+        for name, resource_type, statement in policy_statements(resources)
+        if resource_type != "AWS::KMS::Key"
+        and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
+    ]
+    assert offending == []
+
+
+def test_template_allows_no_service_wide_actions_outside_the_key_policy(resources: dict[str, Any]) -> None:
+    # "sqs:*" in the queue policies is a Deny (TLS only); an Allow of "service:*" would be too broad.
+    offending = [
+        (name, action)
+        for name, resource_type, statement in policy_statements(resources)
+        if resource_type != "AWS::KMS::Key" and statement["Effect"] == "Allow"
+        for action in as_list(statement.get("Action", []))
+        if action.endswith(":*")
+    ]
+    assert offending == []

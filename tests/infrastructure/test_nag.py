@@ -1,0 +1,43 @@
+"""cdk-nag (AwsSolutions) runs on every synth, and only the written acknowledgement lets synth pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import stacks.tracker_stack
+from tests.support.app import SynthesizedApp, synthesize
+
+pytestmark = pytest.mark.infrastructure
+
+BRAKET_WILDCARD = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]"
+
+
+def _report(outdir: Path) -> dict[str, Any]:
+    return json.loads((outdir / "validation-report.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_nag_report_has_no_violations(synthesized: SynthesizedApp) -> None:
+    reports = _report(synthesized.outdir)["pluginReports"]
+
+    assert [violation for report in reports for violation in report.get("violations", [])] == []
+
+
+def test_nag_fails_synth_without_the_braket_acknowledgement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the stack without its acknowledgement
+    monkeypatch.setattr(stacks.tracker_stack, "acknowledge", lambda *args, **kwargs: None)
+
+    # When the app is synthesized with cdk-nag on
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        synthesize(tmp_path)
+
+    # Then the report names the Braket wildcard on the recorder's policy, and nothing else
+    violations = [violation for report in _report(tmp_path)["pluginReports"] for violation in report["violations"]]
+    assert [violation["ruleName"] for violation in violations] == [BRAKET_WILDCARD]
+    (violation,) = violations
+    assert [construct["constructPath"] for construct in violation["violatingConstructs"]] == [
+        "BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource"
+    ]

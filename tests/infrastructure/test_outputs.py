@@ -1,0 +1,31 @@
+"""Stack outputs: the stable names that scripts, local mode and the client look up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacks import tracker_stack
+from tests.infrastructure.helpers import LogicalIds, arn_of, ref
+
+pytestmark = pytest.mark.infrastructure
+
+OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if name.startswith("OUTPUT_")}
+
+
+def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
+    assert len(OUTPUT_KEYS) == 6
+    assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
+
+
+def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: LogicalIds) -> None:
+    values = {key: output["Value"] for key, output in template_json["Outputs"].items()}
+    assert values == {
+        tracker_stack.OUTPUT_TASK_TABLE: ref(ids.task_table),
+        tracker_stack.OUTPUT_TASK_TABLE_STREAM: arn_of(ids.task_table, "StreamArn"),
+        tracker_stack.OUTPUT_REJECTED_TABLE: ref(ids.rejected_table),
+        tracker_stack.OUTPUT_EVENT_QUEUE: ref(ids.queue),
+        tracker_stack.OUTPUT_DEAD_LETTER_QUEUE: ref(ids.dead_letter_queue),
+        tracker_stack.OUTPUT_ALARM_TOPIC: ref(ids.topic),
+    }

@@ -1,0 +1,103 @@
+"""The task table (source of truth) and the rejected-events table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.helpers import LogicalIds
+from tracker import constants
+
+pytestmark = pytest.mark.infrastructure
+
+
+@pytest.fixture(scope="module")
+def task_table(resources: dict[str, Any], ids: LogicalIds) -> dict[str, Any]:
+    return resources[ids.task_table]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def rejected_table(resources: dict[str, Any], ids: LogicalIds) -> dict[str, Any]:
+    return resources[ids.rejected_table]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def indexes(task_table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {index["IndexName"]: index for index in task_table["Properties"]["GlobalSecondaryIndexes"]}
+
+
+def test_task_table_is_keyed_by_task_arn_only(task_table: dict[str, Any]) -> None:
+    assert task_table["Properties"]["KeySchema"] == [{"AttributeName": constants.TASK_KEY, "KeyType": "HASH"}]
+
+
+def test_task_table_bills_per_request(task_table: dict[str, Any]) -> None:
+    assert task_table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_task_table_has_point_in_time_recovery(task_table: dict[str, Any]) -> None:
+    assert task_table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_task_table_has_deletion_protection(task_table: dict[str, Any]) -> None:
+    assert task_table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_task_table_is_retained_on_delete_and_replace(task_table: dict[str, Any]) -> None:
+    assert task_table["DeletionPolicy"] == "Retain"
+    assert task_table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_task_table_is_encrypted(task_table: dict[str, Any]) -> None:
+    assert task_table["Properties"]["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_task_table_streams_new_and_old_images(task_table: dict[str, Any]) -> None:
+    assert task_table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_task_table_has_exactly_the_indexes_in_constants(indexes: dict[str, dict[str, Any]]) -> None:
+    assert set(indexes) == {name for name, _, _ in constants.TASK_INDEXES}
+
+
+@pytest.mark.parametrize(
+    ("name", "partition", "sort"), constants.TASK_INDEXES, ids=[name for name, _, _ in constants.TASK_INDEXES]
+)
+def test_task_table_index_has_key_schema_from_constants(
+    indexes: dict[str, dict[str, Any]], task_table: dict[str, Any], name: str, partition: str, sort: str | None
+) -> None:
+    expected = [{"AttributeName": partition, "KeyType": "HASH"}]
+    if sort:
+        expected.append({"AttributeName": sort, "KeyType": "RANGE"})
+    assert indexes[name]["KeySchema"] == expected
+    # Index keys are strings (ISO timestamps sort lexically).
+    types = {a["AttributeName"]: a["AttributeType"] for a in task_table["Properties"]["AttributeDefinitions"]}
+    assert all(types[key["AttributeName"]] == "S" for key in expected)
+
+
+def test_task_table_unfinished_index_projects_only_what_reconciliation_needs(
+    indexes: dict[str, dict[str, Any]],
+) -> None:
+    projection = indexes[constants.INDEX_UNFINISHED]["Projection"]
+    assert projection["ProjectionType"] == "INCLUDE"
+    assert sorted(projection["NonKeyAttributes"]) == sorted(constants.UNFINISHED_INDEX_PROJECTION)
+
+
+def test_rejected_table_is_keyed_by_message_id(rejected_table: dict[str, Any]) -> None:
+    assert rejected_table["Properties"]["KeySchema"] == [{"AttributeName": constants.REJECTED_KEY, "KeyType": "HASH"}]
+
+
+def test_rejected_table_expires_items_on_ttl_attribute(rejected_table: dict[str, Any]) -> None:
+    assert rejected_table["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": constants.REJECTED_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+
+
+def test_rejected_table_has_point_in_time_recovery(rejected_table: dict[str, Any]) -> None:
+    assert rejected_table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_rejected_table_is_retained_on_delete_and_replace(rejected_table: dict[str, Any]) -> None:
+    assert rejected_table["DeletionPolicy"] == "Retain"
+    assert rejected_table["UpdateReplacePolicy"] == "Retain"

@@ -1,0 +1,40 @@
+"""Synthesize the CDK app as `app.py` does, for tests that read the template."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from stacks.config import TrackerConfig
+from stacks.nag import add_nag_checks
+from stacks.tracker_stack import TrackerStack
+
+STACK_NAME = "BraketTaskTracker"
+
+
+@dataclass
+class SynthesizedApp:
+    outdir: Path
+    stack: TrackerStack
+    template: Template
+    template_path: Path
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return json.loads(self.template_path.read_text())["Resources"]  # type: ignore[no-any-return]
+
+    def resources_of_type(self, resource_type: str) -> dict[str, Any]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+
+
+def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> SynthesizedApp:
+    app = cdk.App(outdir=str(outdir), context=context or {})
+    stack = TrackerStack(app, STACK_NAME, config=TrackerConfig.from_app(app))
+    add_nag_checks(app)
+    app.synth()
+    return SynthesizedApp(outdir, stack, Template.from_stack(stack), outdir / f"{STACK_NAME}.template.json")
