@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.helpers import ALARM_EMAIL, LOG_RETENTION_DAYS, PROJECT_ROOT, LogicalIds
+from tests.infrastructure.helpers import ALARM_EMAIL, LOG_RETENTION_DAYS, LogicalIds
 from tests.support.app import SynthesizedApp, synthesize
 
 
@@ -28,8 +28,7 @@ def ids(synthesized: SynthesizedApp) -> LogicalIds:
 
 @pytest.fixture(scope="session")
 def synthesized_with_email(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """The app synthesized with cdk.json's context (as `cdk synth` passes it), an alarm email
-    address and a non-default log retention. cdk-nag runs here too, so synth fails on findings."""
-    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
-    context |= {"alarmEmail": ALARM_EMAIL, "logRetentionDays": LOG_RETENTION_DAYS}
+    """The app synthesized with an alarm email address and a non-default log retention.
+    cdk-nag runs here too, so synth fails on findings."""
+    context = {"alarmEmail": ALARM_EMAIL, "logRetentionDays": LOG_RETENTION_DAYS}
     return synthesize(tmp_path_factory.mktemp("cdk.out.email"), context)

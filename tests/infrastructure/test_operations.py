@@ -73,18 +73,17 @@ def test_alarm_topic_policy_denies_publishing_without_tls(topic_policy: list[dic
     ), topic_policy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stack defect: the TopicPolicy that enforce_ssl creates replaces SNS's default access policy and "
-    "holds only a Deny, so no resource policy lets cloudwatch.amazonaws.com publish the alarm notifications",
-)
-def test_alarm_topic_policy_lets_cloudwatch_publish(topic_policy: list[dict[str, Any]]) -> None:
-    assert any(
-        statement["Effect"] == "Allow"
-        and statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
-        and "sns:Publish" in as_list(statement["Action"])
-        for statement in topic_policy
-    ), topic_policy
+def test_alarm_topic_policy_lets_only_this_accounts_alarms_publish(topic_policy: list[dict[str, Any]]) -> None:
+    # A topic policy replaces SNS's default one: without this Allow, alarms could not notify.
+    allows = [statement for statement in topic_policy if statement["Effect"] == "Allow"]
+
+    assert len(allows) == 1, topic_policy
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert as_list(allow["Action"]) == ["sns:Publish"]
+    assert set(allow["Condition"]) == {"StringEquals", "ArnLike"}
+    assert "aws:SourceAccount" in allow["Condition"]["StringEquals"]
+    assert "aws:SourceArn" in allow["Condition"]["ArnLike"]
 
 
 def test_operations_has_four_alarms_notifying_the_topic(alarms: list[dict[str, Any]], ids: LogicalIds) -> None:

@@ -15,6 +15,7 @@ from stacks.nag import add_nag_checks
 from stacks.tracker_stack import TrackerStack
 
 STACK_NAME = "BraketTaskTracker"
+CDK_JSON_CONTEXT: dict[str, Any] = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
 
 
 @dataclass
@@ -33,7 +34,8 @@ class SynthesizedApp:
 
 
 def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> SynthesizedApp:
-    app = cdk.App(outdir=str(outdir), context=context or {})
+    """Synthesize with cdk.json's context (as `cdk synth` passes it), plus `context`."""
+    app = cdk.App(outdir=str(outdir), context=CDK_JSON_CONTEXT | (context or {}))
     stack = TrackerStack(app, STACK_NAME, config=TrackerConfig.from_app(app))
     add_nag_checks(app)
     app.synth()
