@@ -1,4 +1,4 @@
-"""Braket task state change events: the shared real-shaped fixtures and builders like them."""
+"""Braket task state change events: the real-shaped fixtures in tests/events, and builders like them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "braket"
+FIXTURES = Path(__file__).resolve().parents[1] / "events"
 ACCOUNT = "012345678901"
 
 
