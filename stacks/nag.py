@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Validations
+from aws_cdk import Acknowledgment, App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -14,3 +14,16 @@ def add_nag_checks(app: App) -> None:
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def nag_resource(scope: IConstruct, value: str) -> str:
+    """A resource as cdk-nag spells it in a finding id: `Ref`s become `<AWS::Partition>` and the like.
+
+    Partition, Region and account are literals in an environment-specific synth and references
+    otherwise, so the id is derived from the template rather than written out.
+    """
+    resolved = Stack.of(scope).resolve(value)
+    if isinstance(resolved, str):
+        return resolved
+    _, parts = resolved["Fn::Join"]
+    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, nag_resource
 from stacks.operations import Operations
 from stacks.recorder import TIMEOUT, Recorder
 from stacks.task_tables import TaskTables
@@ -42,8 +42,7 @@ class TrackerStack(Stack):
 
         acknowledge(
             recorder.role,
-            # cdk-nag names the finding by the ARN with its tokens spelled out.
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]",
+            f"AwsSolutions-IAM5[Resource::{nag_resource(self, recorder.braket_task_arns)}]",
             "GetQuantumTask on this account's quantum tasks in any Region: tasks are created at run "
             "time by any submitter, and a task must be read in its own Region. Read-only.",
         )

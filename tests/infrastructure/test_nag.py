@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 import stacks.tracker_stack
@@ -41,3 +42,16 @@ def test_nag_fails_synth_without_the_braket_acknowledgement(tmp_path: Path, monk
     assert [construct["constructPath"] for construct in violation["violatingConstructs"]] == [
         "BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource"
     ]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [cdk.Environment(region="eu-north-1"), cdk.Environment(account="123456789012", region="us-west-1")],
+    ids=["region", "account-and-region"],
+)
+def test_nag_passes_for_an_environment_specific_synth(tmp_path: Path, env: cdk.Environment) -> None:
+    # cdk-nag spells the Braket wildcard with literals here, so the acknowledgement must follow.
+    synthesized = synthesize(tmp_path, env=env)
+
+    reports = _report(synthesized.outdir)["pluginReports"]
+    assert [violation for report in reports for violation in report.get("violations", [])] == []

@@ -42,6 +42,21 @@ def test_recorder_handler_is_in_the_code_asset(function: dict[str, Any], synthes
     assert not list(asset.rglob("__pycache__"))
 
 
+AARCH64_LINUX = re.compile(r"(aarch64|arm64)")
+
+
+def test_recorder_asset_is_pure_python_and_small(function: dict[str, Any], synthesized: SynthesizedApp) -> None:
+    # boto3 comes with the runtime and Powertools with the layer, so the asset is our code alone.
+    # Should a compiled wheel ever be bundled, it must be the Linux aarch64 build.
+    asset = synthesized.outdir / f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"
+    files = [path for path in asset.rglob("*") if path.is_file()]
+    compiled = [path for path in files if path.suffix == ".so" or ".so." in path.name]
+
+    assert sum(path.stat().st_size for path in files) < 1_000_000
+    assert [path for path in compiled if not AARCH64_LINUX.search(path.name)] == []
+    assert {path.suffix for path in files} <= {".py", ".so", ".typed"}
+
+
 def test_recorder_has_only_the_powertools_layer_from_its_ssm_parameter(
     function: dict[str, Any], template_json: dict[str, Any]
 ) -> None:

@@ -33,10 +33,16 @@ class SynthesizedApp:
         return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
 
 
-def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> SynthesizedApp:
-    """Synthesize with cdk.json's context (as `cdk synth` passes it), plus `context`."""
+def synthesize(
+    outdir: Path, context: dict[str, Any] | None = None, env: cdk.Environment | None = None
+) -> SynthesizedApp:
+    """Synthesize with cdk.json's context (as `cdk synth` passes it), plus `context`.
+
+    Without `env` the stack is environment-agnostic; with it, as `cdk deploy` to that account
+    and Region synthesizes it (partition, Region and account become literals).
+    """
     app = cdk.App(outdir=str(outdir), context=CDK_JSON_CONTEXT | (context or {}))
-    stack = TrackerStack(app, STACK_NAME, config=TrackerConfig.from_app(app))
+    stack = TrackerStack(app, STACK_NAME, config=TrackerConfig.from_app(app), env=env)
     add_nag_checks(app)
     app.synth()
     return SynthesizedApp(outdir, stack, Template.from_stack(stack), outdir / f"{STACK_NAME}.template.json")

@@ -43,6 +43,7 @@ _OUTCOME_METRIC = {
 def record_message(record: SQSRecord) -> None:
     """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
     message = record
+    logger.set_correlation_id(None)
     try:
         event = parse_task_event(message.body)
     except InvalidEvent as exc:
