@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -30,8 +31,9 @@ config = RecorderConfig.from_env()
 logger = Logger(service=constants.RECORDER_SERVICE)
 metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.RECORDER_SERVICE)
 processor = BatchProcessor(event_type=EventType.SQS)
-recorder = Recorder(TaskTable(config.task_table), BraketTasks(config.enrich_max_attempts))
-rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS)
+dynamodb = boto3.client("dynamodb")  # one client for both tables: creating clients dominates cold start
+recorder = Recorder(TaskTable(config.task_table, dynamodb), BraketTasks(config.enrich_max_attempts))
+rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS, dynamodb)
 
 _OUTCOME_METRIC = {
     Outcome.RECORDED: constants.METRIC_EVENTS_RECORDED,
