@@ -1,0 +1,1 @@
+"""Local mode: the tracker's synthesized template running offline on one machine."""
