@@ -9,7 +9,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install test lint typecheck unit integration infrastructure synth deploy diff clean
+.PHONY: help install demo up test lint typecheck unit integration infrastructure e2e synth deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,13 +26,20 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned files
 
+demo: install ## Local mode: submit a Bell pair offline and watch the task table record it
+	$(BIN)/python -m local demo
+
+up: install ## Local mode: keep the whole tracker running on 127.0.0.1 until Ctrl-C (FAULTS=1 for fault mode)
+	$(BIN)/python -m local up $(if $(FAULTS),--faults)
+
 lint: install ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy over lambdas/ and stacks/
+typecheck: install ## mypy over lambdas/, stacks/ and local/
 	$(BIN)/mypy lambdas/tracker
 	$(BIN)/mypy stacks app.py
+	$(BIN)/mypy local
 
 test: lint typecheck ## The whole check: lint, types and every test suite
 	$(BIN)/python -m pytest
@@ -46,6 +53,9 @@ integration: install ## Integration tests (moto server on 127.0.0.1)
 infrastructure: install ## CDK assertions, cdk-nag, cfn-lint
 	$(BIN)/python -m pytest tests/infrastructure
 
+e2e: install ## End-to-end tests in local mode
+	$(BIN)/python -m pytest tests/e2e tests/local
+
 synth: install ## Synthesize the CloudFormation template into cdk.out/
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices
 
@@ -56,4 +66,4 @@ deploy: install ## Deploy into the current AWS account and Region (needs credent
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --no-notices
 
 clean: ## Remove build output and caches (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache .hypothesis

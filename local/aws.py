@@ -1,0 +1,132 @@
+"""Local AWS: moto server on 127.0.0.1, and the synthesized stack deployed into it as `cdk deploy` would."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local.template import Template, for_local
+
+ACCOUNT = "123456789012"  # moto's account
+CREDENTIALS = ("testing", "testing")
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+BOOTSTRAP_VERSION = "30"
+
+
+@dataclass
+class MotoServer:
+    server: ThreadedMotoServer
+    url: str
+
+    @classmethod
+    def start(cls, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
+        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        server.start()
+        bound_host, bound_port = server.get_host_and_port()
+        return cls(server, f"http://{bound_host}:{bound_port}")
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.url,
+            aws_access_key_id=CREDENTIALS[0],
+            aws_secret_access_key=CREDENTIALS[1],
+        )
+
+
+@dataclass
+class DeployedStack:
+    name: str
+    region: str
+    template: Template
+    outputs: dict[str, str]
+    physical_ids: dict[str, str]
+
+
+def deploy(moto: MotoServer, cdk_out: Path, stack_name: str, region: str) -> DeployedStack:
+    """Bootstrap (as `cdk bootstrap` would), publish the assets, and create the stack in moto."""
+    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)  # see local.template.LOCAL_CHANGES
+    template: Template = json.loads((cdk_out / f"{stack_name}.template.json").read_text())
+    _bootstrap(moto, region)
+    _publish_assets(moto, cdk_out, stack_name, region)
+    cloudformation = moto.client("cloudformation", region)
+    with warnings.catch_warnings():  # moto warns for each type it accepts without creating it
+        warnings.simplefilter("ignore")
+        cloudformation.create_stack(
+            StackName=stack_name,
+            TemplateBody=json.dumps(for_local(template)),
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        )
+    stack = _wait_for_stack(cloudformation, stack_name)
+    resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+    return DeployedStack(
+        name=stack_name,
+        region=region,
+        template=template,
+        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+        # moto lists the resource types it only accepts (policies, alarms) as empty entries
+        physical_ids={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r},
+    )
+
+
+def _bootstrap(moto: MotoServer, region: str) -> None:
+    moto.client("ssm", region).put_parameter(
+        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True
+    )
+    s3 = moto.client("s3", region)
+    bucket = _assets_bucket(region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+def _publish_assets(moto: MotoServer, cdk_out: Path, stack_name: str, region: str) -> None:
+    manifest = json.loads((cdk_out / f"{stack_name}.assets.json").read_text())
+    s3 = moto.client("s3", region)
+    for asset in manifest.get("files", {}).values():
+        source = cdk_out / asset["source"]["path"]
+        body = _zip(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
+        for destination in asset["destinations"].values():
+            s3.put_object(Bucket=_assets_bucket(region), Key=destination["objectKey"], Body=body)
+
+
+def _zip(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()
+
+
+def _assets_bucket(region: str) -> str:
+    return f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{ACCOUNT}-{region}"
+
+
+def _wait_for_stack(cloudformation: Any, stack_name: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status == "CREATE_COMPLETE":
+            return stack
+        if status.endswith(("FAILED", "ROLLBACK_COMPLETE")) or time.monotonic() > deadline:
+            events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+            reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events[:5]]
+            raise RuntimeError(f"local stack {stack_name} is {status}: {'; '.join(reasons)}")
+        time.sleep(0.1)

@@ -1,0 +1,71 @@
+"""Local AWS: the synthesized stack deploys into moto server as `cdk deploy` would deploy it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.aws import DeployedStack, MotoServer, deploy
+from tests.support.app import STACK_NAME, SynthesizedApp
+from tests.support.events import load_fixture
+
+pytestmark = pytest.mark.integration
+REGION = "eu-west-2"
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    server = MotoServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(moto: MotoServer, synthesized: SynthesizedApp) -> DeployedStack:
+    return deploy(moto, synthesized.outdir, STACK_NAME, REGION)
+
+
+def test_every_output_is_a_deployed_resource(stack: DeployedStack, moto: MotoServer) -> None:
+    dynamodb = moto.client("dynamodb", REGION)
+
+    tasks = dynamodb.describe_table(TableName=stack.outputs["TaskTableName"])["Table"]
+
+    assert {index["IndexName"] for index in tasks["GlobalSecondaryIndexes"]} >= {"by-status", "by-task-id"}
+    assert tasks["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert set(stack.outputs) >= {"TaskTableName", "RejectedEventsTableName", "EventQueueUrl", "DeadLetterQueueUrl"}
+
+
+def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, moto: MotoServer) -> None:
+    functions = moto.client("lambda", REGION).list_functions()["Functions"]
+
+    (recorder,) = functions
+    variables = recorder["Environment"]["Variables"]
+    assert variables["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
+    assert variables["REJECTED_EVENTS_TABLE_NAME"] == stack.outputs["RejectedEventsTableName"]
+    assert recorder["Handler"] == "tracker.recorder.handler.lambda_handler"
+
+
+def test_no_event_source_mapping_is_left_to_consume_messages(stack: DeployedStack, moto: MotoServer) -> None:
+    assert moto.client("lambda", REGION).list_event_source_mappings()["EventSourceMappings"] == []
+
+
+def test_the_deployed_rule_delivers_braket_events_to_the_capture_queue(stack: DeployedStack, moto: MotoServer) -> None:
+    event: dict[str, Any] = load_fixture("task-state-change-completed.json")
+    moto.client("events", REGION).put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event["resources"],
+            }
+        ]
+    )
+
+    messages = moto.client("sqs", REGION).receive_message(QueueUrl=stack.outputs["EventQueueUrl"], WaitTimeSeconds=2)
+
+    (message,) = messages["Messages"]
+    assert json.loads(message["Body"])["detail"] == event["detail"]
