@@ -65,15 +65,6 @@ def fold(events: Iterable[TaskEvent], enrichment: Enrichment | None = None) -> T
     return record
 
 
-def is_in_order(record: TaskRecord, event: TaskEvent) -> bool:
-    """True when `event` moves the task forward: new, newest, and of a higher-ranked status."""
-    return (
-        event.event_id not in record.event_ids
-        and event.time >= record.last_event_at
-        and event.status.rank > record.status.rank
-    )
-
-
 def _smallest(current: T, new: T) -> T:
     return min(current, new)
 
