@@ -109,3 +109,12 @@ def test_invalid_events_are_rejected_with_the_field_named(event: dict[str, Any],
 def test_bodies_that_are_not_an_event_object_are_rejected(body: str) -> None:
     with pytest.raises(InvalidEvent):
         parse_task_event(body)
+
+
+def test_an_envelope_without_account_or_region_is_still_recorded() -> None:
+    event = load_fixture("task-state-change-created-qpu.json")
+    del event["account"], event["region"]
+
+    parsed = parse_task_event(event)
+
+    assert (parsed.task.account, parsed.task.region) == ("012345678901", "us-west-1")

@@ -59,6 +59,10 @@ class TaskStateDetail(BaseModel):
 
 
 class TaskStateChange(EventBridgeModel):
+    # The task's account and Region come from its ARN: the envelope's may be missing or rewritten
+    # (a forwarding rule, or moto's EventBridge, which leaves `account` out when it targets SQS).
+    account: str | None = None  # type: ignore[assignment]
+    region: str | None = None  # type: ignore[assignment]
     source: Literal["aws.braket"]
     detail_type: Literal["Braket Task State Change"] = Field(alias="detail-type")
     detail: TaskStateDetail

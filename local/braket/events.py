@@ -1,0 +1,104 @@
+"""'Braket Task State Change' events, sent to EventBridge in the task's Region as Braket sends them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from local.braket.aws import AwsClients
+from local.braket.models import CREATED, FINISHED, Task, iso_ms
+from local.braket.scheduler import Scheduler
+from local.faults import FaultPlan
+
+log = logging.getLogger(__name__)
+
+SOURCE = "aws.braket"
+DETAIL_TYPE = "Braket Task State Change"
+
+
+def state_change_entry(task: Task, status: str, at: datetime) -> dict[str, Any]:
+    """The PutEvents entry: detail exactly as real events carry it (shots a string, endedAt only at the end)."""
+    detail: dict[str, Any] = {
+        "quantumTaskArn": task.arn,
+        "status": status,
+        "deviceArn": task.device_arn,
+        "shots": str(task.shots),
+        "outputS3Bucket": task.output_bucket,
+        "outputS3Directory": task.output_directory,
+        "createdAt": iso_ms(task.created_at),
+        "eventName": "INSERT" if status == CREATED else "MODIFY",
+    }
+    if status in FINISHED and task.ended_at is not None:
+        detail["endedAt"] = iso_ms(task.ended_at)
+    return {
+        "Source": SOURCE,
+        "DetailType": DETAIL_TYPE,
+        "Resources": [task.arn],
+        "Detail": json.dumps(detail),
+        "Time": at,
+    }
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    region: str
+    status: str
+    entry: dict[str, Any]
+
+
+class EventPublisher:
+    """Sends events in order from one thread; the fault plan may drop, duplicate or delay each one."""
+
+    def __init__(self, clients: AwsClients, scheduler: Scheduler, faults: FaultPlan) -> None:
+        self._clients = clients
+        self._scheduler = scheduler
+        self._faults = faults
+        self._queue: queue.Queue[Outgoing | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._send_all, name="local-braket-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Send what is queued, then join (events still held back by delay_event are dropped)."""
+        self._queue.put(None)
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def publish(self, task: Task, status: str, at: datetime) -> None:
+        """Never blocks: the event is queued, or scheduled for later under delay_event."""
+        outgoing = Outgoing(task.region, status, state_change_entry(task, status, at))
+        if self._faults.happens(self._faults.drop_event):
+            log.info("fault drop_event: %s %s never sent", task.arn, status)
+            return
+        copies = 2 if self._faults.happens(self._faults.duplicate_event) else 1
+        if copies == 2:
+            log.info("fault duplicate_event: %s %s sent twice", task.arn, status)
+        for _ in range(copies):
+            if self._faults.happens(self._faults.delay_event):
+                delay = self._faults.delay()
+                log.info("fault delay_event: %s %s held back %.2f s", task.arn, status, delay)
+                self._scheduler.call_later(delay, partial(self._queue.put, outgoing))
+            else:
+                self._queue.put(outgoing)
+
+    def _send_all(self) -> None:
+        while (outgoing := self._queue.get()) is not None:
+            self._send(outgoing)
+
+    def _send(self, outgoing: Outgoing) -> None:
+        try:
+            response = self._clients.client("events", outgoing.region).put_events(Entries=[outgoing.entry])
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("event %s for %s not sent: %s", outgoing.status, outgoing.entry["Resources"][0], exc)
+            return
+        if response.get("FailedEntryCount"):
+            log.warning("event %s rejected by EventBridge: %s", outgoing.status, response["Entries"])

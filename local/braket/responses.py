@@ -1,0 +1,60 @@
+"""Tasks as the API answers them: QuantumTaskSummary, GetQuantumTaskResponse, QuantumTaskQueueInfo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from local.braket.devices import OPENQASM
+from local.braket.models import COMPLETED, QUEUED, Task, iso_ms
+
+
+def summary(task: Task) -> dict[str, Any]:
+    """QuantumTaskSummary (SearchQuantumTasks)."""
+    answer: dict[str, Any] = {
+        "quantumTaskArn": task.arn,
+        "status": task.status,
+        "deviceArn": task.device_arn,
+        "shots": task.shots,
+        "outputS3Bucket": task.output_bucket,
+        "outputS3Directory": task.output_directory,
+        "createdAt": iso_ms(task.created_at),
+        "tags": dict(task.tags),
+    }
+    if task.ended_at is not None:
+        answer["endedAt"] = iso_ms(task.ended_at)
+    return answer
+
+
+def quantum_task(task: Task, queue: Iterable[Task] | None) -> dict[str, Any]:
+    """GetQuantumTaskResponse; with queueInfo when the caller asked for it (then `queue` is every task)."""
+    answer = summary(task)
+    optional = {
+        "deviceParameters": task.device_parameters,
+        "actionMetadata": {"actionType": OPENQASM},
+        "failureReason": task.failure_reason,
+        "jobArn": task.job_arn,
+        "associations": task.associations or None,
+        "experimentalCapabilities": task.experimental_capabilities,
+        "numSuccessfulShots": task.shots if task.status == COMPLETED else None,
+    }
+    answer.update({k: v for k, v in optional.items() if v is not None})
+    if queue is not None:
+        answer["queueInfo"] = queue_info(task, queue)
+    return answer
+
+
+def queue_info(task: Task, tasks: Iterable[Task]) -> dict[str, str]:
+    """Position among the QUEUED tasks of the same device and Region; only a message once not queued."""
+    info = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": "Normal"}
+    if task.status != QUEUED:
+        message = f"Task is in {task.status} status. AmazonBraket does not show queue position for this status."
+        return {**info, "message": message}
+    ahead = sum(
+        other.status == QUEUED
+        and other.device_arn == task.device_arn
+        and other.region == task.region
+        and (other.created_at, other.arn) < (task.created_at, task.arn)
+        for other in tasks
+    )
+    return {**info, "position": str(ahead + 1)}

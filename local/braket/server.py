@@ -1,0 +1,122 @@
+"""HTTP on 127.0.0.1: requests in, Braket's REST-JSON answers and errors out, one log line per request."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from local.braket.errors import BraketError, InternalServiceException, SerializationException
+from local.braket.protocol import Protocol, scope_region
+
+log = logging.getLogger(__name__)
+
+Operation = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class BraketHTTPServer(ThreadingHTTPServer):
+    """Joins its request threads on close, after shutting down the connections clients keep alive."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, address: tuple[str, int], operations: dict[str, Operation]) -> None:
+        super().__init__(address, BraketRequestHandler)
+        self.operations = operations
+        self.protocol = Protocol(frozenset(operations))
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            (self._connections.add if open_ else self._connections.discard)(connection)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any], str]:
+        """Status, JSON body and a label for the log: the operation, or the error code."""
+        try:
+            request = self.protocol.decode(method, path, headers, body)
+            status = int(self.protocol.model.operation_model(request.operation).http.get("responseCode", 200))
+            return status, self.operations[request.operation](request.region, request.params), request.operation
+        except BraketError as error:
+            return error.status, {"message": error.message}, error.code
+        except Exception:
+            log.exception("internal error answering %s %s", method, path)
+            internal = InternalServiceException("An internal error occurred in the local Braket service")
+            return internal.status, {"message": internal.message}, internal.code
+
+
+class BraketRequestHandler(BaseHTTPRequestHandler):
+    server: BraketHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalBraket/1.0"
+    sys_version = ""
+    timeout = 60  # an idle keep-alive connection is closed after this
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _handle(self) -> None:
+        started = time.perf_counter()
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            length = int(headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            error = SerializationException("Invalid Content-Length")
+            status, payload, label = error.status, {"message": error.message}, error.code
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            status, payload, label = self.server.answer(self.command, self.path, headers, body)
+        self._send(status, payload, None if status < 300 else label)
+        log.info(
+            "%s %s %s -> %d %s %.1fms",
+            scope_region(headers.get("authorization")) or "-",
+            self.command,
+            self.path.split("?")[0],
+            status,
+            label,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _send(self, status: int, payload: dict[str, Any], error_code: str | None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        if error_code is not None:
+            self.send_header("x-amzn-ErrorType", error_code)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _handle logs one line per request
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
