@@ -9,7 +9,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo up test lint typecheck unit integration infrastructure e2e synth deploy diff clean
+.PHONY: help install demo up bench test lint typecheck unit integration infrastructure e2e synth deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ demo: install ## Local mode: submit a Bell pair offline and watch the task table
 
 up: install ## Local mode: keep the whole tracker running on 127.0.0.1 until Ctrl-C (FAULTS=1 for fault mode)
 	$(BIN)/python -m local up $(if $(FAULTS),--faults)
+
+bench: install ## Benchmarks (results in bench/results/)
+	$(BIN)/python -m bench.local_pipeline
 
 lint: install ## ruff (lint and format check)
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import time
+import urllib.request
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -30,12 +31,18 @@ class MotoServer:
 
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # moto warns about each resource type it accepts without creating it: local.template lists them.
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         server.start()
         bound_host, bound_port = server.get_host_and_port()
         return cls(server, f"http://{bound_host}:{bound_port}")
 
     def stop(self) -> None:
+        """Stop, forgetting every resource: moto's backends are shared by all servers in a process."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
         self.server.stop()
 
     def client(self, service: str, region: str) -> Any:
@@ -59,18 +66,15 @@ class DeployedStack:
 
 def deploy(moto: MotoServer, cdk_out: Path, stack_name: str, region: str) -> DeployedStack:
     """Bootstrap (as `cdk bootstrap` would), publish the assets, and create the stack in moto."""
-    logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)  # see local.template.LOCAL_CHANGES
     template: Template = json.loads((cdk_out / f"{stack_name}.template.json").read_text())
     _bootstrap(moto, region)
     _publish_assets(moto, cdk_out, stack_name, region)
     cloudformation = moto.client("cloudformation", region)
-    with warnings.catch_warnings():  # moto warns for each type it accepts without creating it
-        warnings.simplefilter("ignore")
-        cloudformation.create_stack(
-            StackName=stack_name,
-            TemplateBody=json.dumps(for_local(template)),
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-        )
+    cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(for_local(template)),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
     stack = _wait_for_stack(cloudformation, stack_name)
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
     return DeployedStack(

@@ -139,16 +139,27 @@ class TaskRecord:
     @property
     def queue_seconds(self) -> Decimal | None:
         """From creation to the first RUNNING event."""
-        running = self.status_times.get(Status.RUNNING)
-        return None if running is None else seconds_between(self.created_at, running)
+        started = self.started_at
+        return None if started is None else seconds_between(self.created_at, started)
 
     @property
     def run_seconds(self) -> Decimal | None:
         """From the first RUNNING event to the end."""
-        running = self.status_times.get(Status.RUNNING)
-        if running is None or self.ended_at is None:
+        started = self.started_at
+        if started is None or self.ended_at is None:
             return None
-        return seconds_between(running, self.ended_at)
+        return seconds_between(started, self.ended_at)
+
+    @property
+    def started_at(self) -> str | None:
+        """When the task started running: the first RUNNING event's time, but never before createdAt.
+
+        Event times have one-second resolution (EventBridge's `time`) while createdAt has
+        milliseconds, so a task that starts within a second of its creation would otherwise seem
+        to have queued for a negative time.
+        """
+        running = self.status_times.get(Status.RUNNING)
+        return None if running is None else max(running, self.created_at)
 
     @property
     def results_uri(self) -> str:

@@ -118,3 +118,18 @@ def test_complete_enrichment_replaces_an_incomplete_one() -> None:
 
     assert merge(incomplete, duplicate_end, complete).enrichment == complete
     assert merge(merge(None, duplicate_end, complete), LIFECYCLE[3], Enrichment(complete=False)).enrichment == complete
+
+
+def test_a_task_running_within_a_second_of_creation_never_queues_negative_time() -> None:
+    # EventBridge's time has one-second resolution; createdAt has milliseconds.
+    created = event("CREATED", "2026-11-20T08:00:00Z", created_at="2026-11-20T08:00:00.600Z")
+    running = event("RUNNING", "2026-11-20T08:00:00Z", created_at="2026-11-20T08:00:00.600Z")
+    done = event(
+        "COMPLETED", "2026-11-20T08:00:01Z", created_at="2026-11-20T08:00:00.600Z", ended_at="2026-11-20T08:00:01.100Z"
+    )
+
+    record = fold([created, running, done])
+
+    assert record is not None
+    assert record.queue_seconds == Decimal("0.000")
+    assert record.run_seconds == Decimal("0.500")

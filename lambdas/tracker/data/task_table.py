@@ -138,7 +138,7 @@ class _InOrderUpdate:
             f"eventCount = eventCount + {self.value('one', 1)}",
         ]
         if event.status is Status.RUNNING:
-            queue = seconds_between(event.created_at, event.time)
+            queue = seconds_between(event.created_at, max(event.time, event.created_at))  # as TaskRecord.started_at
             self.sets.append(f"queueSeconds = {self.value('queueSeconds', queue)}")
         if event.status.finished:
             self._finish()

@@ -1,0 +1,127 @@
+"""`python -m local demo` (make demo) and `python -m local up` (make up)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from local.faults import FaultPlan
+from local.tracker import LocalTracker
+
+BELL_PAIR = """OPENQASM 3.0;
+bit[2] b;
+qubit[2] q;
+h q[0];
+cnot q[0], q[1];
+b = measure q;"""
+SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
+FINISHED = {"COMPLETED", "FAILED", "CANCELLED"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description="Run the tracker offline, on this machine.")
+    parser.add_argument("command", choices=["demo", "up"])
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--faults", action="store_true", help="duplicate, delay, reorder and drop events; fail tasks")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault mode")
+    parser.add_argument("--queue-delay", type=float, default=3.0, help="seconds a task waits in QUEUED")
+    args = parser.parse_args(argv)
+    faults = FaultPlan.chaos(args.seed) if args.faults else FaultPlan(seed=args.seed)
+    print("Synthesizing the app and starting local mode (moto, the local Braket service, the Lambda runner)...")
+    with LocalTracker(region=args.region, faults=faults, queue_delay=args.queue_delay) as tracker:
+        return demo(tracker) if args.command == "demo" else up(tracker)
+
+
+def up(tracker: LocalTracker) -> int:
+    env = tracker.environment()
+    assert tracker.stack is not None
+    print("\nLocal mode is up. Endpoints (127.0.0.1 only):")
+    print(f"  AWS (moto: DynamoDB, SQS, EventBridge, S3, ...)  {env['AWS_ENDPOINT_URL']}")
+    print(f"  Amazon Braket (local service)                     {env['AWS_ENDPOINT_URL_BRAKET']}")
+    for name, endpoint in sorted(tracker.runner.endpoints.items() if tracker.runner else []):
+        print(f"  API {name:<46}{endpoint.url}")
+    print("\nStack outputs:")
+    for key, value in sorted(tracker.stack.outputs.items()):
+        print(f"  {key:<26}{value}")
+    print("\nPoint boto3, the AWS CLI and the client at it (paste into another shell):")
+    print("  export " + " ".join(f"{k}={v}" for k, v in env.items()))
+    print(f"\nFunction logs: {tracker.log_file}")
+    print("\nPress Ctrl-C to stop.")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    print("\nStopping local mode...")
+    return 0
+
+
+def demo(tracker: LocalTracker, timeout: float = 120) -> int:
+    braket, s3, dynamodb = tracker.client("braket"), tracker.client("s3"), tracker.client("dynamodb")
+    bucket = f"amazon-braket-{tracker.region}-123456789012"
+    if tracker.region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": tracker.region})
+    action = {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": BELL_PAIR}
+    arn = braket.create_quantum_task(
+        action=json.dumps(action), deviceArn=SV1, shots=1000, outputS3Bucket=bucket, outputS3KeyPrefix="tasks"
+    )["quantumTaskArn"]
+    print(f"\nSubmitted a Bell pair to the local SV1 simulator, 1,000 shots:\n  {arn}\n")
+    print("The task table, as the recorder updates it:")
+    print(f"  {'seen at':<14}{'status':<12}{'events':>7}  statusTimes")
+    item = watch(dynamodb, tracker.output("TaskTableName"), arn, timeout)
+    if item is None or item["status"] not in FINISHED:
+        print(f"\nThe task did not finish within {timeout:.0f} s.", file=sys.stderr)
+        return 1
+    print("\nThe item:")
+    print(json.dumps(item, indent=2, default=_plain, sort_keys=True))
+    if item["status"] == "COMPLETED":
+        key = item["resultsUri"].removeprefix(f"s3://{item['outputS3Bucket']}/")
+        result = json.loads(s3.get_object(Bucket=item["outputS3Bucket"], Key=key)["Body"].read())
+        counts = Counter("".join(str(bit) for bit in shot) for shot in result["measurements"])
+        print(f"\nMeasured counts ({item['resultsUri']}):")
+        for bits, count in sorted(counts.items()):
+            print(f"  {bits}  {count:>5}  {'#' * (count // 20)}")
+    print("\nStopping local mode.")
+    return 0
+
+
+def watch(dynamodb: Any, table: str, arn: str, timeout: float) -> dict[str, Any] | None:
+    """Show each change of the task's item until it finishes. (Reading the table to display it.)"""
+    deserialize = TypeDeserializer().deserialize
+    deadline, last = time.monotonic() + timeout, None
+    item: dict[str, Any] | None = None
+    while time.monotonic() < deadline:
+        raw = dynamodb.get_item(TableName=table, Key={"taskArn": {"S": arn}}, ConsistentRead=True).get("Item")
+        if raw:
+            item = {k: deserialize(v) for k, v in raw.items()}
+            shown = (item["status"], int(item["eventCount"]))
+            if shown != last:
+                last = shown
+                times = ", ".join(f"{s} {t[11:23]}" for s, t in sorted(item["statusTimes"].items(), key=lambda x: x[1]))
+                print(f"  {time.strftime('%H:%M:%S'):<14}{item['status']:<12}{shown[1]:>7}  {times}")
+            if item["status"] in FINISHED and item.get("enriched") is not None:
+                return item
+        time.sleep(0.1)
+    return item
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, set):
+        return sorted(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The whole tracker on one machine: moto, the deployed stack, the local Braket service and the runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from local.aws import ACCOUNT, CREDENTIALS, DeployedStack, MotoServer, deploy
+from local.braket import LocalBraket
+from local.faults import FaultPlan
+from local.runner import LocalRunner
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_STACK = "BraketTaskTracker"
+
+
+def synthesize(outdir: Path, region: str) -> Path:
+    """Run `python app.py` as `cdk synth` does: same template, same cdk-nag checks."""
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "AWS_REGION": region,
+        "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    env.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(PROJECT / ".cache" / "jsii"))
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=PROJECT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"synth failed:\n{result.stdout}\n{result.stderr}")
+    return outdir
+
+
+@dataclass
+class LocalTracker:
+    """Start with `with LocalTracker(...) as tracker:`; everything stops on exit."""
+
+    cdk_out: Path = PROJECT / ".local" / "cdk.out"
+    region: str = "us-east-1"
+    stack_name: str = DEFAULT_STACK
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    queue_delay: float = 0.5
+    synth: bool = True
+    log_file: Path | None = PROJECT / ".local" / "local-mode.log"
+    moto: MotoServer | None = None
+    stack: DeployedStack | None = None
+    braket: LocalBraket | None = None
+    runner: LocalRunner | None = None
+
+    def start(self) -> LocalTracker:
+        if self.synth:
+            synthesize(self.cdk_out, self.region)
+        try:
+            self.moto = MotoServer.start()
+            self.stack = deploy(self.moto, self.cdk_out, self.stack_name, self.region)
+            self.braket = LocalBraket(self.moto.url, account=ACCOUNT, queue_delay=self.queue_delay, faults=self.faults)
+            self.braket.start()
+            if self.log_file is not None:
+                self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            self.runner = LocalRunner(
+                template=self.stack.template,
+                cdk_out=self.cdk_out,
+                stack_name=self.stack_name,
+                aws_endpoint=self.moto.url,
+                region=self.region,
+                braket_endpoint=self.braket.url,
+                faults=self.faults,
+                credentials=CREDENTIALS,
+                log_file=self.log_file,
+            )
+            self.runner.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for part in (self.runner, self.braket, self.moto):
+            if part is not None:
+                part.stop()
+        self.runner = self.braket = self.moto = None
+
+    def __enter__(self) -> LocalTracker:
+        return self.start()
+
+    def __exit__(self, *exc: object | type[BaseException] | TracebackType | None) -> None:
+        self.stop()
+
+    def environment(self) -> dict[str, str]:
+        """What points boto3, the AWS CLI and the client at local mode."""
+        assert self.moto is not None and self.braket is not None
+        return {
+            "AWS_ENDPOINT_URL": self.moto.url,
+            "AWS_ENDPOINT_URL_BRAKET": self.braket.url,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS[0],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS[1],
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+    def client(self, service: str) -> Any:
+        assert self.moto is not None
+        if service == "braket":
+            assert self.braket is not None
+            return boto3.client(
+                "braket",
+                region_name=self.region,
+                endpoint_url=self.braket.url,
+                aws_access_key_id=CREDENTIALS[0],
+                aws_secret_access_key=CREDENTIALS[1],
+            )
+        return self.moto.client(service, self.region)
+
+    def output(self, key: str) -> str:
+        assert self.stack is not None
+        return self.stack.outputs[key]
