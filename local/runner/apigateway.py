@@ -1,0 +1,303 @@
+"""API Gateway REST APIs with AWS_PROXY (Lambda proxy) integrations, served over HTTP on 127.0.0.1.
+
+Each API listens on its own port (chosen by the system) at /<stage>/..., routes by the template's
+resource tree (literal segments first, then `{param}`, then greedy `{proxy+}`; `ANY` when no method
+matches exactly), checks AWS_IAM methods' SigV4 signatures, builds the version 1.0 proxy event, and
+maps the function's answer back to HTTP. A function error, or an answer that is not a proxy response,
+is 502 {"message": "Internal server error"}, as in API Gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fnmatch
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from local.runner.deployed import CallerIdentity
+from local.runner.functions import LocalFunction
+from local.runner.sigv4 import Rejected, SigV4Verifier
+from local.runner.template import MethodSpec, RestApiSpec
+
+logger = logging.getLogger("local.runner")
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    logical_id: str
+    api_id: str
+    stage: str
+    url: str  # http://127.0.0.1:PORT/STAGE/
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str  # the request target as received: /stage/path?query, still percent-encoded
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name), default)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def _message(status: int, message: str, error_type: str | None = None) -> Response:
+    headers = [("Content-Type", "application/json")]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return Response(status, headers, json.dumps({"message": message}).encode())
+
+
+@dataclass
+class _Node:
+    literal: dict[str, _Node] = field(default_factory=dict)
+    variable: tuple[str, _Node] | None = None
+    greedy: tuple[str, _Node] | None = None
+    path: str = "/"
+    methods: dict[str, MethodSpec] = field(default_factory=dict)
+
+
+def build_tree(methods: tuple[MethodSpec, ...]) -> _Node:
+    root = _Node()
+    for method in methods:
+        node = root
+        for part in [p for p in method.path.split("/") if p]:
+            path = node.path.rstrip("/") + "/" + part
+            if part.endswith("+}"):
+                node.greedy = node.greedy or (part[1:-2], _Node(path=path))
+                node = node.greedy[1]
+            elif part.startswith("{"):
+                node.variable = node.variable or (part[1:-1], _Node(path=path))
+                node = node.variable[1]
+            else:
+                node = node.literal.setdefault(part, _Node(path=path))
+        node.methods[method.http_method] = method
+    return root
+
+
+def match(node: _Node, segments: list[str], params: dict[str, str]) -> tuple[_Node, dict[str, str]] | None:
+    """The resource a path reaches, and its path parameters: literal first, then {param}, then {proxy+}."""
+    if not segments:
+        return node, params
+    head, rest = segments[0], segments[1:]
+    if head in node.literal:
+        found = match(node.literal[head], rest, params)
+        if found:
+            return found
+    if node.variable:
+        found = match(node.variable[1], rest, {**params, node.variable[0]: head})
+        if found:
+            return found
+    if node.greedy:
+        return node.greedy[1], {**params, node.greedy[0]: "/".join(segments)}
+    return None
+
+
+class RestApi:
+    def __init__(
+        self,
+        spec: RestApiSpec,
+        *,
+        api_id: str,
+        functions: dict[str, LocalFunction],
+        verifier: SigV4Verifier,
+        identity: CallerIdentity,
+        account: str,
+    ) -> None:
+        self.spec = spec
+        self.api_id = api_id
+        self.functions = functions
+        self.verifier = verifier
+        self.identity = identity
+        self.account = account
+        self.tree = build_tree(spec.methods)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,), daemon=True)
+
+    @property
+    def endpoints(self) -> list[ApiEndpoint]:
+        host, port = self.server.server_address[:2]
+        return [
+            ApiEndpoint(self.spec.logical_id, self.api_id, stage, f"http://{host!s}:{port}/{stage}/")
+            for stage in self.spec.stages
+        ]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, request: Request) -> Response:
+        path, _, query = request.target.partition("?")
+        stage, _, rest = path.lstrip("/").partition("/")
+        if stage not in self.spec.stages:
+            return _message(403, "Forbidden", "ForbiddenException")
+        found = match(self.tree, [unquote(s) for s in rest.split("/") if s], {})
+        spec = found and (found[0].methods.get(request.method) or found[0].methods.get("ANY"))
+        if not found or not spec:
+            return _message(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        authenticated = spec.authorization == "AWS_IAM"
+        if authenticated:
+            url = f"http://{request.header('host', '127.0.0.1')}{request.target}"
+            try:
+                self.verifier.verify(request.method, url, request.headers, request.body)
+            except Rejected as rejected:
+                return _message(403, rejected.message, rejected.error_type)
+        elif spec.authorization != "NONE":
+            logger.warning("%s: authorization %s is not checked locally", spec.path, spec.authorization)
+        function = self.functions.get(spec.function_id or "")
+        if spec.integration != "AWS_PROXY" or function is None:
+            return _message(500, "Internal server error", "InternalServerErrorException")
+        invocation = function.invoke(
+            self._event(
+                request, spec, stage=stage, path="/" + rest, query=query, params=found[1], authenticated=authenticated
+            )
+        )
+        return _proxy_response(invocation.payload) if invocation.ok else _internal_error()
+
+    def _event(
+        self,
+        request: Request,
+        spec: MethodSpec,
+        *,
+        stage: str,
+        path: str,
+        query: str,
+        params: dict[str, str],
+        authenticated: bool,
+    ) -> dict[str, Any]:
+        headers, body, method = request.headers, request.body, request.method
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in headers:
+            multi_headers.setdefault(name, []).append(value)
+        multi_query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            multi_query.setdefault(name, []).append(value)
+        content_type = (request.header("content-type") or "").split(";")[0].strip()
+        binary = bool(body) and any(fnmatch.fnmatch(content_type, t) for t in self.spec.binary_media_types)
+        host = request.header("host", "127.0.0.1") or "127.0.0.1"
+        now = dt.datetime.now(dt.UTC)
+        request_id = str(uuid.uuid4())
+        return {
+            "resource": spec.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": params or None,
+            "stageVariables": self.spec.stages[stage] or None,
+            "requestContext": {
+                "resourceId": spec.resource_id or "root",
+                "resourcePath": spec.path,
+                "httpMethod": method,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{stage}{path}",
+                "accountId": self.account,
+                "protocol": "HTTP/1.1",
+                "stage": stage,
+                "domainPrefix": host.split(".")[0],
+                "requestTimeEpoch": int(time.time() * 1000),
+                "requestId": request_id,
+                "identity": self._identity(request.source_ip, request.header("user-agent"), authenticated),
+                "domainName": host,
+                "apiId": self.api_id,
+            },
+            "body": (base64.b64encode(body).decode() if binary else body.decode(errors="replace")) if body else None,
+            "isBase64Encoded": binary,
+        }
+
+    def _identity(self, source_ip: str, user_agent: str | None, authenticated: bool) -> dict[str, Any]:
+        who = self.identity if authenticated else None
+        return {
+            "cognitoIdentityPoolId": None,
+            "accountId": who.account if who else None,
+            "cognitoIdentityId": None,
+            "caller": who.user_id if who else None,
+            "sourceIp": source_ip,
+            "principalOrgId": None,
+            "accessKey": self.verifier.credentials.access_key if who else None,
+            "cognitoAuthenticationType": None,
+            "cognitoAuthenticationProvider": None,
+            "userArn": who.arn if who else None,
+            "userAgent": user_agent,
+            "user": who.user_id if who else None,
+        }
+
+
+def _internal_error() -> Response:
+    return _message(502, "Internal server error", "InternalServerErrorException")
+
+
+def _proxy_response(answer: Any) -> Response:
+    """The function's proxy response as HTTP; anything else is a malformed proxy response (502)."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("statusCode", 200), int):
+        return _internal_error()
+    headers: dict[str, list[str]] = {
+        k: [str(v) for v in vs] for k, vs in (answer.get("multiValueHeaders") or {}).items()
+    }
+    for name, value in (answer.get("headers") or {}).items():
+        headers.setdefault(name, [str(value)])
+    body = answer.get("body")
+    if body is not None and not isinstance(body, str):
+        return _internal_error()
+    raw = base64.b64decode(body) if body and answer.get("isBase64Encoded") else (body or "").encode()
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = ["application/json"]
+    return Response(int(answer.get("statusCode", 200)), [(k, v) for k, vs in headers.items() for v in vs], raw)
+
+
+def _handler_class(api: RestApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            try:
+                request = Request(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+                response = api.handle(request)
+            except Exception:
+                logger.exception("API %s: %s %s failed", api.spec.logical_id, self.command, self.path)
+                response = _internal_error()
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug("API %s: " + format, api.spec.logical_id, *args)
+
+    for method in METHODS:
+        setattr(Handler, f"do_{method}", Handler._serve)
+    return Handler
