@@ -46,7 +46,8 @@ class MotoServer:
         self.server.stop()
 
     def client(self, service: str, region: str) -> Any:
-        return boto3.client(
+        make_client: Any = boto3.client  # any service name, so not one of the stubs' overloads
+        return make_client(
             service,
             region_name=region,
             endpoint_url=self.url,
