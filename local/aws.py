@@ -25,25 +25,10 @@ BOOTSTRAP_VERSION = "30"
 
 
 @dataclass
-class MotoServer:
-    server: ThreadedMotoServer
+class LocalAws:
+    """boto3 clients for moto at `url`, with local mode's credentials."""
+
     url: str
-
-    @classmethod
-    def start(cls, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        # moto warns about each resource type it accepts without creating it: local.template lists them.
-        logging.getLogger("moto").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
-        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        server.start()
-        bound_host, bound_port = server.get_host_and_port()
-        return cls(server, f"http://{bound_host}:{bound_port}")
-
-    def stop(self) -> None:
-        """Stop, forgetting every resource: moto's backends are shared by all servers in a process."""
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
-        self.server.stop()
 
     def client(self, service: str, region: str) -> Any:
         make_client: Any = boto3.client  # any service name, so not one of the stubs' overloads
@@ -57,6 +42,28 @@ class MotoServer:
 
 
 @dataclass
+class MotoServer(LocalAws):
+    server: ThreadedMotoServer | None = None
+
+    @classmethod
+    def start(cls, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # moto warns about each resource type it accepts without creating it: local.template lists them.
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        server.start()
+        bound_host, bound_port = server.get_host_and_port()
+        return cls(f"http://{bound_host}:{bound_port}", server)
+
+    def stop(self) -> None:
+        """Stop, forgetting every resource: moto's backends are shared by all servers in a process."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
+        if self.server is not None:
+            self.server.stop()
+
+
+@dataclass
 class DeployedStack:
     name: str
     region: str
@@ -65,12 +72,19 @@ class DeployedStack:
     physical_ids: dict[str, str]
 
 
-def deploy(moto: MotoServer, cdk_out: Path, stack_name: str, region: str) -> DeployedStack:
-    """Bootstrap (as `cdk bootstrap` would), publish the assets, and create the stack in moto."""
+def deploy(
+    moto: LocalAws, cdk_out: Path, stack_name: str, region: str, *, deployed_name: str | None = None
+) -> DeployedStack:
+    """Bootstrap (as `cdk bootstrap` would), publish the assets, and create the stack in moto.
+
+    `stack_name` names the synthesized stack in `cdk_out`; `deployed_name` (default: the same)
+    names it in moto, whose state every server of a process shares.
+    """
     template: Template = json.loads((cdk_out / f"{stack_name}.template.json").read_text())
     _bootstrap(moto, region)
     _publish_assets(moto, cdk_out, stack_name, region)
     cloudformation = moto.client("cloudformation", region)
+    stack_name = deployed_name or stack_name
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(for_local(template)),
@@ -88,19 +102,21 @@ def deploy(moto: MotoServer, cdk_out: Path, stack_name: str, region: str) -> Dep
     )
 
 
-def _bootstrap(moto: MotoServer, region: str) -> None:
+def _bootstrap(moto: LocalAws, region: str) -> None:
     moto.client("ssm", region).put_parameter(
         Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version", Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True
     )
     s3 = moto.client("s3", region)
     bucket = _assets_bucket(region)
+    if bucket in {existing["Name"] for existing in s3.list_buckets()["Buckets"]}:
+        return
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
 
-def _publish_assets(moto: MotoServer, cdk_out: Path, stack_name: str, region: str) -> None:
+def _publish_assets(moto: LocalAws, cdk_out: Path, stack_name: str, region: str) -> None:
     manifest = json.loads((cdk_out / f"{stack_name}.assets.json").read_text())
     s3 = moto.client("s3", region)
     for asset in manifest.get("files", {}).values():

@@ -6,14 +6,11 @@ resources, Lambda layers), as the local mode's transform does; the runner gets t
 
 from __future__ import annotations
 
-import copy
-import io
 import json
 import shutil
 import time
 import uuid
 import warnings
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,13 +19,15 @@ from typing import Any, TypeVar
 
 import boto3
 
+from local.aws import LocalAws, deploy
 from local.runner import LocalRunner
+from local.template import for_local
+from tests.support.app import STACK_NAME
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 CREDENTIALS = ("testing", "testing")
 HANDLERS = Path(__file__).resolve().parent / "handlers"
-BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 T = TypeVar("T")
 
 
@@ -67,21 +66,6 @@ class Deployed:
             runner.stop()
 
 
-def deployable(template: dict[str, Any]) -> dict[str, Any]:
-    """The template without event source mappings, Custom:: resources and Lambda layers."""
-    result = copy.deepcopy(template)
-    resources = result["Resources"]
-    for logical_id in [
-        k
-        for k, v in resources.items()
-        if v["Type"] == "AWS::Lambda::EventSourceMapping" or v["Type"].startswith("Custom::")
-    ]:
-        del resources[logical_id]
-    for resource in resources.values():
-        resource.get("Properties", {}).pop("Layers", None)
-    return result
-
-
 def create_stack(aws: Aws, template: dict[str, Any], name: str) -> dict[str, str]:
     cfn = aws.client("cloudformation")
     with warnings.catch_warnings():  # moto warns for each type it accepts without creating it (policies, alarms)
@@ -102,47 +86,14 @@ def deploy_test_stack(aws: Aws, template: dict[str, Any], workdir: Path) -> Depl
     cdk_out = workdir / "cdk.out"
     shutil.copytree(HANDLERS, cdk_out / "asset.handlers", ignore=shutil.ignore_patterns("__pycache__"))
     name = f"RunnerTest-{uuid.uuid4().hex[:8]}"
-    physical = create_stack(aws, deployable(template), name)
+    physical = create_stack(aws, for_local(template), name)
     return Deployed(aws, name, template, cdk_out, physical)
 
 
 def deploy_synthesized(aws: Aws, template: dict[str, Any], cdk_out: Path, name: str) -> Deployed:
-    """The real synthesized stack, bootstrapped as CDK expects, with what moto 5.2.5 cannot take removed:
-    - the bootstrap version parameter, the assets bucket and each function's zipped asset under its key;
-    - Lambda layers and the Powertools layer parameter (moto reserves /aws/ parameter names; the runner
-      gives functions this venv's Powertools instead);
-    - KMS key tags (moto's CloudFormation KMS reads TagKey/TagValue, not Key/Value).
-    """
-    ssm, s3 = aws.client("ssm"), aws.client("s3")
-    ssm.put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value="30", Type="String", Overwrite=True)
-    bucket = f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"
-    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:  # moto's state is per process
-        s3.create_bucket(Bucket=bucket)
-    for manifest in cdk_out.glob("*.assets.json"):
-        for asset in json.loads(manifest.read_text())["files"].values():
-            if asset["source"].get("packaging") == "zip":
-                for destination in asset["destinations"].values():
-                    s3.put_object(
-                        Bucket=bucket, Key=destination["objectKey"], Body=_zip(cdk_out / asset["source"]["path"])
-                    )
-    deployed = deployable(template)
-    deployed["Parameters"] = {
-        k: v for k, v in deployed.get("Parameters", {}).items() if not str(v.get("Default", "")).startswith("/aws/")
-    }
-    for resource in deployed["Resources"].values():
-        if resource["Type"] == "AWS::KMS::Key":
-            resource["Properties"].pop("Tags", None)
-    physical = create_stack(aws, deployed, name)
-    return Deployed(aws, name, template, cdk_out, physical)
-
-
-def _zip(directory: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(directory).as_posix())
-    return buffer.getvalue()
+    """The real synthesized stack, deployed as local mode deploys it (local.aws.deploy)."""
+    deployed = deploy(LocalAws(aws.endpoint), cdk_out, STACK_NAME, REGION, deployed_name=name)
+    return Deployed(aws, name, template, cdk_out, deployed.physical_ids)
 
 
 def eventually(check: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.1) -> T:
