@@ -28,7 +28,7 @@ class TaskTables(Construct):
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         )
         for name, partition, sort in constants.TASK_INDEXES:
-            keys_only = name == constants.INDEX_UNFINISHED
+            keys_only = name in constants.SPARSE_INDEXES
             self.tasks.add_global_secondary_index(
                 index_name=name,
                 partition_key=dynamodb.Attribute(name=partition, type=_STRING),

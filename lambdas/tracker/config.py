@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tracker.constants import ENV_ENRICH_MAX_ATTEMPTS, ENV_REJECTED_TABLE, ENV_TASK_TABLE
+from tracker.constants import ENV_ENRICH_MAX_ATTEMPTS, ENV_REJECTED_TABLE, ENV_TASK_TABLE, ENV_TOPIC_ARN
 
 
 class ConfigError(RuntimeError):
@@ -28,3 +28,18 @@ class RecorderConfig:
         if not attempts.isdigit() or not 1 <= int(attempts) <= 10:
             raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {attempts!r}")
         return cls(env[ENV_TASK_TABLE], env[ENV_REJECTED_TABLE], int(attempts))
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    task_table: str
+    topic_arn: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> NotifierConfig:
+        missing = [name for name in (ENV_TASK_TABLE, ENV_TOPIC_ARN) if not env.get(name)]
+        if missing:
+            raise ConfigError(f"missing environment variables: {', '.join(missing)}")
+        if not env[ENV_TOPIC_ARN].startswith("arn:"):
+            raise ConfigError(f"{ENV_TOPIC_ARN} must be a topic ARN, not {env[ENV_TOPIC_ARN]!r}")
+        return cls(env[ENV_TASK_TABLE], env[ENV_TOPIC_ARN])

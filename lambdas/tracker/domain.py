@@ -113,7 +113,11 @@ class Enrichment:
 
 @dataclass(frozen=True)
 class TaskRecord:
-    """The recorded state of a task: a pure function of the set of distinct events seen."""
+    """The recorded state of a task: a pure function of the set of distinct events seen.
+
+    Besides the events: who submitted it (`submitter`), where the record came from (`origin`:
+    "event" for EventBridge events) and when its end was notified; a merge keeps those as stored.
+    """
 
     task: TaskArn
     device_arn: str
@@ -127,6 +131,8 @@ class TaskRecord:
     ended_at: str | None = None
     enrichment: Enrichment | None = None
     submitter: str | None = None
+    origin: str = "event"
+    notified_at: str | None = None
 
     @property
     def status(self) -> Status:

@@ -78,6 +78,8 @@ def test_real_lifecycle_fixture_becomes_a_readable_item(
         "enriched": True,
         "tags": {"team": "qml"},
         "numSuccessfulShots": Decimal(1000),
+        "origin": "event",
+        "awaitingNotification": "eu-north-1",
     }
 
 

@@ -69,9 +69,14 @@ class TaskTable:
         self._write(
             self._client.put_item,
             Item=_serialize(to_item(record)),
-            # Every write adds at least one event id, so the count is the item's version.
-            ConditionExpression="eventCount = :expectedCount",
-            ExpressionAttributeValues=_serialize({":expectedCount": expected.event_count}),
+            # Every merge adds at least one event id, so the count is the item's version; the
+            # notifier's mark is the one other write, so it is part of the version too.
+            ConditionExpression="eventCount = :expectedCount AND "
+            + ("notifiedAt = :notifiedAt" if expected.notified_at else "attribute_not_exists(notifiedAt)"),
+            ExpressionAttributeValues=_serialize(
+                {":expectedCount": expected.event_count}
+                | ({":notifiedAt": expected.notified_at} if expected.notified_at else {})
+            ),
         )
 
     def apply_in_order(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
@@ -83,6 +88,20 @@ class TaskTable:
         """
         update = _InOrderUpdate(event, enrichment)
         self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
+
+    def mark_notified(self, task_arn: str, at: str) -> bool:
+        """Record that the task's end was notified. False if it already was (or there is no item)."""
+        try:
+            self._write(
+                self._client.update_item,
+                Key={"taskArn": {"S": task_arn}},
+                UpdateExpression="SET notifiedAt = :at REMOVE awaitingNotification",
+                ConditionExpression="attribute_exists(taskArn) AND attribute_not_exists(notifiedAt)",
+                ExpressionAttributeValues={":at": {"S": at}},
+            )
+        except ItemChanged:
+            return False
+        return True
 
     def _write(self, operation: Any, **request: Any) -> None:
         try:
@@ -157,6 +176,8 @@ class _InOrderUpdate:
         """A finished event also records the end, the run time and what Braket added."""
         event = self.event
         self.removes.append("unfinishedRegion")
+        # The stored item was unfinished, so its end has not been notified yet.
+        self.sets.append(f"awaitingNotification = {self.value('region', event.task.region)}")
         if event.ended_at is not None:
             # runSeconds = endedAt - RUNNING time = (endedAt - createdAt) - queueSeconds, so the
             # item needs no read. Without a RUNNING time the merge path computes it instead.

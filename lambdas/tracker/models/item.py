@@ -32,6 +32,7 @@ def to_item(record: TaskRecord) -> Item:
         "lastEventAt": record.last_event_at,
         "eventCount": record.event_count,
         "eventIds": set(record.event_ids),
+        "origin": record.origin,
     }
     optional: Item = {
         "endedAt": record.ended_at,
@@ -39,6 +40,8 @@ def to_item(record: TaskRecord) -> Item:
         "runSeconds": record.run_seconds,
         "submitter": record.submitter,
         "unfinishedRegion": None if record.status.finished else record.task.region,
+        "notifiedAt": record.notified_at,
+        "awaitingNotification": record.task.region if record.status.finished and not record.notified_at else None,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     if record.enrichment is not None:
@@ -82,6 +85,8 @@ def from_item(item: Item) -> TaskRecord:
         ended_at=item.get("endedAt"),
         enrichment=enrichment,
         submitter=item.get("submitter"),
+        origin=item.get("origin", "event"),
+        notified_at=item.get("notifiedAt"),
     )
 
 

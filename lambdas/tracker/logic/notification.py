@@ -1,0 +1,167 @@
+"""The notification of a task's end: pure, built from the task record alone.
+
+One message, three readers:
+- people (email) get a subject and a text body;
+- programs (SQS, Lambda, HTTP/S, email-json) get a versioned JSON document;
+- SNS filter policies see message attributes (status, device, Region, submitter, tags).
+SNS delivers message attributes only with a plain String message, not with a per-protocol (JSON)
+message structure, so every attribute is also in the JSON document: filtering works on the
+attributes, and a subscriber reads the document.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from tracker.domain import Status, TaskRecord
+
+DOCUMENT_TYPE = "braket-task-tracker.task-finished"
+DOCUMENT_VERSION = "1"
+SUBJECT_LIMIT = 100  # SNS's limit for email subjects
+MAX_ATTRIBUTES = 10  # SNS's limit for SQS subscribers with raw message delivery
+_JSON_PROTOCOLS = ("default", "sqs", "lambda", "http", "https", "email-json", "firehose", "application")
+
+
+@dataclass(frozen=True)
+class Notification:
+    notification_id: str
+    subject: str
+    text: str
+    document: dict[str, Any]
+    attributes: dict[str, dict[str, str]]
+
+    def message(self) -> str:
+        """The per-protocol message (MessageStructure=json): text for email, the document elsewhere."""
+        document = json.dumps(self.document, sort_keys=True)
+        return json.dumps({"email": self.text, **dict.fromkeys(_JSON_PROTOCOLS, document)})
+
+
+def notification_id(record: TaskRecord) -> str:
+    """Stable for a task's end: a duplicate (a crash between publish and mark) carries the same id."""
+    return f"{record.task.arn}#{record.status.value}"
+
+
+def build(record: TaskRecord) -> Notification:
+    if not record.status.finished:
+        raise ValueError(f"{record.task.arn} has not finished ({record.status.value})")
+    return Notification(
+        notification_id=notification_id(record),
+        subject=subject(record),
+        text=text(record),
+        document=document(record),
+        attributes=attributes(record),
+    )
+
+
+def subject(record: TaskRecord) -> str:
+    """`Braket task COMPLETED: sv1, 1,000 shots, ran 2.1 s`: what an inbox shows."""
+    parts = [record.device_name, f"{record.shots:,} shots"]
+    if record.run_seconds is not None:
+        parts.append(f"ran {_duration(record.run_seconds)}")
+    elif record.status is not Status.COMPLETED and record.enrichment and record.enrichment.failure_reason:
+        parts.append(record.enrichment.failure_reason)
+    line = f"Braket task {record.status.value}: {', '.join(parts)}"
+    line = " ".join(line.split())  # one line, no control characters
+    return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 3] + "..."
+
+
+def text(record: TaskRecord) -> str:
+    enrichment = record.enrichment
+    lines = [
+        f"Your Amazon Braket quantum task {record.status.value.lower()}.",
+        "",
+        f"Task:        {record.task.arn}",
+        f"Device:      {record.device_arn}",
+        f"Shots:       {record.shots:,}",
+        f"Created:     {record.created_at}",
+        f"Ended:       {record.ended_at or 'unknown'}",
+        f"Queued for:  {_duration(record.queue_seconds) if record.queue_seconds is not None else 'unknown'}",
+        f"Ran for:     {_duration(record.run_seconds) if record.run_seconds is not None else 'unknown'}",
+    ]
+    if record.status is Status.COMPLETED:
+        lines.append(f"Results:     {record.results_uri}")
+    if enrichment and enrichment.failure_reason:
+        lines.append(f"Failure:     {enrichment.failure_reason}")
+    if record.submitter:
+        lines.append(f"Submitter:   {record.submitter}")
+    if enrichment and enrichment.tags:
+        lines.append("Tags:        " + ", ".join(f"{k}={v}" for k, v in sorted(enrichment.tags.items())))
+    lines += ["", f"Console:     {console_url(record)}", "", f"Notification id: {notification_id(record)}"]
+    return "\n".join(lines)
+
+
+def document(record: TaskRecord) -> dict[str, Any]:
+    enrichment = record.enrichment
+    return {
+        "type": DOCUMENT_TYPE,
+        "version": DOCUMENT_VERSION,
+        "notificationId": notification_id(record),
+        "taskArn": record.task.arn,
+        "taskId": record.task.task_id,
+        "status": record.status.value,
+        "region": record.task.region,
+        "account": record.task.account,
+        "deviceArn": record.device_arn,
+        "deviceName": record.device_name,
+        "shots": record.shots,
+        "createdAt": record.created_at,
+        "endedAt": record.ended_at,
+        "queueSeconds": _number(record.queue_seconds),
+        "runSeconds": _number(record.run_seconds),
+        "resultsUri": record.results_uri if record.status is Status.COMPLETED else None,
+        "consoleUrl": console_url(record),
+        "failureReason": enrichment.failure_reason if enrichment else None,
+        "tags": dict(enrichment.tags) if enrichment else {},
+        "numSuccessfulShots": enrichment.num_successful_shots if enrichment else None,
+        "jobArn": enrichment.job_arn if enrichment else None,
+        "submitter": record.submitter,
+    }
+
+
+def attributes(record: TaskRecord) -> dict[str, dict[str, str]]:
+    """SNS message attributes for filter policies (names: letters, digits, '-', '_', '.'; no empty values)."""
+    found: dict[str, dict[str, str]] = {
+        "notificationId": _string(notification_id(record)),
+        "status": _string(record.status.value),
+        "device": _string(record.device_name),
+        "deviceArn": _string(record.device_arn),
+        "region": _string(record.task.region),
+    }
+    if record.submitter:
+        found["submitter"] = _string(record.submitter)
+    tags = record.enrichment.tags if record.enrichment else {}
+    if tags:
+        pairs = [f"{key}={value}" for key, value in sorted(tags.items())]
+        found["tags"] = {"DataType": "String.Array", "StringValue": json.dumps(pairs)}
+    assert len(found) <= MAX_ATTRIBUTES
+    return found
+
+
+def console_url(record: TaskRecord) -> str:
+    region = record.task.region
+    return (
+        f"https://{region}.console.aws.amazon.com/braket/home?region={region}#/tasks/{quote(record.task.arn, safe='')}"
+    )
+
+
+def _duration(seconds: Decimal) -> str:
+    value = float(seconds)
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, rest = divmod(int(value), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} d {hours % 24} h"
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}

@@ -1,0 +1,51 @@
+"""Notifier: the task table's stream (filtered to tasks reaching their end) -> one SNS message each.
+
+Error mapping: a failed read, publish or mark raises, so the record is reported as a batch item
+failure; the mapping retries it (bisecting the batch), then sends it to its on-failure queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tracker import constants
+from tracker.config import NotifierConfig
+from tracker.data.task_table import TaskTable
+from tracker.data.topic import NotificationTopic
+from tracker.notifier.service import Notifier
+
+config = NotifierConfig.from_env()
+logger = Logger(service=constants.NOTIFIER_SERVICE)
+metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.NOTIFIER_SERVICE)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+notifier = Notifier(TaskTable(config.task_table, boto3.client("dynamodb")), NotificationTopic(config.topic_arn))
+
+
+def notify_record(record: DynamoDBRecord) -> None:
+    """Notify the end of the task this stream record is about."""
+    keys = record.dynamodb.keys if record.dynamodb else None
+    task_arn = keys.get(constants.TASK_KEY) if keys else None
+    if not task_arn:
+        raise ValueError(f"stream record {record.event_id} has no {constants.TASK_KEY} key")
+    logger.set_correlation_id(task_arn)
+    result = notifier.notify(task_arn)
+    if result.sent:
+        metrics.add_metric(name=constants.METRIC_NOTIFICATIONS_SENT, unit=MetricUnit.Count, value=1)
+        logger.info("Notified a task's end", notification_id=result.notification_id, message_id=result.message_id)
+    else:
+        metrics.add_metric(name=constants.METRIC_NOTIFICATIONS_ALREADY_SENT, unit=MetricUnit.Count, value=1)
+        logger.info("Nothing to notify: already notified, or not finished")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=notify_record, processor=processor, context=context)
