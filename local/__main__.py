@@ -71,6 +71,7 @@ def demo(tracker: LocalTracker, timeout: float = 120) -> int:
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": tracker.region})
+    inbox = subscribe_queue(tracker)
     action = {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": BELL_PAIR}
     arn = braket.create_quantum_task(
         action=json.dumps(action), deviceArn=SV1, shots=1000, outputS3Bucket=bucket, outputS3KeyPrefix="tasks"
@@ -91,8 +92,31 @@ def demo(tracker: LocalTracker, timeout: float = 120) -> int:
         print(f"\nMeasured counts ({item['resultsUri']}):")
         for bits, count in sorted(counts.items()):
             print(f"  {bits}  {count:>5}  {'#' * (count // 20)}")
+    print_notification(tracker, inbox)
     print("\nStopping local mode.")
     return 0
+
+
+def subscribe_queue(tracker: LocalTracker) -> str:
+    """A local SQS queue subscribed to the notification topic, as a program would subscribe."""
+    sqs, sns = tracker.client("sqs"), tracker.client("sns")
+    url: str = sqs.create_queue(QueueName="demo-notifications")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=tracker.output("NotificationTopicArn"), Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def print_notification(tracker: LocalTracker, inbox: str, timeout: float = 20) -> None:
+    sqs = tracker.client("sqs")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=1).get("Messages", []):
+            envelope = json.loads(message["Body"])
+            print("\nThe notification, as an SQS subscriber of the topic received it:")
+            print(f"  Subject: {envelope.get('Subject')}")
+            print("  " + json.dumps(json.loads(envelope["Message"]), indent=2, sort_keys=True).replace("\n", "\n  "))
+            return
+    print(f"\nNo notification arrived within {timeout:.0f} s.", file=sys.stderr)
 
 
 def watch(dynamodb: Any, table: str, arn: str, timeout: float) -> dict[str, Any] | None:

@@ -92,7 +92,7 @@ def deploy(
     )
     stack = _wait_for_stack(cloudformation, stack_name)
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
-    return DeployedStack(
+    deployed = DeployedStack(
         name=stack_name,
         region=region,
         template=template,
@@ -100,6 +100,42 @@ def deploy(
         # moto lists the resource types it only accepts (policies, alarms) as empty entries
         physical_ids={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r},
     )
+    _subscribe(moto, deployed)
+    return deployed
+
+
+def _subscribe(moto: LocalAws, stack: DeployedStack) -> None:
+    """Create the template's SNS subscriptions, which moto's CloudFormation accepts but does not create."""
+    sns, sqs = moto.client("sns", stack.region), moto.client("sqs", stack.region)
+
+    def resolve(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return stack.physical_ids[value["Ref"]]
+        logical_id, attribute = value["Fn::GetAtt"]
+        if attribute != "Arn":
+            raise ValueError(f"local mode cannot resolve {value} in an SNS subscription")
+        url = stack.physical_ids[logical_id]
+        return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+    for resource in stack.template["Resources"].values():
+        if resource["Type"] != "AWS::SNS::Subscription":
+            continue
+        properties = resource["Properties"]
+        attributes = {
+            name: json.dumps(properties[name]) if isinstance(properties[name], dict) else str(properties[name]).lower()
+            for name in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery")
+            if name in properties
+        }
+        if "FilterPolicyScope" in attributes:
+            attributes["FilterPolicyScope"] = properties["FilterPolicyScope"]
+        sns.subscribe(
+            TopicArn=resolve(properties["TopicArn"]),
+            Protocol=properties["Protocol"],
+            Endpoint=resolve(properties["Endpoint"]),
+            Attributes=attributes,
+        )
 
 
 def _bootstrap(moto: LocalAws, region: str) -> None:

@@ -21,9 +21,10 @@ LOCAL_CHANGES: dict[str, str] = {
     "layer's release",
     "AWS::KMS::Key Tags": "spelled TagKey/TagValue, the form moto's KMS reads (it fails on CloudFormation's Key/Value)",
     "AWS::SSM::Parameter::Value parameters": "kept if still used; the bootstrap version parameter is seeded in SSM",
-    "AWS::SNS::Subscription, AWS::SNS::TopicPolicy, AWS::SQS::QueuePolicy, AWS::CloudWatch::Alarm, "
-    "AWS::ApiGateway::Stage": "created by moto as placeholders without effect; the runner interprets what it needs "
-    "from the template (policies and alarms are not enforced locally)",
+    "AWS::SNS::Subscription": "accepted by moto without effect; local mode subscribes each one after deployment "
+    "(local.aws), with its filter policy",
+    "AWS::SNS::TopicPolicy, AWS::SQS::QueuePolicy, AWS::CloudWatch::Alarm, AWS::ApiGateway::Stage": "accepted by "
+    "moto without effect: policies are not enforced, alarms never fire, the runner serves API stages itself",
 }
 
 _REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::CloudFormation::CustomResource")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,30 @@ class ConfigurationError(ValueError):
     """A context value is wrong; synth stops with this message."""
 
 
+FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+@dataclass(frozen=True)
+class EmailSubscription:
+    address: str
+    statuses: tuple[str, ...] = ()  # empty: every finished status
+
+
+@dataclass(frozen=True)
+class ExtraSubscription:
+    protocol: str  # "sqs" (a queue ARN) or "https" (a URL)
+    endpoint: str
+    statuses: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     stack_name: str
     log_retention: RetentionDays
     alarm_emails: tuple[str, ...]
+    notification_emails: tuple[EmailSubscription, ...] = ()
+    notification_subscriptions: tuple[ExtraSubscription, ...] = ()
+    notify_imported: bool = False
 
     @classmethod
     def from_app(cls, app: App) -> TrackerConfig:
@@ -36,7 +56,14 @@ class TrackerConfig:
             )
         days = get("logRetentionDays")
         retention = _retention(30 if days is None else days)
-        return cls(stack_name, retention, _emails(get("alarmEmail")))
+        return cls(
+            stack_name,
+            retention,
+            _emails(get("alarmEmail")),
+            _notification_emails(get("notificationEmails")),
+            _subscriptions(get("notificationSubscriptions")),
+            _flag("notifyImported", get("notifyImported")),
+        )
 
 
 _RETENTION = {
@@ -76,3 +103,66 @@ def _emails(value: Any) -> tuple[str, ...]:
     if bad:
         raise ConfigurationError(f"alarmEmail: not an email address: {', '.join(bad)}")
     return emails
+
+
+def _notification_emails(value: Any) -> tuple[EmailSubscription, ...]:
+    """A list of addresses, or of {"address": ..., "statuses": [...]}; a string may be comma-separated."""
+    if value in (None, "", []):
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+    if not isinstance(value, list):
+        raise ConfigurationError(f"notificationEmails {value!r}: give a list of addresses or of {{address, statuses}}")
+    found = []
+    for item in value:
+        entry = {"address": item} if isinstance(item, str) else item
+        if not isinstance(entry, dict) or set(entry) - {"address", "statuses"}:
+            raise ConfigurationError(f"notificationEmails: {entry!r} is not an address or {{address, statuses}}")
+        address = str(entry.get("address", "")).strip()
+        if not _EMAIL.match(address):
+            raise ConfigurationError(f"notificationEmails: not an email address: {address!r}")
+        found.append(EmailSubscription(address, _statuses("notificationEmails", entry.get("statuses"))))
+    return tuple(found)
+
+
+def _subscriptions(value: Any) -> tuple[ExtraSubscription, ...]:
+    """A list of {"protocol": "sqs", "endpoint": queue ARN} or {"protocol": "https", "endpoint": URL}."""
+    if value in (None, "", []):
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list):
+        raise ConfigurationError("notificationSubscriptions: give a list of {protocol, endpoint, statuses}")
+    found = []
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) - {"protocol", "endpoint", "statuses"}:
+            raise ConfigurationError(f"notificationSubscriptions: {entry!r} is not {{protocol, endpoint, statuses}}")
+        protocol, endpoint = entry.get("protocol"), str(entry.get("endpoint", ""))
+        if protocol == "sqs" and not re.match(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}$", endpoint):
+            raise ConfigurationError(f"notificationSubscriptions: not an SQS queue ARN: {endpoint!r}")
+        if protocol == "https" and not endpoint.startswith("https://"):
+            raise ConfigurationError(f"notificationSubscriptions: not an https:// URL: {endpoint!r}")
+        if protocol not in ("sqs", "https"):
+            raise ConfigurationError(f"notificationSubscriptions: protocol must be sqs or https, not {protocol!r}")
+        found.append(
+            ExtraSubscription(protocol, endpoint, _statuses("notificationSubscriptions", entry.get("statuses")))
+        )
+    return tuple(found)
+
+
+def _statuses(key: str, value: Any) -> tuple[str, ...]:
+    if value in (None, []):
+        return ()
+    statuses = [value] if isinstance(value, str) else value
+    bad = [s for s in statuses if s not in FINISHED] if isinstance(statuses, list) else [value]
+    if bad:
+        raise ConfigurationError(f"{key}: statuses must be among {', '.join(FINISHED)}, not {bad}")
+    return tuple(statuses)
+
+
+def _flag(key: str, value: Any) -> bool:
+    if value in (None, "", False, "false"):
+        return False
+    if value in (True, "true"):
+        return True
+    raise ConfigurationError(f"{key} must be true or false, not {value!r}")

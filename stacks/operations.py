@@ -27,6 +27,8 @@ class Operations(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         recorder: lambda_.IFunction,
+        notifier: lambda_.IFunction,
+        failed_notifications: sqs.IQueue,
         alarm_emails: tuple[str, ...],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -94,6 +96,18 @@ class Operations(Construct):
                     dimensions_map={"service": constants.RECORDER_SERVICE},
                     period=Duration.minutes(5),
                     statistic="Sum",
+                ),
+            ),
+            self._alarm(
+                "NotifierErrors",
+                "The notifier function failed; the stream batch is being retried.",
+                notifier.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            ),
+            self._alarm(
+                "NotificationsFailed",
+                "Task ends were not notified after the notifier's retries: see the failed-notifications queue.",
+                failed_notifications.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
                 ),
             ),
             self._alarm(

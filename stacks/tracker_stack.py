@@ -10,6 +10,7 @@ from constructs import Construct
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
 from stacks.nag import acknowledge, nag_resource
+from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.recorder import TIMEOUT, Recorder
 from stacks.task_tables import TaskTables
@@ -21,6 +22,8 @@ OUTPUT_REJECTED_TABLE = "RejectedEventsTableName"
 OUTPUT_EVENT_QUEUE = "EventQueueUrl"
 OUTPUT_DEAD_LETTER_QUEUE = "DeadLetterQueueUrl"
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
+OUTPUT_NOTIFICATION_TOPIC = "NotificationTopicArn"
+OUTPUT_FAILED_NOTIFICATIONS = "FailedNotificationsQueueUrl"
 
 
 class TrackerStack(Stack):
@@ -31,12 +34,23 @@ class TrackerStack(Stack):
         tables = TaskTables(self, "Tables")
         capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
         recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
+        notifications = Notifications(
+            self,
+            "Notifications",
+            table=tables.tasks,
+            log_retention=config.log_retention,
+            emails=config.notification_emails,
+            extra=config.notification_subscriptions,
+            notify_imported=config.notify_imported,
+        )
         operations = Operations(
             self,
             "Operations",
             queue=capture.queue,
             dead_letter_queue=capture.dead_letter_queue,
             recorder=recorder.function,
+            notifier=notifications.function,
+            failed_notifications=notifications.failures,
             alarm_emails=config.alarm_emails,
         )
 
@@ -47,6 +61,17 @@ class TrackerStack(Stack):
             "time by any submitter, and a task must be read in its own Region. Read-only.",
         )
 
+        acknowledge(
+            notifications.failures,
+            "AwsSolutions-SQS3",
+            "This queue is the notifier's on-failure destination: it is the dead-letter store of the stream mapping.",
+        )
+        acknowledge(
+            notifications.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
+        )
+
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
             (OUTPUT_TASK_TABLE_STREAM, tables.tasks.table_stream_arn or "", "The task table's stream"),
@@ -54,5 +79,13 @@ class TrackerStack(Stack):
             (OUTPUT_EVENT_QUEUE, capture.queue.queue_url, "Captured Braket task events"),
             (OUTPUT_DEAD_LETTER_QUEUE, capture.dead_letter_queue.queue_url, "Events parked after failed deliveries"),
             (OUTPUT_ALARM_TOPIC, operations.topic.topic_arn, "Operator alarms"),
+            (OUTPUT_FAILED_NOTIFICATIONS, notifications.failures.queue_url, "Stream batches the notifier gave up on"),
         ):
             CfnOutput(self, key, value=value, description=description)
+        CfnOutput(
+            self,
+            OUTPUT_NOTIFICATION_TOPIC,
+            value=notifications.topic.topic_arn,
+            description="One message per finished task: subscribe here",
+            export_name=f"{self.stack_name}-{OUTPUT_NOTIFICATION_TOPIC}",
+        )

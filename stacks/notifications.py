@@ -1,0 +1,155 @@
+"""Notifications: one SNS message per finished task, from the task table's stream."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambdas.tracker import constants
+from stacks.config import EmailSubscription, ExtraSubscription
+from stacks.functions import TrackerFunction
+
+TIMEOUT = Duration.seconds(30)
+RETRY_ATTEMPTS = 5
+
+
+def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
+    """Run only when a task first reaches its end. Filters cannot compare the two images, so:
+    a MODIFY from an unfinished status into a finished one, or an INSERT already finished."""
+    new_image: dict[str, Any] = {"status": {"S": list(constants.FINISHED_STATUSES)}}
+    if not notify_imported:
+        new_image["origin"] = {"S": [constants.ORIGIN_EVENT]}
+    return [
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": new_image,
+                "OldImage": {"status": {"S": list(constants.UNFINISHED_STATUSES)}},
+            },
+        },
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": new_image}},
+    ]
+
+
+class Notifications(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.Table,
+        log_retention: logs.RetentionDays,
+        emails: tuple[EmailSubscription, ...],
+        extra: tuple[ExtraSubscription, ...],
+        notify_imported: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self, "TopicKey", description="Encrypts the task notification topic", enable_key_rotation=True
+        )
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name="Braket task notifications",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        self.failures = sqs.Queue(
+            self,
+            "FailedNotifications",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        notifier = TrackerFunction(
+            self,
+            "Notifier",
+            handler="tracker.notifier.handler.lambda_handler",
+            service=constants.NOTIFIER_SERVICE,
+            description="Publishes one notification per finished Braket task",
+            log_retention=log_retention,
+            timeout=TIMEOUT,
+            environment={constants.ENV_TASK_TABLE: table.table_name, constants.ENV_TOPIC_ARN: self.topic.topic_arn},
+        )
+        self.function: lambda_.Function = notifier.function
+        self.role = notifier.role
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadAndMarkTasks",
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(sid="Publish", actions=["sns:Publish"], resources=[self.topic.topic_arn])
+        )
+        # The key admits only what must publish: the notifier (encrypting for SNS).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowTheNotifierToPublish",
+                principals=[self.role],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{Stack.of(self).region}.amazonaws.com"}},
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EncryptForTheTopic",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[self.key.key_arn],
+            )
+        )
+        self.function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=10,
+                bisect_batch_on_error=True,
+                retry_attempts=RETRY_ATTEMPTS,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.failures),
+                filters=[
+                    lambda_.FilterCriteria.filter(pattern) for pattern in _as_cdk(stream_filters(notify_imported))
+                ],
+            )
+        )
+        for email in emails:
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(email.address, filter_policy=_status_filter(email.statuses))
+            )
+        for subscription in extra:
+            self._subscribe(subscription)
+        self.failures_metric: cloudwatch.IMetric = self.failures.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        )
+
+    def _subscribe(self, subscription: ExtraSubscription) -> None:
+        policy = _status_filter(subscription.statuses)
+        if subscription.protocol == "sqs":
+            queue = sqs.Queue.from_queue_arn(self, f"Subscriber{len(self.topic.node.children)}", subscription.endpoint)
+            self.topic.add_subscription(subscriptions.SqsSubscription(queue, filter_policy=policy))
+        else:
+            self.topic.add_subscription(subscriptions.UrlSubscription(subscription.endpoint, filter_policy=policy))
+
+
+def _status_filter(statuses: tuple[str, ...]) -> dict[str, sns.SubscriptionFilter] | None:
+    return {"status": sns.SubscriptionFilter.string_filter(allowlist=list(statuses))} if statuses else None
+
+
+def _as_cdk(patterns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """FilterCriteria.filter takes the pattern as a plain dict (a JSON round trip keeps it so)."""
+    return [json.loads(json.dumps(pattern)) for pattern in patterns]
