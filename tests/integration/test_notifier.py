@@ -1,0 +1,239 @@
+"""The notifier against moto server: the task table's stream in, one SNS message per task end out,
+received through real SNS -> SQS subscriptions with filter policies."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from local.runner.patterns import FilterCriteria
+from local.runner.streams import StreamSource, lambda_record
+from tests.integration.conftest import Recorder
+from tests.integration.test_recorder_properties import as_eventbridge, fresh_task
+from tests.support.app import SynthesizedApp
+from tests.support.events import state_change, task_arn
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.strategies import deliveries, task_events
+from tracker.domain import TaskEvent
+from tracker.logic.merge import fold
+
+pytestmark = pytest.mark.integration
+FINISHED = {"COMPLETED", "FAILED", "CANCELLED"}
+
+
+@pytest.fixture(scope="session")
+def topic_arn(moto_endpoint: str) -> str:
+    return boto3.client("sns").create_topic(Name=f"notifications-{uuid.uuid4().hex[:6]}")["TopicArn"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def notifier_module(recorder_module: ModuleType, topic_arn: str) -> ModuleType:
+    os.environ["NOTIFICATION_TOPIC_ARN"] = topic_arn
+    return importlib.import_module("tracker.notifier.handler")
+
+
+class Subscriber:
+    """An SQS queue subscribed to the topic, as a program subscribes (optionally with a filter policy)."""
+
+    def __init__(self, topic_arn: str, filter_policy: dict[str, Any] | None = None, raw: bool = False) -> None:
+        self.sqs, sns = boto3.client("sqs"), boto3.client("sns")
+        self.url = self.sqs.create_queue(QueueName=f"subscriber-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = {"RawMessageDelivery": str(raw).lower()}
+        if filter_policy:
+            attributes["FilterPolicy"] = json.dumps(filter_policy)
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes=attributes)
+
+    def drain(self) -> list[dict[str, Any]]:
+        received = []
+        while messages := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return received
+
+
+class Stream:
+    """The task table's stream, read with the dynamodbstreams API, as the event source mapping reads it."""
+
+    def __init__(self, table: str, synthesized: SynthesizedApp) -> None:
+        self.client = boto3.client("dynamodbstreams")
+        description = boto3.client("dynamodb").describe_table(TableName=table)["Table"]
+        self.source = StreamSource(description["LatestStreamArn"], "us-east-1")
+        (mapping,) = [
+            r["Properties"]
+            for r in synthesized.resources.values()
+            if r["Type"] == "AWS::Lambda::EventSourceMapping" and "StreamArn" in json.dumps(r["Properties"])
+        ]
+        self.filters = FilterCriteria([f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]])
+
+    def records(self, task_arns: set[str]) -> list[dict[str, Any]]:
+        """Every record of these tasks since the stream began, as Lambda would deliver them after filtering."""
+        found = []
+        shards = self.client.describe_stream(StreamArn=self.source.arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            iterator = self.client.get_shard_iterator(
+                StreamArn=self.source.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                page = self.client.get_records(ShardIterator=iterator, Limit=1000)
+                for raw in page["Records"]:
+                    record = lambda_record(raw, self.source)
+                    if record["dynamodb"]["Keys"]["taskArn"]["S"] in task_arns and self.filters.matches(record):
+                        found.append(record)
+                iterator = page.get("NextShardIterator") if page["Records"] else None
+        return found
+
+
+@pytest.fixture
+def stream(table_names: dict[str, str], synthesized: SynthesizedApp, recorder_module: ModuleType) -> Stream:
+    return Stream(table_names["taskArn"], synthesized)
+
+
+@pytest.fixture
+def everything(topic_arn: str) -> Iterator[Subscriber]:
+    subscriber = Subscriber(topic_arn)
+    yield subscriber
+
+
+def notify(notifier_module: ModuleType, records: list[dict[str, Any]]) -> dict[str, Any]:
+    return notifier_module.lambda_handler({"Records": records}, FakeLambdaContext())  # type: ignore[no-any-return]
+
+
+def lifecycle(arn: str, end: str = "COMPLETED") -> list[str]:
+    return [
+        json.dumps(state_change(arn, "CREATED", "2026-11-20T08:00:01Z")),
+        json.dumps(state_change(arn, "QUEUED", "2026-11-20T08:00:02Z")),
+        json.dumps(state_change(arn, "RUNNING", "2026-11-20T08:00:05Z")),
+        json.dumps(state_change(arn, end, "2026-11-20T08:00:09Z", ended_at="2026-11-20T08:00:08.750Z")),
+    ]
+
+
+def test_a_finished_task_is_notified_once_with_its_document(
+    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+) -> None:
+    arn = task_arn()
+    recorder.deliver(lifecycle(arn))
+
+    records = stream.records({arn})
+    assert [r["eventName"] for r in records] == ["MODIFY"]  # only the move into COMPLETED passes the filter
+    assert notify(notifier_module, records) == {"batchItemFailures": []}
+    assert notify(notifier_module, records) == {"batchItemFailures": []}  # a retry of the same batch
+
+    (message,) = everything.drain()
+    document = json.loads(message["Message"])
+    assert message["Subject"] == "Braket task COMPLETED: sv1, 1,000 shots, ran 3.8 s"
+    assert document["notificationId"] == f"{arn}#COMPLETED"
+    assert (document["type"], document["version"], document["status"]) == (
+        "braket-task-tracker.task-finished",
+        "1",
+        "COMPLETED",
+    )
+    item = recorder.module.recorder.table.get(arn)
+    assert item is not None and item.notified_at is not None
+
+
+def test_filter_policies_choose_what_a_subscriber_receives(
+    recorder: Recorder, notifier_module: ModuleType, stream: Stream, topic_arn: str, everything: Subscriber
+) -> None:
+    failures_only = Subscriber(topic_arn, {"status": ["FAILED"]})
+    on_sv1 = Subscriber(topic_arn, {"device": ["sv1"], "region": ["us-west-2"]})
+    completed, failed = task_arn(), task_arn(region="us-west-2")
+    recorder.deliver(lifecycle(completed) + lifecycle(failed, end="FAILED"))
+
+    notify(notifier_module, stream.records({completed, failed}))
+
+    assert [json.loads(m["Message"])["taskArn"] for m in failures_only.drain()] == [failed]
+    assert [json.loads(m["Message"])["taskArn"] for m in on_sv1.drain()] == [failed]
+    assert len(everything.drain()) == 2
+
+
+def test_unfinished_tasks_are_not_notified(
+    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+) -> None:
+    arn = task_arn()
+    recorder.deliver(lifecycle(arn)[:3])
+
+    assert stream.records({arn}) == []
+    assert everything.drain() == []
+
+
+def test_a_publish_failure_fails_the_record_for_a_retry_and_nothing_is_marked(
+    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+) -> None:
+    doomed, fine = task_arn(), task_arn()
+    recorder.deliver(lifecycle(doomed) + lifecycle(fine))
+    records = stream.records({doomed, fine})
+    topic = notifier_module.notifier.topic
+    real_arn, real_publish = topic.topic_arn, topic.publish
+
+    def publish(notification: Any) -> str:
+        if notification.document["taskArn"] != doomed:
+            return real_publish(notification)  # type: ignore[no-any-return]
+        topic.topic_arn = real_arn.replace(real_arn.rsplit(":", 1)[1], "no-such-topic")  # a real SNS error
+        try:
+            return real_publish(notification)  # type: ignore[no-any-return]
+        finally:
+            topic.topic_arn = real_arn
+
+    topic.publish = publish
+    try:
+        response = notify(notifier_module, records)
+    finally:
+        del topic.publish
+
+    failed = next(r for r in records if r["dynamodb"]["Keys"]["taskArn"]["S"] == doomed)
+    assert response == {"batchItemFailures": [{"itemIdentifier": failed["dynamodb"]["SequenceNumber"]}]}
+    doomed_item, fine_item = (recorder.module.recorder.table.get(arn) for arn in (doomed, fine))
+    assert doomed_item is not None and doomed_item.notified_at is None
+    assert fine_item is not None and fine_item.notified_at is not None
+    assert [json.loads(m["Message"])["taskArn"] for m in everything.drain()] == [fine]
+
+
+@dataclass
+class Pipeline:
+    recorder: Recorder
+    notifier: ModuleType
+    stream: Stream
+    subscriber: Subscriber
+
+
+@pytest.fixture
+def pipeline(recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber) -> Pipeline:
+    return Pipeline(recorder, notifier_module, stream, everything)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), generated=task_events())
+def test_exactly_one_message_per_finished_task_and_none_for_unfinished(
+    pipeline: Pipeline, data: st.DataObject, generated: list[TaskEvent]
+) -> None:
+    events = fresh_task(generated)
+    arn = events[0].task.arn
+    for event in data.draw(deliveries(events)):
+        pipeline.recorder.deliver([as_eventbridge(event)])
+    records = pipeline.stream.records({arn})
+
+    # The mapping may deliver a batch more than once (retries, bisection): deliver it twice.
+    # (Lambda never invokes with an empty batch: every record may have been filtered out.)
+    for _ in range(2 if records else 0):
+        notify(pipeline.notifier, records)
+
+    received = [json.loads(m["Message"]) for m in pipeline.subscriber.drain()]
+    final = fold(events)
+    assert final is not None
+    if final.status.value in FINISHED:
+        assert [r["notificationId"] for r in received] == [f"{arn}#{final.status.value}"]
+    else:
+        assert received == []
