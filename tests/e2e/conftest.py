@@ -72,3 +72,23 @@ def wait_for(condition: Any, timeout: float = 60, interval: float = 0.2) -> Any:
             return value
         time.sleep(interval)
     raise AssertionError(f"not reached within {timeout} s")
+
+
+class Inbox:
+    """A local SQS queue subscribed to the notification topic, as a program would subscribe."""
+
+    def __init__(self, tracker: LocalTracker) -> None:
+        self.sqs, sns = tracker.client("sqs"), tracker.client("sns")
+        self.url = self.sqs.create_queue(QueueName=f"inbox-{time.monotonic_ns()}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=tracker.output("NotificationTopicArn"), Protocol="sqs", Endpoint=arn)
+        self.documents: list[dict[str, Any]] = []
+
+    def collect(self, seconds: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for message in self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+                self.documents.append(json.loads(json.loads(message["Body"])["Message"]))
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+            time.sleep(0.2)
+        return self.documents

@@ -4,6 +4,7 @@ redelivery), no task's recorded status ever goes backwards or ends up wrong."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from local.faults import FaultPlan
 from local.tracker import LocalTracker
-from tests.e2e.conftest import FINISHED, RANK, read_item, start, submit
+from tests.e2e.conftest import FINISHED, RANK, Inbox, read_item, start, submit
 
 pytestmark = pytest.mark.e2e
 TASKS = 12
@@ -26,6 +27,7 @@ def chaotic(cdk_out: Path) -> Iterator[LocalTracker]:
 
 def test_recorded_status_never_goes_backwards_and_never_ends_wrong(chaotic: LocalTracker) -> None:
     braket = chaotic.client("braket")
+    inbox = Inbox(chaotic)
     arns = [submit(chaotic) for _ in range(TASKS)]
     seen: dict[str, list[str]] = {arn: [] for arn in arns}
 
@@ -63,3 +65,8 @@ def test_recorded_status_never_goes_backwards_and_never_ends_wrong(chaotic: Loca
         QueueUrl=chaotic.output("DeadLetterQueueUrl"), AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]["ApproximateNumberOfMessages"]
     assert parked == "0"  # duplicates and redeliveries are not failures
+
+    # Exactly one notification per task whose end was recorded, none for the others.
+    notified = Counter(d["taskArn"] for d in inbox.collect(seconds=4))
+    for arn, statuses in seen.items():
+        assert notified[arn] == (1 if statuses and statuses[-1] in FINISHED else 0), (arn, statuses)

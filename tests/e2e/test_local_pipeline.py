@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from local.tracker import LocalTracker
-from tests.e2e.conftest import FINISHED, REGION, RESULTS_BUCKET, read_item, submit, wait_for
+from tests.e2e.conftest import FINISHED, REGION, RESULTS_BUCKET, Inbox, read_item, submit, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,3 +70,15 @@ def test_events_of_other_sources_are_not_captured(tracker: LocalTracker) -> None
     rejected = tracker.client("dynamodb").scan(TableName=tracker.output("RejectedEventsTableName"))["Items"]
     assert not any("aws.batch" in item["body"]["S"] for item in rejected)
     assert before["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_finished_task_sends_one_notification_to_a_subscriber(tracker: LocalTracker) -> None:
+    inbox = Inbox(tracker)
+    arn = submit(tracker)
+    wait_for(lambda: (i := read_item(tracker, arn)) and i.get("notifiedAt"))
+
+    documents = [d for d in inbox.collect(seconds=3) if d["taskArn"] == arn]
+
+    assert [d["notificationId"] for d in documents] == [f"{arn}#COMPLETED"]
+    assert documents[0]["resultsUri"] == read_item(tracker, arn)["resultsUri"]  # type: ignore[index]
+    assert "awaitingNotification" not in read_item(tracker, arn)  # type: ignore[operator]
