@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -96,14 +97,15 @@ class Notifications(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(sid="Publish", actions=["sns:Publish"], resources=[self.topic.topic_arn])
         )
-        # The key admits only what must publish: the notifier (encrypting for SNS).
+        # The key admits only what must publish: the notifier, and only through SNS.
+        via_sns = {"StringEquals": {"kms:ViaService": f"sns.{Stack.of(self).region}.amazonaws.com"}}
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowTheNotifierToPublish",
                 principals=[self.role],
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=["*"],  # in a key policy, "*" means this key
-                conditions={"StringEquals": {"kms:ViaService": f"sns.{Stack.of(self).region}.amazonaws.com"}},
+                conditions=via_sns,
             )
         )
         self.role.add_to_principal_policy(
@@ -111,6 +113,7 @@ class Notifications(Construct):
                 sid="EncryptForTheTopic",
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=[self.key.key_arn],
+                conditions=via_sns,
             )
         )
         self.function.add_event_source(
@@ -140,7 +143,9 @@ class Notifications(Construct):
     def _subscribe(self, subscription: ExtraSubscription) -> None:
         policy = _status_filter(subscription.statuses)
         if subscription.protocol == "sqs":
-            queue = sqs.Queue.from_queue_arn(self, f"Subscriber{len(self.topic.node.children)}", subscription.endpoint)
+            # Named by its ARN, so adding or removing another subscriber never renames (replaces) it.
+            name = "Subscriber" + hashlib.sha256(subscription.endpoint.encode()).hexdigest()[:12]
+            queue = sqs.Queue.from_queue_arn(self, name, subscription.endpoint)
             self.topic.add_subscription(subscriptions.SqsSubscription(queue, filter_policy=policy))
         else:
             self.topic.add_subscription(subscriptions.UrlSubscription(subscription.endpoint, filter_policy=policy))

@@ -1,4 +1,4 @@
-"""Fixtures over the session's synthesized template, and one extra synth with deploy-like context."""
+"""Fixtures over the session's synthesized template, and two extra synths: deploy-like context, notifications."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.helpers import ALARM_EMAIL, LOG_RETENTION_DAYS, LogicalIds
+from tests.infrastructure.helpers import ALARM_EMAIL, LOG_RETENTION_DAYS, NOTIFICATION_CONTEXT, LogicalIds
 from tests.support.app import SynthesizedApp, synthesize
 
 
@@ -32,3 +32,9 @@ def synthesized_with_email(tmp_path_factory: pytest.TempPathFactory) -> Synthesi
     cdk-nag runs here too, so synth fails on findings."""
     context = {"alarmEmail": ALARM_EMAIL, "logRetentionDays": LOG_RETENTION_DAYS}
     return synthesize(tmp_path_factory.mktemp("cdk.out.email"), context)
+
+
+@pytest.fixture(scope="session")
+def synthesized_with_notifications(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """The app synthesized with every notification setting (see NOTIFICATION_CONTEXT), cdk-nag on."""
+    return synthesize(tmp_path_factory.mktemp("cdk.out.notifications"), NOTIFICATION_CONTEXT)

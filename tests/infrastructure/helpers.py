@@ -13,6 +13,16 @@ from constructs import IConstruct
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALARM_EMAIL = "ops@example.com"
 LOG_RETENTION_DAYS = 90
+NOTIFICATION_CONTEXT: dict[str, Any] = {
+    "notifyImported": True,
+    "notificationEmails": [{"address": "a@example.com", "statuses": ["FAILED"]}, "b@example.com"],
+    "notificationSubscriptions": [
+        {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:123456789012:inbox", "statuses": ["COMPLETED"]},
+        {"protocol": "https", "endpoint": "https://example.com/hook"},
+        {"protocol": "sqs", "endpoint": "arn:aws:sqs:eu-north-1:123456789012:second-inbox"},
+    ],
+}
+"""Every notification setting at once, so that one extra synth covers them all."""
 
 
 def logical_id(stack: Stack, path: str) -> str:
@@ -40,6 +50,13 @@ class LogicalIds:
     log_group: str
     key: str
     topic: str
+    notification_key: str
+    notification_topic: str
+    failed_notifications: str
+    notifier_function: str
+    notifier_role: str
+    notifier_policy: str
+    notifier_log_group: str
 
     @classmethod
     def of(cls, stack: Stack) -> LogicalIds:
@@ -54,6 +71,13 @@ class LogicalIds:
             log_group=logical_id(stack, "Recording/Recorder/Logs"),
             key=logical_id(stack, "Operations/AlarmTopicKey"),
             topic=logical_id(stack, "Operations/AlarmTopic"),
+            notification_key=logical_id(stack, "Notifications/TopicKey"),
+            notification_topic=logical_id(stack, "Notifications/Topic"),
+            failed_notifications=logical_id(stack, "Notifications/FailedNotifications"),
+            notifier_function=logical_id(stack, "Notifications/Notifier/Function"),
+            notifier_role=logical_id(stack, "Notifications/Notifier/Role"),
+            notifier_policy=logical_id(stack, "Notifications/Notifier/Role/DefaultPolicy"),
+            notifier_log_group=logical_id(stack, "Notifications/Notifier/Logs"),
         )
 
 

@@ -15,9 +15,14 @@ pytestmark = pytest.mark.infrastructure
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
 
-def test_cfn_lint_passes_on_the_templates(synthesized: SynthesizedApp, synthesized_with_email: SynthesizedApp) -> None:
-    # Given the default template and the one with an email subscription and cdk.json's context
-    templates = [str(synthesized.template_path), str(synthesized_with_email.template_path)]
+def test_cfn_lint_passes_on_the_templates(
+    synthesized: SynthesizedApp, synthesized_with_email: SynthesizedApp, synthesized_with_notifications: SynthesizedApp
+) -> None:
+    # Given the default template, the one with an alarm email subscription and the one with notification
+    # subscriptions (all with cdk.json's context)
+    templates = [
+        str(app.template_path) for app in (synthesized, synthesized_with_email, synthesized_with_notifications)
+    ]
 
     # When cfn-lint checks them
     result = subprocess.run(

@@ -15,6 +15,7 @@ from tests.support.app import SynthesizedApp, synthesize
 pytestmark = pytest.mark.infrastructure
 
 BRAKET_WILDCARD = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]"
+LIST_STREAMS_WILDCARD = "AwsSolutions-IAM5[Resource::*]"  # dynamodb:ListStreams, from the stream event source
 
 
 def _report(outdir: Path) -> dict[str, Any]:
@@ -27,21 +28,26 @@ def test_nag_report_has_no_violations(synthesized: SynthesizedApp) -> None:
     assert [violation for report in reports for violation in report.get("violations", [])] == []
 
 
-def test_nag_fails_synth_without_the_braket_acknowledgement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the stack without its acknowledgement
+def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the stack without its acknowledgements
     monkeypatch.setattr(stacks.tracker_stack, "acknowledge", lambda *args, **kwargs: None)
 
     # When the app is synthesized with cdk-nag on
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         synthesize(tmp_path)
 
-    # Then the report names the Braket wildcard on the recorder's policy, and nothing else
+    # Then the report names exactly the acknowledged findings, each on its one construct
     violations = [violation for report in _report(tmp_path)["pluginReports"] for violation in report["violations"]]
-    assert [violation["ruleName"] for violation in violations] == [BRAKET_WILDCARD]
-    (violation,) = violations
-    assert [construct["constructPath"] for construct in violation["violatingConstructs"]] == [
-        "BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource"
-    ]
+    found = {
+        violation["ruleName"]: [construct["constructPath"] for construct in violation["violatingConstructs"]]
+        for violation in violations
+    }
+    assert len(found) == len(violations), violations
+    assert found == {
+        BRAKET_WILDCARD: ["BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource"],
+        LIST_STREAMS_WILDCARD: ["BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource"],
+        "AwsSolutions-SQS3": ["BraketTaskTracker/Notifications/FailedNotifications/Resource"],
+    }
 
 
 @pytest.mark.parametrize(

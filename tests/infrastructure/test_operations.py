@@ -1,4 +1,4 @@
-"""Operations: the alarm topic, its key, the four alarms and the alarm email subscription."""
+"""Operations: the alarm topic, its key, the six alarms and the alarm email subscription."""
 
 from __future__ import annotations
 
@@ -32,8 +32,11 @@ def key(resources: dict[str, Any], ids: LogicalIds) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def alarms(synthesized: SynthesizedApp) -> list[dict[str, Any]]:
-    return [alarm["Properties"] for alarm in synthesized.resources_of_type("AWS::CloudWatch::Alarm").values()]
+def alarms(synthesized: SynthesizedApp) -> dict[str, dict[str, Any]]:
+    """Every alarm's properties, by logical id."""
+    return {
+        name: alarm["Properties"] for name, alarm in synthesized.resources_of_type("AWS::CloudWatch::Alarm").items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -86,48 +89,74 @@ def test_alarm_topic_policy_lets_only_this_accounts_alarms_publish(topic_policy:
     assert "aws:SourceArn" in allow["Condition"]["ArnLike"]
 
 
-def test_operations_has_four_alarms_notifying_the_topic(alarms: list[dict[str, Any]], ids: LogicalIds) -> None:
-    assert len(alarms) == 4
-    for alarm in alarms:
-        assert alarm["AlarmActions"] == [ref(ids.topic)]
-
-
 Dimension = Callable[[LogicalIds], Any]
 
-ALARMS: dict[str, tuple[str, str, str, Dimension, float]] = {
-    # name: (namespace, metric, dimension name, dimension value, threshold)
-    "dead-letter queue not empty": (
+ALARMS: dict[str, tuple[str, str, str, Dimension, str, int, float]] = {
+    # construct id: (namespace, metric, dimension name, dimension value, statistic, period, threshold)
+    "DeadLetterQueueNotEmpty": (
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
         "QueueName",
         lambda ids: arn_of(ids.dead_letter_queue, "QueueName"),
+        "Maximum",
+        60,
         0,
     ),
-    "recorder errors": ("AWS/Lambda", "Errors", "FunctionName", lambda ids: ref(ids.function), 0),
-    "rejected events": (
+    "RecorderErrors": ("AWS/Lambda", "Errors", "FunctionName", lambda ids: ref(ids.function), "Sum", 300, 0),
+    "RejectedEvents": (
         constants.METRICS_NAMESPACE,
         constants.METRIC_REJECTED_EVENTS,
         "service",
         lambda _: constants.RECORDER_SERVICE,
+        "Sum",
+        300,
         0,
     ),
-    "capture backlog": (
+    "NotifierErrors": ("AWS/Lambda", "Errors", "FunctionName", lambda ids: ref(ids.notifier_function), "Sum", 300, 0),
+    "NotificationsFailed": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        lambda ids: arn_of(ids.failed_notifications, "QueueName"),
+        "Maximum",
+        60,
+        0,
+    ),
+    "CaptureBacklog": (
         "AWS/SQS",
         "ApproximateAgeOfOldestMessage",
         "QueueName",
         lambda ids: arn_of(ids.queue, "QueueName"),
+        "Maximum",
+        300,
         15 * 60,
     ),
 }
 
 
+def test_operations_has_six_alarms_notifying_the_topic(
+    alarms: dict[str, dict[str, Any]], synthesized: SynthesizedApp, ids: LogicalIds
+) -> None:
+    assert len(ALARMS) == 6
+    assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in ALARMS}
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [ref(ids.topic)]
+        assert alarm["OKActions"] == [ref(ids.topic)]
+
+
 @pytest.mark.parametrize("name", ALARMS)
-def test_operations_alarm_watches_its_metric(alarms: list[dict[str, Any]], ids: LogicalIds, name: str) -> None:
-    namespace, metric, dimension, value, threshold = ALARMS[name]
-    (alarm,) = (a for a in alarms if a.get("Namespace") == namespace and a.get("MetricName") == metric)
+def test_operations_alarm_watches_its_metric(
+    alarms: dict[str, dict[str, Any]], synthesized: SynthesizedApp, ids: LogicalIds, name: str
+) -> None:
+    namespace, metric, dimension, value, statistic, period, threshold = ALARMS[name]
+    alarm = alarms[logical_id(synthesized.stack, f"Operations/{name}")]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric)
     assert alarm["Dimensions"] == [{"Name": dimension, "Value": value(ids)}]
+    assert (alarm["Statistic"], alarm["Period"]) == (statistic, period)
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["Threshold"] == threshold
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_alarm_topic_has_no_subscription_without_alarm_email(synthesized: SynthesizedApp) -> None:
@@ -141,5 +170,9 @@ def test_alarm_email_context_subscribes_the_address(synthesized_with_email: Synt
 
 
 def test_log_retention_context_sets_the_log_group_retention(synthesized_with_email: SynthesizedApp) -> None:
-    (log_group,) = synthesized_with_email.resources_of_type("AWS::Logs::LogGroup").values()
-    assert log_group["Properties"]["RetentionInDays"] == LOG_RETENTION_DAYS
+    ids = LogicalIds.of(synthesized_with_email.stack)
+    log_groups = synthesized_with_email.resources_of_type("AWS::Logs::LogGroup")
+    assert {name: log_group["Properties"]["RetentionInDays"] for name, log_group in log_groups.items()} == {
+        ids.log_group: LOG_RETENTION_DAYS,
+        ids.notifier_log_group: LOG_RETENTION_DAYS,
+    }

@@ -15,7 +15,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 6
+    assert len(OUTPUT_KEYS) == 8
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -28,4 +28,6 @@ def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: L
         tracker_stack.OUTPUT_EVENT_QUEUE: ref(ids.queue),
         tracker_stack.OUTPUT_DEAD_LETTER_QUEUE: ref(ids.dead_letter_queue),
         tracker_stack.OUTPUT_ALARM_TOPIC: ref(ids.topic),
+        tracker_stack.OUTPUT_NOTIFICATION_TOPIC: ref(ids.notification_topic),
+        tracker_stack.OUTPUT_FAILED_NOTIFICATIONS: ref(ids.failed_notifications),
     }

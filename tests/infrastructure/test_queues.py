@@ -1,4 +1,5 @@
-"""The capture queue and its dead-letter queue: encryption, redrive, timeouts and access."""
+"""The capture queue, its dead-letter queue (and the failed-notifications queue): encryption, redrive,
+timeouts and access."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ pytestmark = pytest.mark.infrastructure
 
 EVENTS = {"Service": "events.amazonaws.com"}
 SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+QUEUES = ["queue", "dead_letter_queue", "failed_notifications"]
+"""LogicalIds fields of every queue of the stack."""
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,12 @@ def _allows(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [statement for statement in statements if statement["Effect"] == "Allow"]
 
 
-@pytest.mark.parametrize("name", ["queue", "dead_letter_queue"])
+def test_stack_has_exactly_these_queues(resources: dict[str, Any], ids: LogicalIds) -> None:
+    queues = {name for name, resource in resources.items() if resource["Type"] == "AWS::SQS::Queue"}
+    assert queues == {getattr(ids, name) for name in QUEUES}
+
+
+@pytest.mark.parametrize("name", QUEUES)
 def test_queue_uses_sqs_managed_encryption(resources: dict[str, Any], ids: LogicalIds, name: str) -> None:
     assert resources[getattr(ids, name)]["Properties"]["SqsManagedSseEnabled"] is True
 
@@ -49,7 +57,7 @@ def test_capture_queue_visibility_timeout_is_six_times_the_recorder_timeout(
     assert queue["VisibilityTimeout"] >= 6 * recorder_timeout
 
 
-@pytest.mark.parametrize("name", ["queue", "dead_letter_queue"])
+@pytest.mark.parametrize("name", QUEUES)
 def test_queue_policy_denies_requests_without_tls(resources: dict[str, Any], ids: LogicalIds, name: str) -> None:
     queue_id = getattr(ids, name)
     statements = queue_policy_statements(resources, queue_id)

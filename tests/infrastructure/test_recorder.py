@@ -24,9 +24,14 @@ def function(resources: dict[str, Any], ids: LogicalIds) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def mapping(synthesized: SynthesizedApp) -> dict[str, Any]:
-    (mapping,) = synthesized.resources_of_type("AWS::Lambda::EventSourceMapping").values()
-    return mapping["Properties"]  # type: ignore[no-any-return]
+def mapping(synthesized: SynthesizedApp, ids: LogicalIds) -> dict[str, Any]:
+    """The recorder's one event source mapping (the notifier's: test_notifications)."""
+    (mapping,) = (
+        mapping["Properties"]
+        for mapping in synthesized.resources_of_type("AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == ref(ids.function)
+    )
+    return mapping  # type: ignore[no-any-return]
 
 
 def test_recorder_runs_python_3_14_on_arm64(function: dict[str, Any]) -> None:

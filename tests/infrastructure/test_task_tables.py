@@ -58,6 +58,8 @@ def test_task_table_streams_new_and_old_images(task_table: dict[str, Any]) -> No
 
 def test_task_table_has_exactly_the_indexes_in_constants(indexes: dict[str, dict[str, Any]]) -> None:
     assert set(indexes) == {name for name, _, _ in constants.TASK_INDEXES}
+    assert len(indexes) == 7
+    assert constants.INDEX_UNNOTIFIED in indexes
 
 
 @pytest.mark.parametrize(
@@ -75,12 +77,31 @@ def test_task_table_index_has_key_schema_from_constants(
     assert all(types[key["AttributeName"]] == "S" for key in expected)
 
 
-def test_task_table_unfinished_index_projects_only_what_reconciliation_needs(
-    indexes: dict[str, dict[str, Any]],
+def test_task_table_sparse_indexes_are_the_unfinished_and_unnotified_ones() -> None:
+    assert constants.SPARSE_INDEXES == (constants.INDEX_UNFINISHED, constants.INDEX_UNNOTIFIED)
+    keys = {name: (partition, sort) for name, partition, sort in constants.TASK_INDEXES}
+    # Sparse: keyed by attributes that only some items have (removed once finished, or once notified).
+    assert keys[constants.INDEX_UNFINISHED] == ("unfinishedRegion", "lastEventAt")
+    assert keys[constants.INDEX_UNNOTIFIED] == ("awaitingNotification", "lastEventAt")
+
+
+@pytest.mark.parametrize("name", constants.SPARSE_INDEXES)
+def test_task_table_sparse_index_projects_only_what_reconciliation_needs(
+    indexes: dict[str, dict[str, Any]], name: str
 ) -> None:
-    projection = indexes[constants.INDEX_UNFINISHED]["Projection"]
-    assert projection["ProjectionType"] == "INCLUDE"
-    assert sorted(projection["NonKeyAttributes"]) == sorted(constants.UNFINISHED_INDEX_PROJECTION)
+    assert indexes[name]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": list(constants.UNFINISHED_INDEX_PROJECTION),
+    }
+    assert sorted(constants.UNFINISHED_INDEX_PROJECTION) == ["deviceArn", "status", "taskId"]
+
+
+def test_task_table_other_indexes_project_every_attribute(indexes: dict[str, dict[str, Any]]) -> None:
+    others = set(indexes) - set(constants.SPARSE_INDEXES)
+    assert len(others) == 5
+    assert {name: indexes[name]["Projection"] for name in others} == {
+        name: {"ProjectionType": "ALL"} for name in others
+    }
 
 
 def test_rejected_table_is_keyed_by_message_id(rejected_table: dict[str, Any]) -> None:

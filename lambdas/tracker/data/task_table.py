@@ -19,6 +19,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from tracker.constants import ORIGIN_EVENT
 from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, seconds_between
 from tracker.models.item import Item, enrichment_attributes, from_item, to_item
 
@@ -155,6 +156,8 @@ class _InOrderUpdate:
             "statusTimes.#new = :time",
             "lastEventAt = :time",
             f"eventCount = eventCount + {self.value('one', 1)}",
+            # Items written before `origin` existed get it here, so the notifier's filter sees them.
+            f"origin = if_not_exists(origin, {self.value('origin', ORIGIN_EVENT)})",
         ]
         if event.status is Status.RUNNING:
             queue = seconds_between(event.created_at, max(event.time, event.created_at))  # as TaskRecord.started_at
