@@ -237,3 +237,26 @@ def test_exactly_one_message_per_finished_task_and_none_for_unfinished(
         assert [r["notificationId"] for r in received] == [f"{arn}#{final.status.value}"]
     else:
         assert received == []
+
+
+def test_a_late_event_after_the_notification_keeps_the_mark(
+    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+) -> None:
+    arn = task_arn()
+    created, queued, running, completed = lifecycle(arn)
+    recorder.deliver([created, running, completed])
+    notify(notifier_module, stream.records({arn}))
+    marked = recorder.module.recorder.table.get(arn)
+    assert marked is not None and marked.notified_at is not None
+
+    recorder.deliver([queued])  # late: merged into the finished item
+
+    item = recorder.module.recorder.table.get(arn)
+    assert item is not None
+    assert item.event_count == 4
+    assert item.notified_at == marked.notified_at
+    raw = boto3.client("dynamodb").get_item(
+        TableName=recorder.module.recorder.table.table_name, Key={"taskArn": {"S": arn}}, ConsistentRead=True
+    )["Item"]
+    assert "awaitingNotification" not in raw
+    assert len(everything.drain()) == 1
