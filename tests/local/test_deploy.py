@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.aws import DeployedStack, MotoServer, deploy
-from tests.support.app import STACK_NAME, SynthesizedApp
+from tests.support.app import STACK_NAME, SynthesizedApp, synthesize
 from tests.support.events import load_fixture
 
 pytestmark = pytest.mark.integration
@@ -39,13 +39,29 @@ def test_every_output_is_a_deployed_resource(stack: DeployedStack, moto: MotoSer
 
 
 def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, moto: MotoServer) -> None:
-    functions = moto.client("lambda", REGION).list_functions()["Functions"]
+    functions = {f["Handler"]: f for f in moto.client("lambda", REGION).list_functions()["Functions"]}
 
-    (recorder,) = functions
-    variables = recorder["Environment"]["Variables"]
-    assert variables["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
-    assert variables["REJECTED_EVENTS_TABLE_NAME"] == stack.outputs["RejectedEventsTableName"]
-    assert recorder["Handler"] == "tracker.recorder.handler.lambda_handler"
+    assert set(functions) == {"tracker.recorder.handler.lambda_handler", "tracker.notifier.handler.lambda_handler"}
+    recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
+    notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]
+    assert recorder["TASK_TABLE_NAME"] == notifier["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
+    assert recorder["REJECTED_EVENTS_TABLE_NAME"] == stack.outputs["RejectedEventsTableName"]
+    assert notifier["NOTIFICATION_TOPIC_ARN"] == stack.outputs["NotificationTopicArn"]
+
+
+def test_the_templates_subscriptions_are_created(moto: MotoServer, synthesized: SynthesizedApp) -> None:
+    # moto's CloudFormation accepts AWS::SNS::Subscription without creating it: local mode subscribes.
+    with_subscription = synthesized.outdir.parent / "with-subscription"
+    context = {"notificationSubscriptions": [{"protocol": "https", "endpoint": "https://example.com/hook"}]}
+    synthesize(with_subscription, context)
+    # Another Region: the stack's export name is unique per Region, as in CloudFormation.
+    stack = deploy(moto, with_subscription, STACK_NAME, "eu-north-1")
+
+    subscriptions = moto.client("sns", "eu-north-1").list_subscriptions_by_topic(
+        TopicArn=stack.outputs["NotificationTopicArn"]
+    )["Subscriptions"]
+
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("https", "https://example.com/hook")]
 
 
 def test_no_event_source_mapping_is_left_to_consume_messages(stack: DeployedStack, moto: MotoServer) -> None:
