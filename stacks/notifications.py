@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambdas.tracker import constants
+from stacks.capture import encrypted_queue
 from stacks.config import EmailSubscription, ExtraSubscription
 from stacks.functions import TrackerFunction
 
@@ -68,13 +69,7 @@ class Notifications(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        self.failures = sqs.Queue(
-            self,
-            "FailedNotifications",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.failures = encrypted_queue(self, "FailedNotifications")
         notifier = TrackerFunction(
             self,
             "Notifier",

@@ -21,9 +21,7 @@ class RecorderConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> RecorderConfig:
-        missing = [name for name in (ENV_TASK_TABLE, ENV_REJECTED_TABLE) if not env.get(name)]
-        if missing:
-            raise ConfigError(f"missing environment variables: {', '.join(missing)}")
+        _require(env, ENV_TASK_TABLE, ENV_REJECTED_TABLE)
         attempts = env.get(ENV_ENRICH_MAX_ATTEMPTS, "5")
         if not attempts.isdigit() or not 1 <= int(attempts) <= 10:
             raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {attempts!r}")
@@ -37,9 +35,13 @@ class NotifierConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> NotifierConfig:
-        missing = [name for name in (ENV_TASK_TABLE, ENV_TOPIC_ARN) if not env.get(name)]
-        if missing:
-            raise ConfigError(f"missing environment variables: {', '.join(missing)}")
+        _require(env, ENV_TASK_TABLE, ENV_TOPIC_ARN)
         if not env[ENV_TOPIC_ARN].startswith("arn:"):
             raise ConfigError(f"{ENV_TOPIC_ARN} must be a topic ARN, not {env[ENV_TOPIC_ARN]!r}")
         return cls(env[ENV_TASK_TABLE], env[ENV_TOPIC_ARN])
+
+
+def _require(env: Mapping[str, str], *names: str) -> None:
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise ConfigError(f"missing environment variables: {', '.join(missing)}")
