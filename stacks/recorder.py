@@ -13,7 +13,7 @@ from stacks.capture import EventCapture
 from stacks.functions import TrackerFunction
 from stacks.task_tables import TaskTables
 
-TIMEOUT = Duration.seconds(30)
+TIMEOUT = Duration.seconds(60)
 BATCH_SIZE = 10
 MAX_CONCURRENCY = 5
 """Caps the recorder's DynamoDB and GetQuantumTask load whatever the event rate (min 2)."""
@@ -41,7 +41,7 @@ class Recorder(Construct):
             environment={
                 constants.ENV_TASK_TABLE: tables.tasks.table_name,
                 constants.ENV_REJECTED_TABLE: tables.rejected_events.table_name,
-                constants.ENV_ENRICH_MAX_ATTEMPTS: "5",
+                constants.ENV_ENRICH_MAX_ATTEMPTS: "3",
             },
         )
         self.function = recorder.function

@@ -260,3 +260,32 @@ def test_a_late_event_after_the_notification_keeps_the_mark(
     )["Item"]
     assert "awaitingNotification" not in raw
     assert len(everything.drain()) == 1
+
+
+def test_a_mark_that_fails_after_the_publish_does_not_send_again(
+    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+) -> None:
+    arn = task_arn()
+    recorder.deliver(lifecycle(arn))
+    records = stream.records({arn})
+    table = notifier_module.notifier.table
+    real_name = table.table_name
+    mark = table.mark_notified
+
+    def mark_in_a_missing_table(task_arn: str, at: str) -> bool:
+        table.table_name = "no-such-table"  # a real DynamoDB error after a real publish
+        try:
+            return mark(task_arn, at)  # type: ignore[no-any-return]
+        finally:
+            table.table_name = real_name
+
+    table.mark_notified = mark_in_a_missing_table
+    try:
+        response = notify(notifier_module, records)
+    finally:
+        del table.mark_notified
+
+    assert response == {"batchItemFailures": []}  # no retry, so no second message
+    assert len(everything.drain()) == 1
+    item = recorder.module.recorder.table.get(arn)
+    assert item is not None and item.notified_at is None  # left for reconciliation

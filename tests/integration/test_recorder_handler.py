@@ -294,3 +294,18 @@ def test_failure_reason_from_braket_is_on_the_item_with_the_failed_status(
     )
     # A task that never ran has no RUNNING time for the one-write update: the end is merged.
     assert recorder.requests == ["PutItem", "UpdateItem", "PutItem"]
+
+
+def test_an_end_is_recorded_unenriched_when_braket_could_not_answer_in_time(
+    recorder: Recorder, braket: DocumentedBraket, dynamodb: Any, table_names: dict[str, str]
+) -> None:
+    arn = task_arn()
+    event = sqs_batch([json.dumps(state_change(arn, "COMPLETED", "2026-11-20T08:00:09Z"))])
+    short = FakeLambdaContext(remaining_millis=8_000)  # less than Braket's worst case plus the writes
+
+    response = recorder.module.lambda_handler(event, short)
+
+    assert response == {"batchItemFailures": []}
+    assert braket.calls == []
+    item = stored(dynamodb, table_names["taskArn"], {"taskArn": arn})
+    assert item is not None and item["status"] == "COMPLETED" and item["enriched"] is False

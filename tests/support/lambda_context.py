@@ -14,6 +14,7 @@ class FakeLambdaContext:
     aws_request_id: str = "00000000-0000-4000-8000-000000000000"
     log_group_name: str = "/aws/lambda/task-recorder"
     log_stream_name: str = "2026/11/24/[$LATEST]0"
+    remaining_millis: int = 60_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining_millis

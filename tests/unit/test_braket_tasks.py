@@ -90,3 +90,11 @@ def test_default_client_backs_off_on_throttling() -> None:
 
     assert config.retries == {"mode": "standard", "total_max_attempts": 4}
     assert braket.client("eu-north-1").meta.region_name == "eu-north-1"
+
+
+def test_worst_case_time_counts_every_attempt_and_the_backoff_between() -> None:
+    from tracker.data.braket_tasks import worst_case_seconds
+
+    # 3 attempts of (2 s connect + 3 s read), and at most 1 s then 2 s of backoff between them.
+    assert worst_case_seconds(3) == 18
+    assert BraketTasks(max_attempts=3).worst_case_seconds == 18

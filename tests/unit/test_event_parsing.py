@@ -118,3 +118,11 @@ def test_an_envelope_without_account_or_region_is_still_recorded() -> None:
     parsed = parse_task_event(event)
 
     assert (parsed.task.account, parsed.task.region) == ("012345678901", "us-west-1")
+
+
+def test_shots_beyond_any_device_are_rejected_not_retried() -> None:
+    event = load_fixture("task-state-change-completed.json")
+    event["detail"]["shots"] = "9" * 40  # more digits than a DynamoDB number holds
+
+    with pytest.raises(InvalidEvent, match=r"detail\.shots"):
+        parse_task_event(event)

@@ -133,3 +133,14 @@ def test_a_task_running_within_a_second_of_creation_never_queues_negative_time()
     assert record is not None
     assert record.queue_seconds == Decimal("0.000")
     assert record.run_seconds == Decimal("0.500")
+
+
+def test_a_redelivered_end_fills_in_details_braket_could_not_give_the_first_time() -> None:
+    incomplete = merge(None, LIFECYCLE[3], Enrichment(complete=False))
+    complete = Enrichment(complete=True, failure_reason=None, tags={"team": "qml"})
+
+    again = merge(incomplete, LIFECYCLE[3], complete)
+
+    assert again.enrichment == complete
+    assert again.event_ids == incomplete.event_ids  # still the same set of events
+    assert merge(again, LIFECYCLE[3], Enrichment(complete=False)) is again  # and never back

@@ -131,3 +131,16 @@ def test_notifier_config_names_what_is_missing_or_wrong() -> None:
         NotifierConfig.from_env({"TASK_TABLE_NAME": "t"})
     with pytest.raises(ConfigError, match="must be a topic ARN"):
         NotifierConfig.from_env({"TASK_TABLE_NAME": "t", "NOTIFICATION_TOPIC_ARN": "topic"})
+
+
+def test_subject_is_printable_ascii_whatever_the_failure_reason() -> None:
+    reason = "Program rejected: gate \u2018rx\u2019 unsupported on Forte-1\x07\nsee d\u00e9tails"
+    record = finished("FAILED", Enrichment(complete=True, failure_reason=reason))
+    record = replace(record, status_times={k: v for k, v in record.status_times.items() if k.value != "RUNNING"})
+
+    subject = build(record).subject
+
+    assert (
+        subject == "Braket task FAILED: sv1, 1,000 shots, Program rejected: gate rx unsupported on Forte-1 see details"
+    )
+    assert all(" " <= c < "\x7f" for c in subject) and len(subject) < 100

@@ -14,6 +14,17 @@ from tracker.domain import Enrichment, TaskArn
 ClientFactory = Callable[[str], Any]
 
 
+CONNECT_TIMEOUT = 2
+READ_TIMEOUT = 3
+MAX_BACKOFF = 20  # botocore's standard retry mode waits at most this long (seconds) between attempts
+
+
+def worst_case_seconds(max_attempts: int) -> float:
+    """How long describe_end can take when Braket does not answer: every attempt times out."""
+    backoff = sum(min(MAX_BACKOFF, 1 << attempt) for attempt in range(max_attempts - 1))
+    return max_attempts * (CONNECT_TIMEOUT + READ_TIMEOUT) + backoff
+
+
 class BraketUnavailable(Exception):
     """Braket did not answer GetQuantumTask, even after the client's retries with backoff."""
 
@@ -22,8 +33,11 @@ class BraketTasks:
     def __init__(self, max_attempts: int, client_factory: ClientFactory | None = None) -> None:
         # Standard retry mode backs off exponentially with jitter on ThrottlingException and 5xx.
         config = Config(
-            retries={"mode": "standard", "total_max_attempts": max_attempts}, connect_timeout=3, read_timeout=5
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
         )
+        self.worst_case_seconds = worst_case_seconds(max_attempts)
         self._factory = client_factory or (lambda region: boto3.client("braket", region_name=region, config=config))
         self._clients: dict[str, Any] = {}
 

@@ -5,6 +5,8 @@ on the set of distinct events, whatever order and however often they arrive:
 - statusTimes: for each status, the earliest event time that reported it;
 - status: derived from statusTimes (highest rank; the earliest finished status if several);
 - eventIds: union; lastEventAt: max; endedAt: min over the finished events;
+- Braket's details at the end (enrichment): a complete answer replaces an incomplete one, also
+  when it comes with a redelivered event; otherwise the first one stays;
 - task properties (device, shots, output location, createdAt) are the same in every real event;
   should two events ever disagree, the smallest value wins so the result stays order-independent.
 """
@@ -37,7 +39,10 @@ def merge(record: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | 
             enrichment=enrichment if event.status.finished else None,
         )
     if event.event_id in record.event_ids:
-        return record
+        # Already seen: nothing changes, except that Braket's details, missing when the end was
+        # first recorded (Braket did not answer), are filled in when a redelivery brings them.
+        better = _better_enrichment(record.enrichment, enrichment if event.status.finished else None)
+        return record if better is record.enrichment else replace(record, enrichment=better)
     status_times = dict(record.status_times)
     seen = status_times.get(event.status)
     if seen is None or event.time < seen:

@@ -12,6 +12,7 @@ attributes, and a subscriber reads the document.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from tracker.domain import Status, TaskRecord
 
 DOCUMENT_TYPE = "braket-task-tracker.task-finished"
 DOCUMENT_VERSION = "1"
-SUBJECT_LIMIT = 100  # SNS's limit for email subjects
+SUBJECT_LIMIT = 99  # SNS: "less than 100 characters", ASCII, no line breaks or control characters
 MAX_ATTRIBUTES = 10  # SNS's limit for SQS subscribers with raw message delivery
 _JSON_PROTOCOLS = ("default", "sqs", "lambda", "http", "https", "email-json", "firehose", "application")
 
@@ -64,8 +65,7 @@ def subject(record: TaskRecord) -> str:
         parts.append(f"ran {_duration(record.run_seconds)}")
     elif record.status is not Status.COMPLETED and record.enrichment and record.enrichment.failure_reason:
         parts.append(record.enrichment.failure_reason)
-    line = f"Braket task {record.status.value}: {', '.join(parts)}"
-    line = " ".join(line.split())  # one line, no control characters
+    line = _printable_ascii(f"Braket task {record.status.value}: {', '.join(parts)}")
     return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 3] + "..."
 
 
@@ -161,6 +161,12 @@ def _duration(seconds: Decimal) -> str:
 
 def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _printable_ascii(text: str) -> str:
+    """What SNS accepts as a subject: accents dropped, other characters and control codes removed."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join("".join(c if " " <= c < "\x7f" else " " for c in ascii_text).split())
 
 
 def _string(value: str) -> dict[str, str]:

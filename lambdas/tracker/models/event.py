@@ -38,7 +38,7 @@ def _iso_time(value: str) -> str:
     return normalize_time(value)
 
 
-Shots = Annotated[int, BeforeValidator(_shots), Field(ge=0)]
+Shots = Annotated[int, BeforeValidator(_shots), Field(ge=0, le=1_000_000_000)]
 QuantumTaskArn = Annotated[str, AfterValidator(_task_arn)]
 IsoTime = Annotated[str, AfterValidator(_iso_time)]
 NonEmpty = Annotated[str, Field(min_length=1)]

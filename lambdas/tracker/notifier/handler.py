@@ -37,6 +37,8 @@ def notify_record(record: DynamoDBRecord) -> None:
         raise ValueError(f"stream record {record.event_id} has no {constants.TASK_KEY} key")
     logger.set_correlation_id(task_arn)
     result = notifier.notify(task_arn)
+    if result.mark_error:
+        logger.warning("Notified, but could not mark the item", error=result.mark_error)
     if result.sent:
         metrics.add_metric(name=constants.METRIC_NOTIFICATIONS_SENT, unit=MetricUnit.Count, value=1)
         logger.info("Notified a task's end", notification_id=result.notification_id, message_id=result.message_id)

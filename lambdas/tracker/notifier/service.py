@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tracker.data.task_table import TaskTable
+from tracker.data.task_table import StorageError, TaskTable
 from tracker.data.topic import NotificationTopic
 from tracker.domain import normalize_time
 from tracker.logic.notification import build
@@ -16,6 +16,7 @@ class NotifyResult:
     sent: bool
     notification_id: str | None = None
     message_id: str | None = None
+    mark_error: str | None = None
 
 
 class Notifier:
@@ -35,5 +36,10 @@ class Notifier:
             return NotifyResult(sent=False)
         notification = build(record)
         message_id = self.topic.publish(notification)
-        self.table.mark_notified(task_arn, normalize_time(datetime.now(UTC)))
+        try:
+            self.table.mark_notified(task_arn, normalize_time(datetime.now(UTC)))
+        except StorageError as exc:
+            # Sent but not marked: a retry would send it again, so do not fail the record. The
+            # task stays in the unnotified index, where reconciliation finds it.
+            return NotifyResult(True, notification.notification_id, message_id, mark_error=str(exc))
         return NotifyResult(True, notification.notification_id, message_id)

@@ -42,7 +42,7 @@ _OUTCOME_METRIC = {
 }
 
 
-def record_message(record: SQSRecord) -> None:
+def record_message(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
     message = record
     logger.set_correlation_id(None)
@@ -54,7 +54,8 @@ def record_message(record: SQSRecord) -> None:
         metrics.add_metric(name=constants.METRIC_REJECTED_EVENTS, unit=MetricUnit.Count, value=1)
         return
     logger.set_correlation_id(event.task.arn)
-    result = recorder.record(event)
+    seconds_left = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else None
+    result = recorder.record(event, seconds_left)
     if result.enrichment_error:
         logger.warning("Recorded the end without Braket's details", error=result.enrichment_error)
         metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)

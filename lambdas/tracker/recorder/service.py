@@ -11,6 +11,8 @@ from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord
 from tracker.logic.merge import merge
 
 MAX_MERGE_ATTEMPTS = 8
+WRITE_RESERVE_SECONDS = 5.0
+"""Time kept for the DynamoDB writes after asking Braket."""
 
 
 class Outcome(StrEnum):
@@ -31,8 +33,10 @@ class Recorder:
         self.table = table
         self.braket = braket
 
-    def record(self, event: TaskEvent) -> RecordResult:
-        enrichment, error = self._enrich(event)
+    def record(self, event: TaskEvent, seconds_left: float | None = None) -> RecordResult:
+        """Record `event`. `seconds_left` is the invocation's remaining time: enrichment is skipped
+        (the end is recorded with enriched=false) when Braket might not answer in time."""
+        enrichment, error = self._enrich(event, seconds_left)
         try:
             if event.status is Status.CREATED:
                 self.table.insert_first(merge(None, event, enrichment))
@@ -60,10 +64,12 @@ class Recorder:
             return RecordResult(Outcome.LATE if late else Outcome.RECORDED, merged.status, error)
         raise StorageError(f"the item of {event.task.arn} kept changing; giving up for a retry")
 
-    def _enrich(self, event: TaskEvent) -> tuple[Enrichment | None, str | None]:
+    def _enrich(self, event: TaskEvent, seconds_left: float | None) -> tuple[Enrichment | None, str | None]:
         """At a task's end, ask Braket for what the event lacks. A failure never blocks the status."""
         if not event.status.finished:
             return None, None
+        if seconds_left is not None and seconds_left < self.braket.worst_case_seconds + WRITE_RESERVE_SECONDS:
+            return Enrichment(complete=False), f"not enough time left to ask Braket ({seconds_left:.0f} s)"
         try:
             return self.braket.describe_end(event.task), None
         except BraketUnavailable as exc:
