@@ -98,7 +98,7 @@ class SqsPoller:
     """One SQS event source mapping.
 
     `retry_visibility_seconds` is the one place the runner shortens AWS timing: a message left on the
-    queue after a failure would come back after the queue's visibility timeout (180 s for the capture
+    queue after a failure would come back after the queue's visibility timeout (360 s for the capture
     queue); the poller sets that message's visibility to this many whole seconds instead
     (ChangeMessageVisibility). None keeps AWS timing.
     """
