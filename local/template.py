@@ -8,7 +8,6 @@ with what local mode does instead.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 Template = dict[str, Any]
@@ -94,7 +93,3 @@ def _references(node: Any) -> set[str]:
         for item in node:
             found |= _references(item)
     return found
-
-
-def describe_changes() -> str:
-    return json.dumps(LOCAL_CHANGES, indent=2)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -120,9 +118,7 @@ class Notifications(Construct):
                 retry_attempts=RETRY_ATTEMPTS,
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.failures),
-                filters=[
-                    lambda_.FilterCriteria.filter(pattern) for pattern in _as_cdk(stream_filters(notify_imported))
-                ],
+                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in stream_filters(notify_imported)],
             )
         )
         for email in emails:
@@ -131,9 +127,6 @@ class Notifications(Construct):
             )
         for subscription in extra:
             self._subscribe(subscription)
-        self.failures_metric: cloudwatch.IMetric = self.failures.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(1), statistic="Maximum"
-        )
 
     def _subscribe(self, subscription: ExtraSubscription) -> None:
         policy = _status_filter(subscription.statuses)
@@ -148,8 +141,3 @@ class Notifications(Construct):
 
 def _status_filter(statuses: tuple[str, ...]) -> dict[str, sns.SubscriptionFilter] | None:
     return {"status": sns.SubscriptionFilter.string_filter(allowlist=list(statuses))} if statuses else None
-
-
-def _as_cdk(patterns: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """FilterCriteria.filter takes the pattern as a plain dict (a JSON round trip keeps it so)."""
-    return [json.loads(json.dumps(pattern)) for pattern in patterns]
