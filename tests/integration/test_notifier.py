@@ -23,6 +23,7 @@ from tests.integration.conftest import Recorder
 from tests.integration.test_recorder_properties import as_eventbridge, fresh_task
 from tests.support.app import SynthesizedApp
 from tests.support.events import state_change, task_arn
+from tests.support.failures import missing_resource
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.strategies import deliveries, task_events
 from tracker.domain import TaskEvent
@@ -176,22 +177,11 @@ def test_a_publish_failure_fails_the_record_for_a_retry_and_nothing_is_marked(
     recorder.deliver(lifecycle(doomed) + lifecycle(fine))
     records = stream.records({doomed, fine})
     topic = notifier_module.notifier.topic
-    real_arn, real_publish = topic.topic_arn, topic.publish
+    missing_topic = topic.topic_arn.rsplit(":", 1)[0] + ":no-such-topic"
 
-    def publish(notification: Any) -> str:
-        if notification.document["taskArn"] != doomed:
-            return real_publish(notification)  # type: ignore[no-any-return]
-        topic.topic_arn = real_arn.replace(real_arn.rsplit(":", 1)[1], "no-such-topic")  # a real SNS error
-        try:
-            return real_publish(notification)  # type: ignore[no-any-return]
-        finally:
-            topic.topic_arn = real_arn
-
-    topic.publish = publish
-    try:
+    # A real SNS error (NotFound) for the doomed task only.
+    with missing_resource(topic, "publish", "topic_arn", missing_topic, lambda n: n.document["taskArn"] == doomed):
         response = notify(notifier_module, records)
-    finally:
-        del topic.publish
 
     failed = next(r for r in records if r["dynamodb"]["Keys"]["taskArn"]["S"] == doomed)
     assert response == {"batchItemFailures": [{"itemIdentifier": failed["dynamodb"]["SequenceNumber"]}]}
@@ -269,21 +259,10 @@ def test_a_mark_that_fails_after_the_publish_does_not_send_again(
     recorder.deliver(lifecycle(arn))
     records = stream.records({arn})
     table = notifier_module.notifier.table
-    real_name = table.table_name
-    mark = table.mark_notified
 
-    def mark_in_a_missing_table(task_arn: str, at: str) -> bool:
-        table.table_name = "no-such-table"  # a real DynamoDB error after a real publish
-        try:
-            return mark(task_arn, at)  # type: ignore[no-any-return]
-        finally:
-            table.table_name = real_name
-
-    table.mark_notified = mark_in_a_missing_table
-    try:
+    # A real DynamoDB error after a real publish.
+    with missing_resource(table, "mark_notified", "table_name", "no-such-table"):
         response = notify(notifier_module, records)
-    finally:
-        del table.mark_notified
 
     assert response == {"batchItemFailures": []}  # no retry, so no second message
     assert len(everything.drain()) == 1

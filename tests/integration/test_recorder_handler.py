@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 
 from tests.integration.conftest import DocumentedBraket, Recorder
 from tests.support.events import load_fixture, sqs_batch, state_change, task_arn
+from tests.support.failures import missing_resource
 from tests.support.lambda_context import FakeLambdaContext
 from tracker.data.braket_tasks import BraketTasks
 
@@ -196,21 +197,9 @@ def test_storage_failure_reports_only_that_message_for_retry(recorder: Recorder)
     table = recorder.module.recorder.table
     doomed, fine = task_arn(), task_arn()
     event = sqs_batch([json.dumps(state_change(arn, "CREATED", "2026-11-20T08:00:01Z")) for arn in (doomed, fine)])
-    insert_first = table.insert_first
-
-    def insert_first_into_a_missing_table_for_doomed(record: Any) -> None:
-        real_name = table.table_name
-        table.table_name = "no-such-table" if record.task.arn == doomed else real_name
-        try:
-            insert_first(record)  # a real DynamoDB error: ResourceNotFoundException
-        finally:
-            table.table_name = real_name
-
-    table.insert_first = insert_first_into_a_missing_table_for_doomed
-    try:
+    # A real DynamoDB error (ResourceNotFoundException) for the doomed task only.
+    with missing_resource(table, "insert_first", "table_name", "no-such-table", lambda r: r.task.arn == doomed):
         response = recorder.module.lambda_handler(event, FakeLambdaContext())
-    finally:
-        del table.insert_first
 
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     assert recorder.module.recorder.table.get(fine) is not None
