@@ -67,27 +67,17 @@ def test_queue_policy_denies_requests_without_tls(resources: dict[str, Any], ids
     ), statements
 
 
-def test_capture_queue_policy_admits_eventbridge_for_the_capture_rule_only(
-    resources: dict[str, Any], ids: LogicalIds
+@pytest.mark.parametrize("queue", ["queue", "dead_letter_queue"])
+def test_queue_policy_admits_eventbridge_for_the_capture_rule_only(
+    resources: dict[str, Any], ids: LogicalIds, queue: str
 ) -> None:
-    allows = _allows(queue_policy_statements(resources, ids.queue))
+    # The dead-letter queue needs it too: EventBridge parks there what it fails to deliver
+    # (the target's DeadLetterConfig).
+    allows = _allows(queue_policy_statements(resources, getattr(ids, queue)))
     assert allows
     assert "sqs:SendMessage" in {action for statement in allows for action in as_list(statement["Action"])}
     for statement in allows:
         assert statement["Principal"] == EVENTS
         assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": arn_of(ids.rule)}}
         # Only what a SendMessage target needs: nothing that reads, deletes or administers messages.
-        assert set(as_list(statement["Action"])) <= SEND_ACTIONS
-
-
-def test_dead_letter_queue_policy_admits_eventbridge_for_the_capture_rule_only(
-    resources: dict[str, Any], ids: LogicalIds
-) -> None:
-    # Without it, EventBridge could not park events it failed to deliver (the target's DeadLetterConfig).
-    allows = _allows(queue_policy_statements(resources, ids.dead_letter_queue))
-    assert allows
-    assert "sqs:SendMessage" in {action for statement in allows for action in as_list(statement["Action"])}
-    for statement in allows:
-        assert statement["Principal"] == EVENTS
-        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": arn_of(ids.rule)}}
         assert set(as_list(statement["Action"])) <= SEND_ACTIONS
