@@ -97,8 +97,8 @@ def deploy(
         region=region,
         template=template,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-        # moto lists the resource types it only accepts (policies, alarms) as empty entries
-        physical_ids={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r},
+        # moto lists the resource types it only accepts (policies, alarms, gateway responses) without ids
+        physical_ids={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")},
     )
     _subscribe(moto, deployed)
     return deployed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import App
@@ -34,6 +34,77 @@ class ExtraSubscription:
     statuses: tuple[str, ...] = ()
 
 
+DEFAULT_DEVICES = (
+    "arn:aws:braket:::device/quantum-simulator/amazon/sv1",
+    "arn:aws:braket:::device/quantum-simulator/amazon/dm1",
+    "arn:aws:braket:::device/quantum-simulator/amazon/tn1",
+)
+"""The on-demand simulators: a QPU costs real money, so each one is opted in by name."""
+_DEVICE_ARN = re.compile(r"^arn:aws[a-z-]*:braket:[a-z0-9-]*::device/[A-Za-z0-9_./-]{1,200}$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(user|role|assumed-role)/[\w+=,.@/-]+$")
+_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+MAX_PROMOTED_TAG_KEYS = 5
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The Task API's settings (context keys in the README's Configuration table)."""
+
+    device_allowlist: tuple[str, ...] = DEFAULT_DEVICES
+    admin_principals: tuple[str, ...] = ()
+    promoted_tag_keys: tuple[str, ...] = ()
+    readable_results_buckets: tuple[str, ...] = ()
+    results_retention_days: int = 90
+    throttle_rate: int = 20
+    throttle_burst: int = 40
+    owns_cloudwatch_role: bool = True
+
+    @classmethod
+    def from_context(cls, get: Any) -> ApiSettings:
+        throttle = get("apiThrottle") or {}
+        if isinstance(throttle, str):
+            throttle = json.loads(throttle)
+        if not isinstance(throttle, dict) or set(throttle) - {"rateLimit", "burstLimit"}:
+            raise ConfigurationError(f"apiThrottle {throttle!r}: give {{rateLimit, burstLimit}}")
+        days = get("resultsRetentionDays")
+        settings = cls(
+            device_allowlist=_list("deviceAllowlist", get("deviceAllowlist"), _DEVICE_ARN) or DEFAULT_DEVICES,
+            admin_principals=_list("adminPrincipals", get("adminPrincipals"), _PRINCIPAL_ARN),
+            promoted_tag_keys=_list("promotedTagKeys", get("promotedTagKeys"), _TAG_KEY),
+            readable_results_buckets=_list("readableResultsBuckets", get("readableResultsBuckets"), _BUCKET),
+            results_retention_days=_whole("resultsRetentionDays", 90 if days is None else days, 1, 3650),
+            throttle_rate=_whole("apiThrottle.rateLimit", throttle.get("rateLimit", 20), 1, 10_000),
+            throttle_burst=_whole("apiThrottle.burstLimit", throttle.get("burstLimit", 40), 1, 5_000),
+            owns_cloudwatch_role=_flag("apiGatewayCloudWatchRole", get("apiGatewayCloudWatchRole"), default=True),
+        )
+        if len(settings.promoted_tag_keys) > MAX_PROMOTED_TAG_KEYS:
+            raise ConfigurationError(f"promotedTagKeys: at most {MAX_PROMOTED_TAG_KEYS} (each one is an index)")
+        return settings
+
+
+def _list(key: str, value: Any, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    if value in (None, "", []):
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigurationError(f"{key} {value!r}: give a list of strings")
+    items = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+    bad = [item for item in items if not pattern.match(item)]
+    if bad:
+        raise ConfigurationError(f"{key}: not valid: {', '.join(bad)}")
+    return items
+
+
+def _whole(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ConfigurationError(f"{key} must be a whole number from {low} to {high}, not {value!r}")
+    if not low <= int(value) <= high:
+        raise ConfigurationError(f"{key} must be a whole number from {low} to {high}, not {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     stack_name: str
@@ -42,6 +113,7 @@ class TrackerConfig:
     notification_emails: tuple[EmailSubscription, ...] = ()
     notification_subscriptions: tuple[ExtraSubscription, ...] = ()
     notify_imported: bool = False
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @classmethod
     def from_app(cls, app: App) -> TrackerConfig:
@@ -63,6 +135,7 @@ class TrackerConfig:
             _notification_emails(get("notificationEmails")),
             _subscriptions(get("notificationSubscriptions")),
             _flag("notifyImported", get("notifyImported")),
+            ApiSettings.from_context(get),
         )
 
 
@@ -160,8 +233,10 @@ def _statuses(key: str, value: Any) -> tuple[str, ...]:
     return tuple(statuses)
 
 
-def _flag(key: str, value: Any) -> bool:
-    if value in (None, "", False, "false"):
+def _flag(key: str, value: Any, *, default: bool = False) -> bool:
+    if value in (None, ""):
+        return default
+    if value in (False, "false"):
         return False
     if value in (True, "true"):
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Acknowledgment, App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -26,4 +28,10 @@ def nag_resource(scope: IConstruct, value: str) -> str:
     if isinstance(resolved, str):
         return resolved
     _, parts = resolved["Fn::Join"]
-    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+    return "".join(part if isinstance(part, str) else _reference(part) for part in parts)
+
+
+def _reference(part: dict[str, Any]) -> str:
+    if "Fn::GetAtt" in part:
+        return "<{}.{}>".format(*part["Fn::GetAtt"])
+    return f"<{part['Ref']}>"

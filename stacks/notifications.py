@@ -31,7 +31,7 @@ def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
     a MODIFY from an unfinished status into a finished one, or an INSERT already finished."""
     new_image: dict[str, Any] = {"status": {"S": list(constants.FINISHED_STATUSES)}}
     if not notify_imported:
-        new_image["origin"] = {"S": [constants.ORIGIN_EVENT]}
+        new_image["origin"] = {"S": list(constants.NOTIFIED_ORIGINS)}
     return [
         {
             "eventName": ["MODIFY"],

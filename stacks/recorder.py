@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
@@ -42,6 +44,7 @@ class Recorder(Construct):
                 constants.ENV_TASK_TABLE: tables.tasks.table_name,
                 constants.ENV_REJECTED_TABLE: tables.rejected_events.table_name,
                 constants.ENV_ENRICH_MAX_ATTEMPTS: "3",
+                constants.ENV_PROMOTED_TAG_KEYS: json.dumps(list(tables.promoted_tag_keys)),
             },
         )
         self.function = recorder.function

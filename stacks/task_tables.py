@@ -12,8 +12,9 @@ _STRING = dynamodb.AttributeType.STRING
 
 
 class TaskTables(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, promoted_tag_keys: tuple[str, ...] = ()) -> None:
         super().__init__(scope, construct_id)
+        self.promoted_tag_keys = promoted_tag_keys
         self.tasks = dynamodb.Table(
             self,
             "Tasks",
@@ -35,6 +36,13 @@ class TaskTables(Construct):
                 sort_key=dynamodb.Attribute(name=sort, type=_STRING) if sort else None,
                 projection_type=dynamodb.ProjectionType.INCLUDE if keys_only else dynamodb.ProjectionType.ALL,
                 non_key_attributes=list(constants.UNFINISHED_INDEX_PROJECTION) if keys_only else None,
+            )
+        for key in promoted_tag_keys:  # GET /tasks?tag=key=value, newest first
+            self.tasks.add_global_secondary_index(
+                index_name=constants.tag_index_name(key),
+                partition_key=dynamodb.Attribute(name=constants.TAG_ATTRIBUTE_PREFIX + key, type=_STRING),
+                sort_key=dynamodb.Attribute(name="createdAt", type=_STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
             )
 
         self.rejected_events = dynamodb.Table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.capture import EventCapture
@@ -13,7 +14,12 @@ from stacks.nag import acknowledge, nag_resource
 from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.recorder import TIMEOUT, Recorder
+from stacks.task_api import TaskApi
 from stacks.task_tables import TaskTables
+
+CLOUDWATCH_ROLE_POLICY = iam.ManagedPolicy.from_aws_managed_policy_name(
+    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
 
 # Output keys: stable names that scripts, local mode and the client look up.
 OUTPUT_TASK_TABLE = "TaskTableName"
@@ -24,6 +30,8 @@ OUTPUT_DEAD_LETTER_QUEUE = "DeadLetterQueueUrl"
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
 OUTPUT_NOTIFICATION_TOPIC = "NotificationTopicArn"
 OUTPUT_FAILED_NOTIFICATIONS = "FailedNotificationsQueueUrl"
+OUTPUT_API_URL = "TaskApiUrl"
+OUTPUT_RESULTS_BUCKET = "ResultsBucketName"
 
 
 class TrackerStack(Stack):
@@ -31,7 +39,7 @@ class TrackerStack(Stack):
         super().__init__(scope, construct_id, description="Braket Task Tracker: every quantum task, recorded", **kwargs)
         Tags.of(self).add("project", "braket-task-tracker")
 
-        tables = TaskTables(self, "Tables")
+        tables = TaskTables(self, "Tables", promoted_tag_keys=config.api.promoted_tag_keys)
         capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
         recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
         notifications = Notifications(
@@ -43,6 +51,7 @@ class TrackerStack(Stack):
             extra=config.notification_subscriptions,
             notify_imported=config.notify_imported,
         )
+        task_api = TaskApi(self, "TaskApi", tasks=tables.tasks, settings=config.api, log_retention=config.log_retention)
         operations = Operations(
             self,
             "Operations",
@@ -72,6 +81,8 @@ class TrackerStack(Stack):
             "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
         )
 
+        self._acknowledge_api(task_api)
+
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
             (OUTPUT_TASK_TABLE_STREAM, tables.tasks.table_stream_arn or "", "The task table's stream"),
@@ -80,6 +91,8 @@ class TrackerStack(Stack):
             (OUTPUT_DEAD_LETTER_QUEUE, capture.dead_letter_queue.queue_url, "Events parked after failed deliveries"),
             (OUTPUT_ALARM_TOPIC, operations.topic.topic_arn, "Operator alarms"),
             (OUTPUT_FAILED_NOTIFICATIONS, notifications.failures.queue_url, "Stream batches the notifier gave up on"),
+            (OUTPUT_API_URL, task_api.api.url, "The Task API (IAM-authorized: sign requests with SigV4)"),
+            (OUTPUT_RESULTS_BUCKET, task_api.results.bucket_name, "Results of tasks submitted through the API"),
         ):
             CfnOutput(self, key, value=value, description=description)
         CfnOutput(
@@ -88,4 +101,47 @@ class TrackerStack(Stack):
             value=notifications.topic.topic_arn,
             description="One message per finished task: subscribe here",
             export_name=f"{self.stack_name}-{OUTPUT_NOTIFICATION_TOPIC}",
+        )
+
+    def _acknowledge_api(self, task_api: TaskApi) -> None:
+        cloudwatch_role = task_api.api.node.try_find_child("CloudWatchRole")
+        if cloudwatch_role is not None:
+            acknowledge(
+                cloudwatch_role,
+                f"AwsSolutions-IAM4[Policy::{nag_resource(self, CLOUDWATCH_ROLE_POLICY.managed_policy_arn)}]",
+                "API Gateway's account-level logging role, with the managed policy that API Gateway documents for "
+                "it (apiGatewayCloudWatchRole=false leaves the account's own role in place).",
+            )
+        acknowledge(
+            task_api.api,
+            "AwsSolutions-APIG3",
+            "Every method is IAM-authorized (SigV4) and the stage is throttled; a WAF web ACL would add a "
+            "per-request cost without a rule that IAM authorization does not already cover.",
+        )
+        acknowledge(
+            task_api.api,
+            "AwsSolutions-COG4",
+            "The API authorizes callers with IAM (SigV4), the way researchers already reach Braket; no Cognito.",
+        )
+        acknowledge(
+            task_api.results,
+            "AwsSolutions-S1",
+            "Braket writes results here and the API reads them; the API's access logs record every request for "
+            "a result, and CloudTrail data events are the tool if object-level auditing is needed.",
+        )
+        acknowledge(
+            task_api.role,
+            f"AwsSolutions-IAM5[Resource::{nag_resource(self, TaskApi.task_arns(self, self.region))}]",
+            "CreateQuantumTask (and TagResource, which tags at creation need) on quantum tasks in this Region: "
+            "a task's ARN does not exist before it is created.",
+        )
+        acknowledge(
+            task_api.role,
+            f"AwsSolutions-IAM5[Resource::{nag_resource(self, TaskApi.task_arns(self, '*'))}]",
+            "Cancel and queue position for any tracked task of this account, which may run in any Braket Region.",
+        )
+        acknowledge(
+            task_api.role,
+            f"AwsSolutions-IAM5[Resource::{nag_resource(self, task_api.results.arn_for_objects('tasks/*'))}]",
+            "Reads results.json under the results prefix; each task has its own key under it.",
         )

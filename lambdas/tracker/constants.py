@@ -61,3 +61,37 @@ UNFINISHED_STATUSES = ("CREATED", "QUEUED", "RUNNING", "CANCELLING")
 # EventBridge pattern of the capture rule.
 BRAKET_EVENT_SOURCE = "aws.braket"
 TASK_STATE_CHANGE = "Braket Task State Change"
+
+# Task API.
+API_SERVICE = "task-api"
+ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
+ENV_RESULTS_BUCKETS = "RESULTS_BUCKETS"  # JSON object: Region -> the stack's results bucket there
+ENV_READABLE_BUCKETS = "READABLE_RESULTS_BUCKETS"  # JSON list: users' own buckets whose results may be read
+ENV_DEVICE_ALLOWLIST = "DEVICE_ALLOWLIST"  # JSON list of device ARNs that POST /tasks accepts
+ENV_ADMIN_PRINCIPALS = "ADMIN_PRINCIPALS"  # JSON list of IAM ARNs that may cancel anyone's task
+ENV_PROMOTED_TAG_KEYS = "PROMOTED_TAG_KEYS"  # JSON list of tag keys that GET /tasks can filter on
+ORIGIN_API = "api"
+NOTIFIED_ORIGINS = (ORIGIN_EVENT, ORIGIN_API)
+"""Origins whose ends are notified by default: live tasks, not imported history."""
+SUBMITTER_TAG = "braket-tracker:submitter"
+RESULTS_BUCKET_PREFIX = "amazon-braket-"
+"""Braket's service-linked role writes results only to buckets whose names start with this."""
+RESULTS_PREFIX = "tasks"
+RESULTS_RETENTION_DAYS = 90
+MAX_PROGRAM_BYTES = 1_048_576
+"""The API's limit on an OpenQASM program (UTF-8 bytes): far below Lambda's 6 MB payload and
+Braket's 5 MB action, even when JSON escaping doubles every character."""
+MAX_PAGE_SIZE = 100
+PRESIGNED_URL_SECONDS = 300
+IDEMPOTENCY_KEY = "idempotencyKey"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiresAt"
+IDEMPOTENCY_RETENTION_HOURS = 24
+MAX_PROMOTED_TAG_KEYS = 5
+
+
+def tag_index_name(key: str) -> str:
+    """The GSI that lists tasks by a promoted tag's value (index names allow [A-Za-z0-9_.-])."""
+    return "by-tag-" + "".join(c if c.isalnum() or c in "_.-" else "_" for c in key)
+
+
+TAG_ATTRIBUTE_PREFIX = "tag:"

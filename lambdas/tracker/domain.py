@@ -75,12 +75,12 @@ def normalize_time(value: str | datetime) -> str:
 
 def seconds_between(start: str, end: str) -> Decimal:
     """Exact seconds (millisecond precision) between two normalized times."""
-    delta = _parse(end) - _parse(start)
+    delta = parse_time(end) - parse_time(start)
     millis = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
     return Decimal(millis).scaleb(-3)
 
 
-def _parse(value: str) -> datetime:
+def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -115,8 +115,9 @@ class Enrichment:
 class TaskRecord:
     """The recorded state of a task: a pure function of the set of distinct events seen.
 
-    Besides the events: who submitted it (`submitter`), where the record came from (`origin`:
-    "event" for EventBridge events) and when its end was notified; a merge keeps those as stored.
+    Besides the events: who submitted it (`submitter`), the tags it was submitted with (`tags`),
+    where the record came from (`origin`: "event" for EventBridge events, "api" for the Task API)
+    and when its end was notified; a merge keeps those as stored.
     """
 
     task: TaskArn
@@ -133,6 +134,7 @@ class TaskRecord:
     submitter: str | None = None
     origin: str = "event"
     notified_at: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def status(self) -> Status:

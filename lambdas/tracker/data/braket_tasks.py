@@ -59,3 +59,56 @@ class BraketTasks:
             num_successful_shots=response.get("numSuccessfulShots"),
             job_arn=response.get("jobArn") or None,
         )
+
+
+class BraketRefused(Exception):
+    """Braket answered with a client error: `code` is its error code (ValidationException, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class BraketSubmissions:
+    """CreateQuantumTask, CancelQuantumTask and the queue position, for the Task API.
+
+    A short retry budget: API Gateway waits 29 s at most, and the caller can retry with the same
+    Idempotency-Key. Throttling is passed on (429) rather than retried for long.
+    """
+
+    def __init__(self, client_factory: ClientFactory | None = None) -> None:
+        config = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=10)
+        self._factory = client_factory or (lambda region: boto3.client("braket", region_name=region, config=config))
+        self._clients: dict[str, Any] = {}
+
+    def client(self, region: str) -> Any:
+        if region not in self._clients:
+            self._clients[region] = self._factory(region)
+        return self._clients[region]
+
+    def create(self, region: str, parameters: dict[str, Any]) -> str:
+        answer = self._call(region, "create_quantum_task", **parameters)
+        return str(answer["quantumTaskArn"])
+
+    def cancel(self, task: TaskArn, client_token: str) -> str:
+        answer = self._call(task.region, "cancel_quantum_task", quantumTaskArn=task.arn, clientToken=client_token)
+        return str(answer["cancellationStatus"])
+
+    def queue_info(self, task: TaskArn) -> dict[str, Any]:
+        answer = self._call(
+            task.region, "get_quantum_task", quantumTaskArn=task.arn, additionalAttributeNames=["QueueInfo"]
+        )
+        return dict(answer.get("queueInfo") or {})
+
+    def _call(self, region: str, operation: str, **parameters: Any) -> Any:
+        try:
+            return getattr(self.client(region), operation)(**parameters)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+            if status >= 500:
+                raise BraketUnavailable(str(exc)) from exc
+            raise BraketRefused(error.get("Code", "Unknown"), error.get("Message", str(exc))) from exc
+        except BotoCoreError as exc:
+            raise BraketUnavailable(str(exc)) from exc

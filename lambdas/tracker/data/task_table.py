@@ -11,7 +11,7 @@ When a condition fails, DynamoDB returns the stored item with the error
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +19,10 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from tracker.constants import ORIGIN_EVENT
+from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_EVENT
 from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, seconds_between
-from tracker.models.item import Item, enrichment_attributes, from_item, to_item
+from tracker.logic.listing import QueryPlan
+from tracker.models.item import Item, enrichment_attributes, from_item, promoted_tag_attributes, to_item
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -40,8 +41,9 @@ class ItemChanged(Exception):
 
 
 class TaskTable:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(self, table_name: str, client: Any | None = None, promoted_tag_keys: Sequence[str] = ()) -> None:
         self.table_name = table_name
+        self.promoted_tag_keys = tuple(promoted_tag_keys)
         self._client = client or boto3.client("dynamodb")
 
     def get(self, task_arn: str) -> TaskRecord | None:
@@ -54,11 +56,81 @@ class TaskTable:
         item = response.get("Item")
         return None if item is None else from_item(_deserialize(item))
 
+    def find_by_id(self, task_id: str) -> TaskRecord | None:
+        """A task by its id alone, whatever its Region: one read of the by-task-id index."""
+        try:
+            response = self._client.query(
+                TableName=self.table_name,
+                IndexName=INDEX_BY_TASK_ID,
+                KeyConditionExpression="taskId = :id",
+                ExpressionAttributeValues={":id": {"S": task_id}},
+                Limit=2,
+            )
+        except ClientError as exc:
+            raise StorageError(str(exc)) from exc
+        items = response.get("Items", [])
+        return from_item(_deserialize(items[0])) if len(items) == 1 else None
+
+    def query_page(self, plan: QueryPlan) -> tuple[list[TaskRecord], dict[str, Any] | None]:
+        """One page of a planned listing, newest first: one Query, no filter expression."""
+        condition = "#pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": plan.partition_value}}
+        if plan.created_from and plan.created_to:
+            condition += " AND createdAt BETWEEN :from AND :to"
+        elif plan.created_from:
+            condition += " AND createdAt >= :from"
+        elif plan.created_to:
+            condition += " AND createdAt <= :to"
+        values |= {
+            name: {"S": value} for name, value in ((":from", plan.created_from), (":to", plan.created_to)) if value
+        }
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": plan.index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": plan.partition_attribute},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": plan.limit,
+        }
+        if plan.start_key:
+            request["ExclusiveStartKey"] = plan.start_key
+        try:
+            response = self._client.query(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ValidationException" and plan.start_key:
+                raise ValueError("the start key does not fit this index") from exc
+            raise StorageError(str(exc)) from exc
+        records = [from_item(_deserialize(item)) for item in response.get("Items", [])]
+        return records, response.get("LastEvaluatedKey")
+
+    def insert_submission(self, record: TaskRecord) -> None:
+        """Write a task just submitted through the API. If its first event won the race, add who
+        submitted it (and the tags it was submitted with) to the item the event wrote."""
+        try:
+            self.insert_first(record)
+        except ItemChanged:
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {":submitter": record.submitter}
+            sets = ["submitter = if_not_exists(submitter, :submitter)"]
+            attributes = {"tags": record.tags} if record.tags else {}
+            attributes |= promoted_tag_attributes(record.tags, self.promoted_tag_keys)
+            for i, (attribute, value) in enumerate(attributes.items()):
+                names[f"#a{i}"], values[f":a{i}"] = attribute, value
+                sets.append(f"#a{i} = if_not_exists(#a{i}, :a{i})")
+            self._write(
+                self._client.update_item,
+                Key={"taskArn": {"S": record.task.arn}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ExpressionAttributeValues=_serialize(values),
+                **({"ExpressionAttributeNames": names} if names else {}),
+            )
+
     def insert_first(self, record: TaskRecord) -> None:
         """Write the first version of a task's item. Raises ItemChanged if it already exists."""
         self._write(
             self._client.put_item,
-            Item=_serialize(to_item(record)),
+            Item=_serialize(to_item(record, self.promoted_tag_keys)),
             ConditionExpression="attribute_not_exists(taskArn)",
         )
 
@@ -69,7 +141,7 @@ class TaskTable:
             return
         self._write(
             self._client.put_item,
-            Item=_serialize(to_item(record)),
+            Item=_serialize(to_item(record, self.promoted_tag_keys)),
             # Every merge adds at least one event id, so the count is the item's version; the
             # notifier's mark is the one other write, so it is part of the version too.
             ConditionExpression="eventCount = :expectedCount AND "
@@ -87,7 +159,7 @@ class TaskTable:
         task that has not seen this event; the update then equals `merge(stored, event)`.
         Raises ItemChanged (with the stored item, or None) when that is not the case.
         """
-        update = _InOrderUpdate(event, enrichment)
+        update = _InOrderUpdate(event, enrichment, self.promoted_tag_keys)
         self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
 
     def mark_notified(self, task_arn: str, at: str) -> bool:
@@ -118,9 +190,10 @@ class TaskTable:
 class _InOrderUpdate:
     """Builds the UpdateItem request that applies one in-order event."""
 
-    def __init__(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
+    def __init__(self, event: TaskEvent, enrichment: Enrichment | None, promoted_tag_keys: Sequence[str]) -> None:
         self.event = event
         self.enrichment = enrichment
+        self.promoted_tag_keys = promoted_tag_keys
         self.names: dict[str, str] = {"#status": "status", "#new": event.status.value}
         self.values: dict[str, Any] = {}
         self.conditions: list[str] = []
@@ -191,8 +264,10 @@ class _InOrderUpdate:
                 f"runSeconds = {self.value('totalSeconds', total)} - queueSeconds",
             ]
         if self.enrichment is not None:
-            for i, (attribute, value) in enumerate(enrichment_attributes(self.enrichment).items()):
-                self.sets.append(f"{attribute} = {self.value(f'enrichment{i}', value)}")
+            attributes = enrichment_attributes(self.enrichment, self.promoted_tag_keys)
+            for i, (attribute, value) in enumerate(attributes.items()):
+                self.names[f"#enrichment{i}"] = attribute
+                self.sets.append(f"#enrichment{i} = {self.value(f'enrichment{i}', value)}")
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:

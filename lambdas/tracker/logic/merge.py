@@ -8,7 +8,9 @@ on the set of distinct events, whatever order and however often they arrive:
 - Braket's details at the end (enrichment): a complete answer replaces an incomplete one, also
   when it comes with a redelivered event; otherwise the first one stays;
 - task properties (device, shots, output location, createdAt) are the same in every real event;
-  should two events ever disagree, the smallest value wins so the result stays order-independent.
+  should two events ever disagree, the smallest value wins so the result stays order-independent;
+- tags known at submission move into Braket's details once those arrive (Braket's tags include
+  them), so a record holds its tags in one place.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def merge(record: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | 
             ended_at=event.ended_at,
             enrichment=enrichment if event.status.finished else None,
         )
+    return _tags_in_one_place(_merge_into(record, event, enrichment))
+
+
+def _merge_into(record: TaskRecord, event: TaskEvent, enrichment: Enrichment | None) -> TaskRecord:
     if event.event_id in record.event_ids:
         # Already seen: nothing changes, except that Braket's details, missing when the end was
         # first recorded (Braket did not answer), are filled in when a redelivery brings them.
@@ -68,6 +74,13 @@ def fold(events: Iterable[TaskEvent], enrichment: Enrichment | None = None) -> T
     for event in events:
         record = merge(record, event, enrichment)
     return record
+
+
+def _tags_in_one_place(record: TaskRecord) -> TaskRecord:
+    if record.enrichment is None or not record.tags:
+        return record
+    tags = {**record.tags, **record.enrichment.tags}
+    return replace(record, tags={}, enrichment=replace(record.enrichment, tags=tags))
 
 
 def _smallest(current: T, new: T) -> T:

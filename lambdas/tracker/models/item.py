@@ -2,19 +2,23 @@
 
 People read this table directly (console, CLI, boto3), so every attribute is named for what it
 holds, times are ISO-8601 UTC strings that sort as they read, and durations are in seconds.
+Promoted tags (a deployment setting) are copied to top-level `tag:<key>` attributes, which the
+`by-tag-<key>` indexes list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from tracker.constants import TAG_ATTRIBUTE_PREFIX
 from tracker.domain import Enrichment, Status, TaskArn, TaskRecord
 
 Item = dict[str, Any]
 
 
-def to_item(record: TaskRecord) -> Item:
+def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
     item: Item = {
         "taskArn": record.task.arn,
         "taskId": record.task.task_id,
@@ -31,10 +35,11 @@ def to_item(record: TaskRecord) -> Item:
         "resultsUri": record.results_uri,
         "lastEventAt": record.last_event_at,
         "eventCount": record.event_count,
-        "eventIds": set(record.event_ids),
         "origin": record.origin,
     }
     optional: Item = {
+        "eventIds": set(record.event_ids) or None,  # DynamoDB has no empty sets: a submitted task has no events yet
+        "tags": dict(record.tags) or None,
         "endedAt": record.ended_at,
         "queueSeconds": record.queue_seconds,
         "runSeconds": record.run_seconds,
@@ -44,17 +49,23 @@ def to_item(record: TaskRecord) -> Item:
         "awaitingNotification": record.task.region if record.status.finished and not record.notified_at else None,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
+    item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
     if record.enrichment is not None:
-        item.update(enrichment_attributes(record.enrichment))
+        item.update(enrichment_attributes(record.enrichment, promoted_tag_keys))
     return item
 
 
-def enrichment_attributes(enrichment: Enrichment) -> Item:
+def promoted_tag_attributes(tags: Mapping[str, str], promoted_tag_keys: Sequence[str]) -> Item:
+    return {TAG_ATTRIBUTE_PREFIX + key: tags[key] for key in promoted_tag_keys if tags.get(key)}
+
+
+def enrichment_attributes(enrichment: Enrichment, promoted_tag_keys: Sequence[str] = ()) -> Item:
     attributes: Item = {"enriched": enrichment.complete}
     if enrichment.failure_reason:
         attributes["failureReason"] = enrichment.failure_reason
     if enrichment.tags:
         attributes["tags"] = dict(enrichment.tags)
+        attributes.update(promoted_tag_attributes(enrichment.tags, promoted_tag_keys))
     if enrichment.num_successful_shots is not None:
         attributes["numSuccessfulShots"] = enrichment.num_successful_shots
     if enrichment.job_arn:
@@ -81,12 +92,13 @@ def from_item(item: Item) -> TaskRecord:
         created_at=item["createdAt"],
         status_times={Status(status): time for status, time in item["statusTimes"].items()},
         last_event_at=item["lastEventAt"],
-        event_ids=frozenset(item["eventIds"]),
+        event_ids=frozenset(item.get("eventIds", ())),
         ended_at=item.get("endedAt"),
         enrichment=enrichment,
         submitter=item.get("submitter"),
         origin=item.get("origin", "event"),
         notified_at=item.get("notifiedAt"),
+        tags=dict(item.get("tags", {})) if enrichment is None else {},
     )
 
 

@@ -32,7 +32,9 @@ logger = Logger(service=constants.RECORDER_SERVICE)
 metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.RECORDER_SERVICE)
 processor = BatchProcessor(event_type=EventType.SQS)
 dynamodb = boto3.client("dynamodb")  # one client for both tables: creating clients dominates cold start
-recorder = Recorder(TaskTable(config.task_table, dynamodb), BraketTasks(config.enrich_max_attempts))
+recorder = Recorder(
+    TaskTable(config.task_table, dynamodb, config.promoted_tag_keys), BraketTasks(config.enrich_max_attempts)
+)
 rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS, dynamodb)
 
 _OUTCOME_METRIC = {

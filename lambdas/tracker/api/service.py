@@ -1,0 +1,248 @@
+"""The Task API's use cases: submit, get, list, cancel and results.
+
+Each method validates what the route's schema cannot, calls the data-access layer, and raises
+the API's errors (api.errors); nothing here knows about HTTP or API Gateway.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+from urllib.parse import unquote
+
+from tracker.api import errors
+from tracker.config import ApiConfig
+from tracker.constants import MAX_PROGRAM_BYTES, PRESIGNED_URL_SECONDS, RESULTS_PREFIX, RESULTS_RETENTION_DAYS
+from tracker.data.braket_tasks import BraketRefused, BraketSubmissions, BraketUnavailable
+from tracker.data.idempotency import IdempotencyStore
+from tracker.data.results_store import ResultsDenied, ResultsMissing, ResultsStore, ResultsTooLarge, ResultsUnavailable
+from tracker.data.task_table import StorageError, TaskTable
+from tracker.domain import Status, TaskArn, TaskRecord, normalize_time
+from tracker.logic import listing, submission
+from tracker.logic.results import ResultSummary, UnreadableResult, summarize
+
+_TASK_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_arn: str
+    replayed: bool  # the answer to an earlier request with the same Idempotency-Key
+
+
+@dataclass(frozen=True)
+class ResultAnswer:
+    record: TaskRecord
+    summary: ResultSummary | None = None
+    url: str | None = None
+    url_expires_at: str | None = None
+
+
+class TaskService:
+    def __init__(  # noqa: PLR0917 (the service's collaborators, in order)
+        self,
+        config: ApiConfig,
+        table: TaskTable,
+        idempotency: IdempotencyStore,
+        braket: BraketSubmissions,
+        results: ResultsStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.table = table
+        self.idempotency = idempotency
+        self.braket = braket
+        self.results = results
+        self.clock = clock
+
+    # --- POST /tasks ---
+
+    def submit(self, request: submission.SubmitRequest, caller: str, idempotency_key: str | None) -> Submitted:
+        size = submission.program_too_large(request.program)
+        if size is not None:
+            raise errors.ProgramTooLarge(
+                f"the program is {size:,} bytes; the API takes at most {MAX_PROGRAM_BYTES:,}",
+                limitBytes=MAX_PROGRAM_BYTES,
+                sizeBytes=size,
+            )
+        if request.device_arn not in self.config.device_allowlist:
+            raise errors.DeviceNotAllowed(
+                f"{request.device_arn} is not on this deployment's device allowlist",
+                allowed=list(self.config.device_allowlist),
+            )
+        region = submission.device_region(request.device_arn, self.config.region)
+        bucket = self.config.results_buckets.get(region)
+        if bucket is None:
+            raise errors.DeviceNotAllowed(
+                f"{request.device_arn} runs in {region}, where this deployment has no results bucket",
+                regions=sorted(self.config.results_buckets),
+            )
+        key = None if idempotency_key is None else IdempotencyStore.key_of(caller, idempotency_key)
+        client_token = str(uuid.uuid4())
+        if key is not None:
+            stored = self._storage(lambda: self.idempotency.begin(key, request.fingerprint()))
+            if stored.fingerprint != request.fingerprint():
+                raise errors.IdempotencyKeyReused(
+                    "this Idempotency-Key was used with a different request; use a new key for a new task"
+                )
+            if stored.task_arn is not None:
+                return Submitted(stored.task_arn, replayed=True)
+            client_token = stored.client_token  # a retry: Braket answers with the task it already created
+        tags = submission.task_tags(request, caller)
+        parameters = submission.create_request(
+            request, client_token=client_token, bucket=bucket, prefix=RESULTS_PREFIX, tags=tags
+        )
+        try:
+            task_arn = self.braket.create(region, parameters)
+        except BraketRefused as refused:
+            if key is not None:  # nothing was created: let the caller fix the request under the same key
+                self._storage(lambda: self.idempotency.forget(key))
+            _braket_refused(refused)
+        except BraketUnavailable as exc:
+            raise errors.DependencyUnavailable(
+                f"Braket did not answer: {exc}; retry with the same Idempotency-Key"
+            ) from exc
+        record = submission.submitted_record(
+            task_arn, request, submitter=caller, tags=tags, bucket=bucket, prefix=RESULTS_PREFIX, at=self.clock()
+        )
+        self._storage(lambda: self.table.insert_submission(record))
+        if key is not None:
+            self._storage(lambda: self.idempotency.complete(key, task_arn))
+        return Submitted(task_arn, replayed=False)
+
+    # --- GET /tasks/{id} ---
+
+    def get(self, reference: str, *, include_queue: bool = False) -> tuple[TaskRecord, dict[str, Any] | None]:
+        record = self.find(reference)
+        if not include_queue:
+            return record, None
+        try:
+            return record, self.braket.queue_info(record.task)
+        except BraketRefused as refused:
+            _braket_refused(refused, task=record.task.arn)
+        except BraketUnavailable as exc:
+            raise errors.DependencyUnavailable(f"Braket did not answer: {exc}") from exc
+
+    def find(self, reference: str) -> TaskRecord:
+        """A task by its ARN (URL-encoded or not) or by its id alone."""
+        reference = unquote(reference)
+        try:
+            task: TaskArn | None = TaskArn.parse(reference)
+        except ValueError:
+            task = None
+        if task is not None:
+            record = self._storage(lambda: self.table.get(reference))
+        elif _TASK_ID.match(reference):
+            record = self._storage(lambda: self.table.find_by_id(reference))
+        else:
+            raise errors.ValidationFailed(
+                "a task is named by its ARN (URL-encoded) or its id",
+                errors=[{"path": "id", "message": "not an ARN or id"}],
+            )
+        if record is None:
+            raise errors.TaskNotFound(f"no task {reference} is recorded", task=reference)
+        found: TaskRecord = record
+        return found
+
+    # --- GET /tasks ---
+
+    def list(
+        self, filters: listing.TaskFilters, *, account: str, limit: int, token: str | None
+    ) -> tuple[list[TaskRecord], str | None]:
+        try:
+            query = listing.plan(
+                filters, account=account, promoted_tag_keys=self.config.promoted_tag_keys, limit=limit, token=token
+            )
+        except listing.PlanError as exc:
+            if exc.token:
+                raise errors.InvalidToken(str(exc)) from exc
+            raise errors.UnsupportedFilter(str(exc), supported=list(listing.SUPPORTED)) from exc
+        try:
+            records, last_key = self._storage(lambda: self.table.query_page(query))
+        except ValueError as exc:
+            raise errors.InvalidToken("the next token is not one this API handed out") from exc
+        return records, None if last_key is None else listing.encode_token(last_key, query)
+
+    # --- POST /tasks/{id}/cancel ---
+
+    def cancel(self, reference: str, caller: str) -> tuple[TaskRecord, str]:
+        record = self.find(reference)
+        if record.status.finished:
+            raise errors.TaskAlreadyFinished(
+                f"the task is {record.status.value} and can no longer be cancelled", status=record.status.value
+            )
+        if caller != record.submitter and not submission.principal_matches(caller, self.config.admin_principals):
+            raise errors.Forbidden(
+                "only the task's submitter or an admin principal of this deployment may cancel it",
+                submitter=record.submitter,
+            )
+        try:
+            return record, self.braket.cancel(record.task, str(uuid.uuid4()))
+        except BraketRefused as refused:
+            _braket_refused(refused, task=record.task.arn)
+        except BraketUnavailable as exc:
+            raise errors.DependencyUnavailable(f"Braket did not answer: {exc}") from exc
+
+    # --- GET /tasks/{id}/result ---
+
+    def result(self, reference: str, *, account: str) -> ResultAnswer:
+        record = self.find(reference)
+        if not record.status.finished:
+            raise errors.TaskNotFinished(
+                f"the task is {record.status.value}: its result is not there yet", status=record.status.value
+            )
+        if record.status is not Status.COMPLETED:
+            return ResultAnswer(record)
+        bucket, region = record.output_s3_bucket, record.task.region
+        ours = bucket in self.config.results_buckets.values()
+        if not ours and bucket not in self.config.readable_buckets:
+            raise errors.Forbidden(
+                f"the results are in s3://{bucket}, which this deployment may not read: "
+                "add the bucket to the readableResultsBuckets context setting",
+                bucket=bucket,
+            )
+        key = f"{record.output_s3_directory}/results.json"
+        try:
+            summary: ResultSummary | None = summarize(self.results.read_json(region, bucket, key, account))
+        except ResultsMissing as exc:
+            reason = f"deleted by the results bucket's {RESULTS_RETENTION_DAYS}-day lifecycle rule" if ours else "gone"
+            raise errors.ResultsGone(f"the results of this task are {reason}", resultsUri=record.results_uri) from exc
+        except ResultsDenied as exc:
+            raise errors.Forbidden(f"S3 refused to read {record.results_uri}", bucket=bucket) from exc
+        except ResultsUnavailable as exc:
+            raise errors.DependencyUnavailable(f"S3 did not answer: {exc}") from exc
+        except (ResultsTooLarge, UnreadableResult, ValueError):
+            summary = None  # the link still works; only the summary is left out
+        expires = normalize_time(self.clock() + timedelta(seconds=PRESIGNED_URL_SECONDS))
+        url = self.results.presign(region, bucket, key, PRESIGNED_URL_SECONDS)
+        return ResultAnswer(record, summary, url, expires)
+
+    @staticmethod
+    def _storage(operation: Callable[[], Any]) -> Any:
+        try:
+            return operation()
+        except StorageError as exc:
+            raise errors.DependencyUnavailable(f"the task table did not answer: {exc}") from exc
+
+
+_REFUSED: dict[str, type[errors.ApiError]] = {
+    "ValidationException": errors.BraketRejected,
+    "DeviceOfflineException": errors.BraketRejected,
+    "DeviceRetiredException": errors.BraketRejected,
+    "ThrottlingException": errors.Throttled,
+    "ServiceQuotaExceededException": errors.Throttled,
+    "ConflictException": errors.TaskAlreadyFinished,
+    "ResourceNotFoundException": errors.TaskNotFound,
+}
+
+
+def _braket_refused(refused: BraketRefused, task: str | None = None) -> NoReturn:
+    """Braket's client errors, as the API's: its message is passed on as it is."""
+    error = _REFUSED.get(refused.code, errors.DependencyUnavailable)
+    if refused.code == "ResourceNotFoundException" and task is None:
+        error = errors.BraketRejected  # on submission: the device does not exist
+    raise error(f"Braket: {refused.message}", braketError=refused.code, task=task) from refused

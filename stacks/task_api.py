@@ -1,0 +1,215 @@
+"""The Task API: an IAM-authorized REST API on API Gateway, one Lambda, the results bucket and the
+idempotency table."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from lambdas.tracker import constants
+from stacks.config import ApiSettings
+from stacks.functions import TrackerFunction
+
+TIMEOUT = Duration.seconds(25)
+"""Under API Gateway's 29-second integration timeout, so the function answers before the gateway gives up."""
+STAGE = "v1"
+ERROR_TEMPLATE = json.dumps(
+    {"error": "$context.error.responseType", "message": "$context.error.messageString", "details": {}}
+).replace('"$context.error.messageString"', "$context.error.messageString")
+"""API Gateway's own errors in the API's error shape ({error, message, details}); messageString is quoted JSON."""
+TOO_LARGE_TEMPLATE = json.dumps(
+    {
+        "error": "ProgramTooLarge",
+        "message": f"the body is not a JSON object, or its program is over {constants.MAX_PROGRAM_BYTES:,} characters",
+        "details": {"limitBytes": constants.MAX_PROGRAM_BYTES},
+    }
+)
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "time": "$context.requestTime",
+        "caller": "$context.identity.userArn",
+        "sourceIp": "$context.identity.sourceIp",
+        "method": "$context.httpMethod",
+        "resource": "$context.resourcePath",
+        "path": "$context.path",
+        "status": "$context.status",
+        "latencyMs": "$context.responseLatency",
+        "responseLength": "$context.responseLength",
+        "error": "$context.error.responseType",
+        "integrationError": "$context.integrationErrorMessage",
+    }
+)
+LIST_INDEXES = (
+    constants.INDEX_BY_ACCOUNT,
+    constants.INDEX_BY_STATUS,
+    constants.INDEX_BY_DEVICE,
+    constants.INDEX_BY_SUBMITTER,
+    constants.INDEX_BY_TASK_ID,
+)
+
+
+class TaskApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tasks: dynamodb.Table,
+        settings: ApiSettings,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.idempotency = dynamodb.Table(
+            self,
+            "Idempotency",
+            partition_key=dynamodb.Attribute(name=constants.IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=constants.IDEMPOTENCY_TTL_ATTRIBUTE,
+            removal_policy=RemovalPolicy.DESTROY,  # 24-hour records: nothing to keep
+        )
+        self.results = s3.Bucket(
+            self,
+            "Results",
+            # Braket's service-linked role writes only to amazon-braket-* buckets in the task's Region.
+            bucket_name=f"{constants.RESULTS_BUCKET_PREFIX}tracker-{stack.account}-{stack.region}",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireTaskResults",
+                    prefix=f"{constants.RESULTS_PREFIX}/",
+                    expiration=Duration.days(settings.results_retention_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.handler = TrackerFunction(
+            self,
+            "Handler",
+            handler="tracker.api.handler.lambda_handler",
+            service=constants.API_SERVICE,
+            description="Task API: submit, get, list, cancel and results",
+            log_retention=log_retention,
+            timeout=TIMEOUT,
+            memory_size=512,
+            environment={
+                constants.ENV_TASK_TABLE: tasks.table_name,
+                constants.ENV_IDEMPOTENCY_TABLE: self.idempotency.table_name,
+                constants.ENV_RESULTS_BUCKETS: stack.to_json_string({stack.region: self.results.bucket_name}),
+                constants.ENV_READABLE_BUCKETS: json.dumps(list(settings.readable_results_buckets)),
+                constants.ENV_DEVICE_ALLOWLIST: json.dumps(list(settings.device_allowlist)),
+                constants.ENV_ADMIN_PRINCIPALS: json.dumps(list(settings.admin_principals)),
+                constants.ENV_PROMOTED_TAG_KEYS: json.dumps(list(settings.promoted_tag_keys)),
+            },
+        )
+        self.function = self.handler.function
+        self.role = self.handler.role
+        self._grant(stack, tasks, settings)
+        self.api = self._rest_api(stack, settings, log_retention)
+
+    def _grant(self, stack: Stack, tasks: dynamodb.Table, settings: ApiSettings) -> None:
+        indexes = [*LIST_INDEXES, *(constants.tag_index_name(key) for key in settings.promoted_tag_keys)]
+        statements = [
+            ("ReadAndWriteTasks", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tasks.table_arn]),
+            ("QueryTaskIndexes", ["dynamodb:Query"], [f"{tasks.table_arn}/index/{name}" for name in indexes]),
+            (
+                "IdempotencyRecords",
+                ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                [self.idempotency.table_arn],
+            ),
+            (
+                "SubmitTasks",
+                ["braket:CreateQuantumTask", "braket:TagResource"],
+                [self.task_arns(stack, stack.region)],
+            ),
+            ("CancelAndQueueInfo", ["braket:CancelQuantumTask", "braket:GetQuantumTask"], [self.task_arns(stack, "*")]),
+            (
+                "ReadResults",
+                ["s3:GetObject"],
+                [
+                    self.results.arn_for_objects(f"{constants.RESULTS_PREFIX}/*"),
+                    *(f"arn:{stack.partition}:s3:::{bucket}/*" for bucket in settings.readable_results_buckets),
+                ],
+            ),
+        ]
+        for sid, actions, resources in statements:
+            self.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+
+    @staticmethod
+    def task_arns(stack: Stack, region: str) -> str:
+        return f"arn:{stack.partition}:braket:{region}:{stack.account}:quantum-task/*"
+
+    def _rest_api(self, stack: Stack, settings: ApiSettings, log_retention: logs.RetentionDays) -> apigw.RestApi:
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN
+        )
+        api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{stack.stack_name}-tasks",
+            description="Braket Task Tracker: submit, get, list, cancel quantum tasks and read their results",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=settings.owns_cloudwatch_role,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                throttling_rate_limit=settings.throttle_rate,
+                throttling_burst_limit=settings.throttle_burst,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+            ),
+        )
+        integration = apigw.LambdaIntegration(self.function, proxy=True)
+        size_check = api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        size_model = api.add_model(
+            "SubmitTaskBody",
+            content_type="application/json",
+            description="Only the program's size: the function validates everything else, with field paths",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                type=apigw.JsonSchemaType.OBJECT,
+                properties={"program": apigw.JsonSchema(max_length=constants.MAX_PROGRAM_BYTES)},
+            ),
+        )
+        tasks = api.root.add_resource("tasks")
+        tasks.add_method(
+            "POST", integration, request_validator=size_check, request_models={"application/json": size_model}
+        )
+        tasks.add_method("GET", integration)
+        task = tasks.add_resource("{id}")
+        task.add_method("GET", integration)
+        task.add_resource("cancel").add_method("POST", integration)
+        task.add_resource("result").add_method("GET", integration)
+
+        json_error = {"application/json": ERROR_TEMPLATE}
+        api.add_gateway_response("Default4xx", type=apigw.ResponseType.DEFAULT_4_XX, templates=json_error)
+        api.add_gateway_response("Default5xx", type=apigw.ResponseType.DEFAULT_5_XX, templates=json_error)
+        api.add_gateway_response(
+            "ProgramTooLarge",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="413",
+            templates={"application/json": TOO_LARGE_TEMPLATE},
+        )
+        return api
