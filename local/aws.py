@@ -98,7 +98,9 @@ def deploy(
         template=template,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
         # moto lists the resource types it only accepts (policies, alarms, gateway responses) without ids
-        physical_ids={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")},
+        physical_ids={
+            r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")
+        },
     )
     _subscribe(moto, deployed)
     return deployed
