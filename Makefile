@@ -9,7 +9,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo up bench test lint typecheck unit integration infrastructure e2e synth deploy diff clean
+.PHONY: help install demo up bench test lint typecheck unit integration infrastructure e2e openapi synth deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ infrastructure: install ## CDK assertions, cdk-nag, cfn-lint
 
 e2e: install ## End-to-end tests in local mode
 	$(BIN)/python -m pytest tests/e2e tests/local
+
+openapi: install ## Regenerate docs/openapi.json from the Task API's routes
+	PYTHONPATH=lambdas $(BIN)/python -m tracker.api.openapi > docs/openapi.json
 
 synth: install ## Synthesize the CloudFormation template into cdk.out/
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices

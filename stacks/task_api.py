@@ -198,7 +198,7 @@ class TaskApi(Construct):
             "POST", integration, request_validator=size_check, request_models={"application/json": size_model}
         )
         tasks.add_method("GET", integration)
-        task = tasks.add_resource("{id}")
+        task = tasks.add_resource("{task_id}")
         task.add_method("GET", integration)
         task.add_resource("cancel").add_method("POST", integration)
         task.add_resource("result").add_method("GET", integration)

@@ -1,237 +1,32 @@
-"""Task API: API Gateway (REST, IAM-authorized) -> Powertools event handler -> TaskService.
-
-Every answer is JSON; every error is `{error, message, details}`. The error -> status mapping is
-api.errors; here validation errors become 400 with field paths, and anything unexpected a 500
-that names the request id (and is logged with its stack trace).
-"""
+"""Task API handler: API Gateway (REST, IAM-authorized) -> routes -> TaskService."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker import constants
-from tracker.api import errors
-from tracker.api.models import (
-    CancelResponse,
-    ErrorResponse,
-    SubmitTaskRequest,
-    SubmitTaskResponse,
-    TaskPage,
-    TaskResult,
-    TaskView,
-)
+from tracker.api.routes import app, bind, logger
 from tracker.api.service import TaskService
-from tracker.api.views import task_result, task_view
 from tracker.config import ApiConfig
 from tracker.data.braket_tasks import BraketSubmissions
 from tracker.data.idempotency import IdempotencyStore
 from tracker.data.results_store import ResultsStore
 from tracker.data.task_table import TaskTable
-from tracker.logic.listing import TaskFilters
-from tracker.logic.submission import SubmitRequest
 
 config = ApiConfig.from_env()
-logger = Logger(service=constants.API_SERVICE)
-dynamodb = boto3.client("dynamodb")
-service = TaskService(
-    config,
-    TaskTable(config.task_table, dynamodb, config.promoted_tag_keys),
-    IdempotencyStore(config.idempotency_table, constants.IDEMPOTENCY_RETENTION_HOURS * 3600, dynamodb),
-    BraketSubmissions(),
-    ResultsStore(),
-)
-app = APIGatewayRestResolver(enable_validation=True)
-
-TaskId = Annotated[
-    str,
-    Path(description="The task's ARN (URL-encoded) or its id", min_length=1, max_length=512),
-]
-StatusName = Literal["CREATED", "QUEUED", "RUNNING", "CANCELLING", "COMPLETED", "FAILED", "CANCELLED"]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="idempotency-key",
-        description="Makes retries safe: the same key and request give the first answer",
-        min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-    ),
-]
-_ERRORS: dict[int, dict[str, Any]] = {
-    status: {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
-    for status, description in (
-        (400, "Invalid request"),
-        (403, "Not allowed"),
-        (404, "No such task"),
-        (409, "Conflicts with the task's state"),
-        (429, "Braket is throttling"),
-        (503, "A dependency did not answer: retry"),
+dynamodb = boto3.client("dynamodb")  # one client for both tables
+bind(
+    TaskService(
+        config,
+        TaskTable(config.task_table, dynamodb, config.promoted_tag_keys),
+        IdempotencyStore(config.idempotency_table, constants.IDEMPOTENCY_RETENTION_HOURS * 3600, dynamodb),
+        BraketSubmissions(),
+        ResultsStore(),
     )
-}
-
-
-def _responses(*statuses: int, **extra: dict[str, Any]) -> dict[int, Any]:
-    return {status: _ERRORS[status] for status in statuses} | {int(k[1:]): v for k, v in extra.items()}
-
-
-def _caller() -> str:
-    identity = app.current_event.request_context.identity
-    caller = identity.user_arn
-    if not caller:
-        raise errors.Forbidden("the request carries no IAM identity: sign it with SigV4")
-    return caller
-
-
-def _account() -> str:
-    return app.current_event.request_context.account_id
-
-
-@app.post(
-    "/tasks",
-    status_code=201,
-    summary="Submit an OpenQASM 3 task",
-    responses=_responses(
-        400,
-        403,
-        409,
-        429,
-        503,
-        _201={"description": "Submitted", "content": {"application/json": {"model": SubmitTaskResponse}}},
-        _413={"description": "Program too large", "content": {"application/json": {"model": ErrorResponse}}},
-    ),
 )
-def submit_task(
-    task: Annotated[SubmitTaskRequest, Body()], idempotency_key: IdempotencyKey = None
-) -> Response[SubmitTaskResponse]:
-    request = SubmitRequest(
-        device_arn=task.deviceArn,
-        shots=task.shots,
-        program=task.program,
-        inputs=task.inputs,
-        tags=task.tags or {},
-        device_parameters=task.deviceParameters,
-    )
-    submitted = service.submit(request, _caller(), idempotency_key)
-    task_id = submitted.task_arn.rsplit("/", 1)[-1]
-    location = app.current_event.request_context.path.rstrip("/") + "/" + task_id
-    logger.info("Submitted a task", task=submitted.task_arn, replayed=submitted.replayed)
-    body = SubmitTaskResponse(taskArn=submitted.task_arn, taskId=task_id, location=location)
-    headers = {"Location": location} | ({"Idempotent-Replayed": "true"} if submitted.replayed else {})
-    return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, body, headers)
-
-
-@app.get("/tasks", summary="List tasks, newest first", responses=_responses(400, 403, 503))
-def list_tasks(  # noqa: PLR0917 (one argument per query parameter, as the event handler reads them)
-    status: Annotated[StatusName | None, Query(description="Only tasks in this status")] = None,
-    device: Annotated[str | None, Query(description="Only tasks on this device ARN", max_length=256)] = None,
-    submitter: Annotated[
-        str | None, Query(description="Only tasks submitted by this IAM ARN through the API; `me` for yours")
-    ] = None,
-    tag: Annotated[str | None, Query(description="key=value, on a promoted tag key", max_length=400)] = None,
-    created_after: Annotated[str | None, Query(alias="createdAfter", description="ISO-8601, inclusive")] = None,
-    created_before: Annotated[str | None, Query(alias="createdBefore", description="ISO-8601, exclusive")] = None,
-    limit: Annotated[int, Query(ge=1, le=constants.MAX_PAGE_SIZE)] = 25,
-    next_token: Annotated[str | None, Query(alias="next", max_length=4096)] = None,
-) -> TaskPage:
-    filters = TaskFilters(
-        status=status,
-        device=device,
-        submitter=_caller() if submitter == "me" else submitter,
-        tag=tag,
-        created_after=created_after,
-        created_before=created_before,
-    )
-    records, token = service.list(filters, account=_account(), limit=limit, token=next_token)
-    return TaskPage(tasks=[task_view(record) for record in records], next=token)
-
-
-@app.get("/tasks/<task_id>", summary="Get a task", responses=_responses(400, 403, 404, 429, 503))
-def get_task(
-    task_id: TaskId,
-    include: Annotated[Literal["queue"] | None, Query(description="`queue` adds Braket's queue position")] = None,
-) -> TaskView:
-    record, queue = service.get(task_id, include_queue=include == "queue")
-    return task_view(record, queue)
-
-
-@app.post(
-    "/tasks/<task_id>/cancel",
-    status_code=202,
-    summary="Cancel a task (its submitter or an admin)",
-    responses=_responses(
-        400,
-        403,
-        404,
-        409,
-        429,
-        503,
-        _202={"description": "Cancelling", "content": {"application/json": {"model": CancelResponse}}},
-    ),
-)
-def cancel_task(task_id: TaskId) -> Response[CancelResponse]:
-    record, status = service.cancel(task_id, _caller())
-    logger.info("Cancelled a task", task=record.task.arn, status=status)
-    body = CancelResponse(taskArn=record.task.arn, status="CANCELLED" if status == "CANCELLED" else "CANCELLING")
-    return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, body)
-
-
-@app.get(
-    "/tasks/<task_id>/result",
-    summary="A finished task's result: counts or probabilities, and a link to results.json",
-    responses=_responses(
-        400,
-        403,
-        404,
-        409,
-        503,
-        _410={"description": "Results deleted", "content": {"application/json": {"model": ErrorResponse}}},
-    ),
-)
-def get_result(task_id: TaskId) -> TaskResult:
-    return task_result(service.result(task_id, account=_account()))
-
-
-def _error(status: int, name: str, message: str, details: dict[str, Any] | None = None) -> Response[ErrorResponse]:
-    body = ErrorResponse(error=name, message=message, details=details or {})
-    return Response(status, content_types.APPLICATION_JSON, body)
-
-
-@app.exception_handler(errors.ApiError)  # type: ignore[untyped-decorator]
-def api_error(error: errors.ApiError) -> Response[ErrorResponse]:
-    if error.status >= 500:
-        logger.warning("A dependency failed", error=error.name, reason=error.message)
-    return _error(error.status, error.name, error.message, error.details)
-
-
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-def invalid_request(error: RequestValidationError) -> Response[ErrorResponse]:
-    problems = [
-        {"path": ".".join(str(part) for part in problem.get("loc", ())), "message": problem.get("msg", "invalid")}
-        for problem in error.errors()
-    ]
-    summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
-    return _error(400, "ValidationError", f"the request is not valid: {summary}", {"errors": problems})
-
-
-@app.not_found
-def not_found(_: NotFoundError) -> Response[ErrorResponse]:
-    return _error(404, "NotFound", f"no route {app.current_event.http_method} {app.current_event.path}")
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-def unexpected(error: Exception) -> Response[ErrorResponse]:
-    logger.exception("Unexpected error")
-    request_id = app.current_event.request_context.request_id
-    return _error(500, "InternalError", "the tracker failed unexpectedly; it is logged", {"requestId": request_id})
 
 
 @logger.inject_lambda_context(clear_state=True)
