@@ -1,0 +1,536 @@
+"""The Task API handler against moto server (DynamoDB, S3) and the local Braket service, over HTTP.
+
+Requests are API Gateway proxy events, as the IAM-authorized REST API delivers them; a task's
+events are recorded with the recorder's own code, so the API reads what the pipeline writes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from local.braket import LocalBraket
+from tests.support.lambda_context import FakeLambdaContext
+from tracker.data.braket_tasks import BraketSubmissions, BraketTasks
+from tracker.data.task_table import TaskTable
+from tracker.domain import Status, TaskArn, TaskEvent, normalize_time
+from tracker.recorder.service import Recorder
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
+DM1 = "arn:aws:braket:::device/quantum-simulator/amazon/dm1"
+BELL = "OPENQASM 3.0; bit[2] b; qubit[2] q; h q[0]; cnot q[0], q[1]; b = measure q;"
+ADA = f"arn:aws:iam::{ACCOUNT}:user/ada"
+BOB = f"arn:aws:iam::{ACCOUNT}:user/bob"
+ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/TrackerAdmin"
+RESULTS_BUCKET = f"amazon-braket-tracker-{ACCOUNT}-{REGION}"
+READABLE_BUCKET = f"amazon-braket-{REGION}-{ACCOUNT}"
+OTHER_BUCKET = f"amazon-braket-private-{ACCOUNT}"
+FINISHED = {"COMPLETED", "FAILED", "CANCELLED"}
+
+
+@pytest.fixture(scope="module")
+def braket(moto_endpoint: str) -> Iterator[LocalBraket]:
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
+    for bucket in (RESULTS_BUCKET, READABLE_BUCKET, OTHER_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    service = LocalBraket(moto_endpoint, account=ACCOUNT, queue_delay=1.0)  # time to cancel a queued task
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def api(table_names: dict[str, str], braket: LocalBraket) -> Iterator[ModuleType]:
+    """The handler module, imported as Lambda does at cold start, with the stack's environment."""
+    environment = {
+        "TASK_TABLE_NAME": table_names["taskArn"],
+        "IDEMPOTENCY_TABLE_NAME": table_names["idempotencyKey"],
+        "RESULTS_BUCKETS": json.dumps({REGION: RESULTS_BUCKET}),
+        "READABLE_RESULTS_BUCKETS": json.dumps([READABLE_BUCKET]),
+        "DEVICE_ALLOWLIST": json.dumps([SV1, DM1]),
+        "ADMIN_PRINCIPALS": json.dumps([ADMIN_ROLE]),
+        "PROMOTED_TAG_KEYS": json.dumps(["project"]),
+        "AWS_ENDPOINT_URL_BRAKET": braket.url,
+    }
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    module = importlib.import_module("tracker.api.handler")
+    yield module
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def call(
+    api: ModuleType,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    caller: str = ADA,
+) -> tuple[int, dict[str, str], Any]:
+    """One request through the handler, as API Gateway's Lambda proxy integration sends it."""
+    event = {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+        "isBase64Encoded": False,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "stage": "v1",
+            "path": f"/v1{path}",
+            "requestId": str(uuid.uuid4()),
+            "httpMethod": method,
+            "resourcePath": "/{proxy+}",
+            "identity": {"userArn": caller, "caller": caller, "accountId": ACCOUNT, "sourceIp": "127.0.0.1"},
+        },
+    }
+    answer = api.lambda_handler(event, FakeLambdaContext())
+    answer_headers = {name: values[-1] for name, values in (answer.get("multiValueHeaders") or {}).items()}
+    answer_headers |= answer.get("headers") or {}
+    return answer["statusCode"], answer_headers, json.loads(answer["body"]) if answer["body"] else None
+
+
+def submit(
+    api: ModuleType, *, caller: str = ADA, key: str | None = None, **fields: Any
+) -> tuple[int, dict[str, str], Any]:
+    body = {"deviceArn": SV1, "shots": 100, "program": BELL} | fields
+    return call(api, "POST", "/tasks", body=body, headers={"Idempotency-Key": key} if key else None, caller=caller)
+
+
+def braket_client(braket: LocalBraket) -> Any:
+    return boto3.client("braket", region_name=REGION, endpoint_url=braket.url)
+
+
+def wait_in_braket(braket: LocalBraket, arn: str, statuses: set[str] = FINISHED) -> dict[str, Any]:
+    client = braket_client(braket)
+    deadline = time.monotonic() + 20
+    while True:
+        task: dict[str, Any] = client.get_quantum_task(quantumTaskArn=arn)
+        if task["status"] in statuses or time.monotonic() > deadline:
+            return task
+        time.sleep(0.05)
+
+
+def record_end(api: ModuleType, braket: LocalBraket, arn: str) -> str:
+    """Record the task's end as the recorder does on its event (with Braket's details)."""
+    task = wait_in_braket(braket, arn)
+    table: TaskTable = api.TaskTable(os.environ["TASK_TABLE_NAME"], promoted_tag_keys=("project",))
+    recorder = Recorder(table, BraketTasks(1, client_factory=lambda region: braket_client(braket)))
+    ended = normalize_time(task["endedAt"]) if task.get("endedAt") else None
+    event = TaskEvent(
+        event_id=str(uuid.uuid4()),
+        time=normalize_time(task.get("endedAt") or task["createdAt"]),
+        task=TaskArn.parse(arn),
+        status=Status(task["status"]),
+        device_arn=task["deviceArn"],
+        shots=task["shots"],
+        output_s3_bucket=task["outputS3Bucket"],
+        output_s3_directory=task["outputS3Directory"],
+        created_at=normalize_time(task["createdAt"]),
+        ended_at=ended,
+    )
+    recorder.record(event, 60)
+    return str(task["status"])
+
+
+# --- POST /tasks ---
+
+
+def test_a_submitted_task_is_readable_at_once_with_its_submitter(api: ModuleType) -> None:
+    status, headers, body = submit(api, tags={"project": "bell"})
+
+    assert status == 201
+    assert headers["Location"] == f"/v1/tasks/{body['taskId']}"
+    assert body["taskArn"].startswith(f"arn:aws:braket:{REGION}:{ACCOUNT}:quantum-task/")
+    status, _, task = call(api, "GET", f"/tasks/{body['taskId']}")
+    assert status == 200
+    assert task["status"] in {"CREATED", "QUEUED", "RUNNING", "COMPLETED"}
+    assert (task["submitter"], task["origin"], task["deviceArn"]) == (ADA, "api", SV1)
+    assert task["tags"] == {"project": "bell", "braket-tracker:submitter": ADA}
+    assert task["outputS3Bucket"] == RESULTS_BUCKET
+    assert task["outputS3Directory"] == f"tasks/{body['taskId']}"
+    by_arn = call(api, "GET", "/tasks/" + quote(body["taskArn"], safe=""))
+    assert by_arn[0] == 200
+    assert by_arn[2]["taskArn"] == body["taskArn"]
+
+
+def test_the_submitter_and_tags_reach_braket(api: ModuleType, braket: LocalBraket) -> None:
+    _, _, body = submit(api, caller=BOB, tags={"project": "tags"})
+
+    task = braket_client(braket).get_quantum_task(quantumTaskArn=body["taskArn"])
+
+    assert task["tags"] == {"project": "tags", "braket-tracker:submitter": BOB}
+    assert task["outputS3Bucket"] == RESULTS_BUCKET
+
+
+def test_a_retry_with_the_same_key_answers_the_first_task(api: ModuleType, braket: LocalBraket) -> None:
+    key = str(uuid.uuid4())
+    first = submit(api, key=key)
+    retry = submit(api, key=key)
+
+    assert first[0] == retry[0] == 201
+    assert retry[2]["taskArn"] == first[2]["taskArn"]
+    assert retry[1].get("Idempotent-Replayed") == "true"
+    search = braket_client(braket).search_quantum_tasks(
+        filters=[{"name": "quantumTaskArn", "operator": "EQUAL", "values": [first[2]["taskArn"]]}]
+    )
+    assert len(search["quantumTasks"]) == 1
+
+
+def test_a_different_request_under_the_same_key_is_a_conflict(api: ModuleType) -> None:
+    key = str(uuid.uuid4())
+    assert submit(api, key=key)[0] == 201
+
+    status, _, error = submit(api, key=key, shots=200)
+
+    assert status == 409
+    assert error["error"] == "IdempotencyKeyReused"
+
+
+def test_two_callers_keys_never_collide(api: ModuleType) -> None:
+    key = str(uuid.uuid4())
+    ada = submit(api, key=key)
+    bob = submit(api, key=key, caller=BOB, shots=300)
+
+    assert ada[0] == bob[0] == 201
+    assert ada[2]["taskArn"] != bob[2]["taskArn"]
+
+
+def test_braket_refusing_a_task_leaves_nothing_behind(api: ModuleType, dynamodb: Any) -> None:
+    key = str(uuid.uuid4())
+    before = dynamodb.scan(TableName=os.environ["TASK_TABLE_NAME"], Select="COUNT")["Count"]
+
+    status, _, error = submit(api, key=key, program="OPENQASM 3.0; qubit[40] q; h q;")
+
+    assert status == 400
+    assert error["error"] == "BraketRejected"
+    assert error["details"]["braketError"] == "ValidationException"
+    assert dynamodb.scan(TableName=os.environ["TASK_TABLE_NAME"], Select="COUNT")["Count"] == before
+    # The key is free again: the fixed request goes through under it.
+    assert submit(api, key=key)[0] == 201
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"shots": -1}, "body.shots"),
+        ({"deviceArn": "sv1"}, "body.deviceArn"),
+        ({"program": ""}, "body.program"),
+        ({"tags": {"": "x"}}, "body.tags"),
+        ({"extra": 1}, "body.extra"),
+    ],
+)
+def test_invalid_requests_get_400_with_field_paths(api: ModuleType, fields: dict[str, Any], path: str) -> None:
+    status, _, error = submit(api, **fields)
+
+    assert status == 400
+    assert error["error"] == "ValidationError"
+    assert any(problem["path"].startswith(path) for problem in error["details"]["errors"])
+
+
+def test_a_body_that_is_not_json_gets_400(api: ModuleType) -> None:
+    status, _, error = call(api, "POST", "/tasks", body="{not json")
+
+    assert status == 400
+    assert set(error) == {"error", "message", "details"}
+
+
+def test_a_device_off_the_allowlist_gets_400(api: ModuleType) -> None:
+    status, _, error = submit(api, deviceArn="arn:aws:braket:::device/quantum-simulator/amazon/tn1")
+
+    assert status == 400
+    assert error["error"] == "DeviceNotAllowed"
+    assert error["details"]["allowed"] == [SV1, DM1]
+
+
+def test_a_program_over_the_limit_gets_413_before_braket(api: ModuleType, dynamodb: Any) -> None:
+    program = "// " + "x" * (1_048_576) + "\n" + BELL
+
+    status, _, error = submit(api, program=program)
+
+    assert status == 413
+    assert error["details"]["limitBytes"] == 1_048_576
+
+
+def test_braket_throttling_is_429(api: ModuleType) -> None:
+    client = boto3.client("braket", region_name=REGION)
+    service = api.bind.__globals__["_services"][0]
+    original = service.braket
+    service.braket = BraketSubmissions(client_factory=lambda region: client)
+    try:
+        with Stubber(client) as stub:
+            stub.add_client_error("create_quantum_task", "ThrottlingException", "Rate exceeded", 429)
+            status, _, error = submit(api)
+    finally:
+        service.braket = original
+
+    assert status == 429
+    assert error["message"] == "Braket: Rate exceeded"
+
+
+# --- GET /tasks/{id} ---
+
+
+def test_an_unknown_task_is_404(api: ModuleType) -> None:
+    status, _, error = call(api, "GET", f"/tasks/{uuid.uuid4()}")
+
+    assert status == 404
+    assert error["error"] == "TaskNotFound"
+
+
+def test_queue_position_comes_from_braket_on_request(api: ModuleType) -> None:
+    _, _, body = submit(api)
+
+    plain = call(api, "GET", f"/tasks/{body['taskId']}")[2]
+    with_queue = call(api, "GET", f"/tasks/{body['taskId']}", query={"include": "queue"})[2]
+
+    assert plain["queueInfo"] is None
+    assert with_queue["queueInfo"]["queue"] == "QUANTUM_TASKS_QUEUE"
+
+
+# --- GET /tasks/{id}/result ---
+
+
+def test_a_completed_result_has_counts_and_a_working_link(api: ModuleType, braket: LocalBraket) -> None:
+    _, _, body = submit(api, shots=200)
+    assert record_end(api, braket, body["taskArn"]) == "COMPLETED"
+
+    status, _, result = call(api, "GET", f"/tasks/{body['taskId']}/result")
+
+    assert status == 200
+    assert (result["status"], result["kind"], result["shots"]) == ("COMPLETED", "gate-model", 200)
+    assert set(result["counts"]) <= {"00", "11"}
+    assert sum(result["counts"].values()) == 200
+    assert result["measuredQubits"] == [0, 1]
+    with urllib.request.urlopen(result["resultsUrl"], timeout=10) as response:
+        document = json.loads(response.read())
+    assert document["taskMetadata"]["id"] == body["taskArn"]
+
+
+def test_an_exact_result_has_probabilities(api: ModuleType, braket: LocalBraket) -> None:
+    program = "OPENQASM 3.0; qubit[2] q; h q[0]; cnot q[0], q[1]; #pragma braket result probability"
+    _, _, body = submit(api, shots=0, program=program)
+    assert record_end(api, braket, body["taskArn"]) == "COMPLETED"
+
+    result = call(api, "GET", f"/tasks/{body['taskId']}/result")[2]
+
+    assert result["counts"] is None
+    assert result["probabilities"] == pytest.approx({"00": 0.5, "11": 0.5})
+
+
+def test_an_unfinished_task_has_no_result_yet(api: ModuleType, table_names: dict[str, str]) -> None:
+    arn = _insert(api, status=Status.QUEUED)
+
+    status, _, error = call(api, "GET", f"/tasks/{TaskArn.parse(arn).task_id}/result")
+
+    assert status == 409
+    assert error["details"]["status"] == "QUEUED"
+
+
+def test_a_failed_task_gives_its_reason(api: ModuleType) -> None:
+    arn = _insert(api, status=Status.FAILED, failure_reason="Device error: calibration")
+
+    status, _, result = call(api, "GET", f"/tasks/{TaskArn.parse(arn).task_id}/result")
+
+    assert status == 200
+    assert (result["status"], result["failureReason"], result["counts"]) == (
+        "FAILED",
+        "Device error: calibration",
+        None,
+    )
+
+
+def test_deleted_results_are_410(api: ModuleType, braket: LocalBraket, moto_endpoint: str) -> None:
+    _, _, body = submit(api)
+    record_end(api, braket, body["taskArn"])
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION).delete_object(
+        Bucket=RESULTS_BUCKET, Key=f"tasks/{body['taskId']}/results.json"
+    )
+
+    status, _, error = call(api, "GET", f"/tasks/{body['taskId']}/result")
+
+    assert status == 410
+    assert "lifecycle" in error["message"]
+
+
+def test_results_in_a_bucket_off_the_list_are_403_and_on_it_are_read(api: ModuleType, braket: LocalBraket) -> None:
+    client = braket_client(braket)
+    action = json.dumps({"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": BELL})
+    arns = {
+        bucket: client.create_quantum_task(
+            clientToken=str(uuid.uuid4()),
+            action=action,
+            deviceArn=SV1,
+            shots=10,
+            outputS3Bucket=bucket,
+            outputS3KeyPrefix="sdk",
+        )["quantumTaskArn"]
+        for bucket in (OTHER_BUCKET, READABLE_BUCKET)
+    }
+    for arn in arns.values():
+        record_end(api, braket, arn)
+
+    refused = call(api, "GET", "/tasks/" + quote(arns[OTHER_BUCKET], safe="") + "/result")
+    read = call(api, "GET", "/tasks/" + quote(arns[READABLE_BUCKET], safe="") + "/result")
+
+    assert refused[0] == 403
+    assert OTHER_BUCKET in refused[2]["message"]
+    assert read[0] == 200
+    assert sum(read[2]["counts"].values()) == 10
+
+
+# --- POST /tasks/{id}/cancel ---
+
+
+def test_the_submitter_cancels(api: ModuleType, braket: LocalBraket) -> None:
+    arn = _queued_in_braket(api, braket)
+
+    status, _, body = call(api, "POST", f"/tasks/{TaskArn.parse(arn).task_id}/cancel")
+
+    assert status == 202
+    assert body == {"taskArn": arn, "status": "CANCELLING"}
+    assert wait_in_braket(braket, arn)["status"] == "CANCELLED"
+
+
+def test_someone_else_may_not_cancel_but_an_admin_session_may(api: ModuleType, braket: LocalBraket) -> None:
+    arn = _queued_in_braket(api, braket)
+    task_id = TaskArn.parse(arn).task_id
+
+    refused = call(api, "POST", f"/tasks/{task_id}/cancel", caller=BOB)
+    admin = call(
+        api, "POST", f"/tasks/{task_id}/cancel", caller=f"arn:aws:sts::{ACCOUNT}:assumed-role/TrackerAdmin/ops"
+    )
+
+    assert refused[0] == 403
+    assert refused[2]["details"]["submitter"] == ADA
+    assert admin[0] == 202
+
+
+def test_a_finished_task_cannot_be_cancelled(api: ModuleType, braket: LocalBraket) -> None:
+    _, _, body = submit(api)
+    record_end(api, braket, body["taskArn"])
+
+    status, _, error = call(api, "POST", f"/tasks/{body['taskId']}/cancel")
+
+    assert status == 409
+    assert error["details"]["status"] == "COMPLETED"
+
+
+# --- GET /tasks ---
+
+
+def test_pages_cover_every_task_newest_first_one_query_each(api: ModuleType) -> None:
+    project = f"paging-{uuid.uuid4().hex[:6]}"
+    arns = [submit(api, tags={"project": project})[2]["taskArn"] for _ in range(5)]
+    queries: list[str] = []
+    client = api.dynamodb
+    count = lambda request, **_: queries.append(request.headers["X-Amz-Target"].decode())  # noqa: E731
+    client.meta.events.register("before-send.dynamodb", count)
+    try:
+        seen, token, pages = [], None, 0
+        while True:
+            query = {"tag": f"project={project}", "limit": "2"} | ({"next": token} if token else {})
+            status, _, page = call(api, "GET", "/tasks", query=query)
+            assert status == 200
+            seen += [task["taskArn"] for task in page["tasks"]]
+            pages += 1
+            token = page["next"]
+            if token is None:
+                break
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", count)
+
+    assert seen == list(reversed(arns))
+    assert pages == 3
+    assert queries == ["DynamoDB_20120810.Query"] * pages
+
+
+def test_filters_by_status_submitter_and_time(api: ModuleType) -> None:
+    arn = _insert(api, status=Status.RUNNING, submitter=BOB)
+    created = call(api, "GET", "/tasks/" + quote(arn, safe=""))[2]["createdAt"]
+
+    running = call(api, "GET", "/tasks", query={"status": "RUNNING", "createdAfter": created})[2]["tasks"]
+    bobs = call(api, "GET", "/tasks", query={"submitter": "me"}, caller=BOB)[2]["tasks"]
+    before = call(api, "GET", "/tasks", query={"status": "RUNNING", "createdBefore": created})[2]["tasks"]
+
+    assert arn in [task["taskArn"] for task in running]
+    assert arn in [task["taskArn"] for task in bobs]
+    assert all(task["submitter"] == BOB for task in bobs)
+    assert arn not in [task["taskArn"] for task in before]
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"status": "RUNNING", "device": SV1}, "UnsupportedFilter"),
+        ({"tag": "team=qml"}, "UnsupportedFilter"),
+        ({"next": "bm90IGEgdG9rZW4"}, "InvalidToken"),
+        ({"limit": "101"}, "ValidationError"),
+        ({"status": "DONE"}, "ValidationError"),
+        ({"createdAfter": "last week"}, "UnsupportedFilter"),
+    ],
+)
+def test_unsupported_listings_are_400_never_a_scan(api: ModuleType, query: dict[str, str], error: str) -> None:
+    status, _, body = call(api, "GET", "/tasks", query=query)
+
+    assert status == 400
+    assert body["error"] == error
+
+
+# --- helpers ---
+
+
+def _insert(api: ModuleType, *, status: Status, submitter: str = ADA, failure_reason: str | None = None) -> str:
+    """A task item as the pipeline leaves it in `status` (written with the recorder's data access)."""
+    from tracker.domain import Enrichment, TaskRecord
+
+    task = TaskArn.parse(f"arn:aws:braket:{REGION}:{ACCOUNT}:quantum-task/{uuid.uuid4()}")
+    now = normalize_time(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+    enrichment = Enrichment(complete=True, failure_reason=failure_reason) if status.finished else None
+    record = TaskRecord(
+        task=task,
+        device_arn=SV1,
+        shots=10,
+        output_s3_bucket=RESULTS_BUCKET,
+        output_s3_directory=f"tasks/{task.task_id}",
+        created_at=now,
+        status_times={Status.CREATED: now, status: now},
+        last_event_at=now,
+        event_ids=frozenset({"e1", "e2"}),
+        ended_at=now if status.finished else None,
+        enrichment=enrichment,
+        submitter=submitter,
+    )
+    TaskTable(os.environ["TASK_TABLE_NAME"]).insert_first(record)
+    return task.arn
+
+
+def _queued_in_braket(api: ModuleType, braket: LocalBraket) -> str:
+    """A task that is still waiting in Braket's queue (the service holds it for a second)."""
+    _, _, body = submit(api)
+    return str(body["taskArn"])
