@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -117,6 +118,16 @@ class Operations(Construct):
                 threshold=BACKLOG_AGE_ALARM.to_seconds(),
             ),
         ]
+
+    def watch_api(self, api: apigw.RestApi) -> None:
+        """An alarm on the Task API's 5xx answers: bad input never gets one, so each is our fault."""
+        self.alarms.append(
+            self._alarm(
+                "ApiServerErrors",
+                "The Task API answered 5xx (a dependency failed, or the function did): read its logs.",
+                api.metric_server_error(period=Duration.minutes(5), statistic="Sum"),
+            )
+        )
 
     def _alarm(self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float = 0) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(

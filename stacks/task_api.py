@@ -179,6 +179,7 @@ class TaskApi(Construct):
                 metrics_enabled=True,
             ),
         )
+        api.node.try_remove_child("Endpoint")  # the stack's TaskApiUrl output says it once
         integration = apigw.LambdaIntegration(self.function, proxy=True)
         size_check = api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True

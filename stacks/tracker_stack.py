@@ -81,6 +81,7 @@ class TrackerStack(Stack):
             "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
         )
 
+        operations.watch_api(task_api.api)
         self._acknowledge_api(task_api)
 
         for key, value, description in (

@@ -57,6 +57,11 @@ class LogicalIds:
     notifier_role: str
     notifier_policy: str
     notifier_log_group: str
+    api: str
+    api_function: str
+    api_log_group: str
+    api_access_logs: str
+    results_bucket: str
 
     @classmethod
     def of(cls, stack: Stack) -> LogicalIds:
@@ -78,6 +83,11 @@ class LogicalIds:
             notifier_role=logical_id(stack, "Notifications/Notifier/Role"),
             notifier_policy=logical_id(stack, "Notifications/Notifier/Role/DefaultPolicy"),
             notifier_log_group=logical_id(stack, "Notifications/Notifier/Logs"),
+            api=logical_id(stack, "TaskApi/Api"),
+            api_function=logical_id(stack, "TaskApi/Handler/Function"),
+            api_log_group=logical_id(stack, "TaskApi/Handler/Logs"),
+            api_access_logs=logical_id(stack, "TaskApi/AccessLogs"),
+            results_bucket=logical_id(stack, "TaskApi/Results"),
         )
 
 

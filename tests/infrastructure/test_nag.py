@@ -16,6 +16,7 @@ pytestmark = pytest.mark.infrastructure
 
 BRAKET_WILDCARD = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]"
 LIST_STREAMS_WILDCARD = "AwsSolutions-IAM5[Resource::*]"  # dynamodb:ListStreams, from the stream event source
+API_ROLE = "BraketTaskTracker/TaskApi/Handler/Role/DefaultPolicy/Resource"
 
 
 def _report(outdir: Path) -> dict[str, Any]:
@@ -44,9 +45,21 @@ def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatc
     }
     assert len(found) == len(violations), violations
     assert found == {
-        BRAKET_WILDCARD: ["BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource"],
+        BRAKET_WILDCARD: ["BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource", API_ROLE],
         LIST_STREAMS_WILDCARD: ["BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource"],
         "AwsSolutions-SQS3": ["BraketTaskTracker/Notifications/FailedNotifications/Resource"],
+        "AwsSolutions-APIG3": ["BraketTaskTracker/TaskApi/Api/DeploymentStage.v1/Resource"],
+        "AwsSolutions-COG4": [
+            f"BraketTaskTracker/TaskApi/Api/Default/tasks/{method}/Resource"
+            for method in ("POST", "GET", "{task_id}/GET", "{task_id}/cancel/POST", "{task_id}/result/GET")
+        ],
+        "AwsSolutions-S1": ["BraketTaskTracker/TaskApi/Results/Resource"],
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]": ["BraketTaskTracker/TaskApi/Api/CloudWatchRole/Resource"],
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:<AWS::Region>:<AWS::AccountId>:quantum-task/*]": [
+            API_ROLE
+        ],
+        "AwsSolutions-IAM5[Resource::<TaskApiResults6E65CDB5.Arn>/tasks/*]": [API_ROLE],
     }
 
 

@@ -256,8 +256,9 @@ def _expected_patterns(new_image: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_notifier_mapping_filters_a_first_end_recorded_from_events(patterns: list[dict[str, Any]]) -> None:
-    # A MODIFY from an unfinished status into a finished one, or an INSERT already finished.
-    assert patterns == _expected_patterns({"status": {"S": FINISHED}, "origin": {"S": ["event"]}})
+    # A MODIFY from an unfinished status into a finished one, or an INSERT already finished, of a
+    # task recorded from events or submitted through the API.
+    assert patterns == _expected_patterns({"status": {"S": FINISHED}, "origin": {"S": ["event", "api"]}})
 
 
 def test_notify_imported_context_drops_the_origin_condition(imported_patterns: list[dict[str, Any]]) -> None:

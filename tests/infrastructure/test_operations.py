@@ -131,13 +131,14 @@ ALARMS: dict[str, tuple[str, str, str, Dimension, str, int, float]] = {
         300,
         15 * 60,
     ),
+    "ApiServerErrors": ("AWS/ApiGateway", "5XXError", "ApiName", lambda _: "BraketTaskTracker-tasks", "Sum", 300, 0),
 }
 
 
-def test_operations_has_six_alarms_notifying_the_topic(
+def test_operations_has_seven_alarms_notifying_the_topic(
     alarms: dict[str, dict[str, Any]], synthesized: SynthesizedApp, ids: LogicalIds
 ) -> None:
-    assert len(ALARMS) == 6
+    assert len(ALARMS) == 7
     assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in ALARMS}
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [ref(ids.topic)]
@@ -175,4 +176,6 @@ def test_log_retention_context_sets_the_log_group_retention(synthesized_with_ema
     assert {name: log_group["Properties"]["RetentionInDays"] for name, log_group in log_groups.items()} == {
         ids.log_group: LOG_RETENTION_DAYS,
         ids.notifier_log_group: LOG_RETENTION_DAYS,
+        ids.api_log_group: LOG_RETENTION_DAYS,
+        ids.api_access_logs: LOG_RETENTION_DAYS,
     }

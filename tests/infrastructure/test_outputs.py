@@ -15,7 +15,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 8
+    assert len(OUTPUT_KEYS) == 10
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -30,4 +30,25 @@ def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: L
         tracker_stack.OUTPUT_ALARM_TOPIC: ref(ids.topic),
         tracker_stack.OUTPUT_NOTIFICATION_TOPIC: ref(ids.notification_topic),
         tracker_stack.OUTPUT_FAILED_NOTIFICATIONS: ref(ids.failed_notifications),
+        tracker_stack.OUTPUT_API_URL: {
+            "Fn::Join": [
+                "",
+                [
+                    "https://",
+                    ref(ids.api),
+                    ".execute-api.",
+                    ref("AWS::Region"),
+                    ".",
+                    ref("AWS::URLSuffix"),
+                    "/",
+                    ref(logical_id_of_stage(template_json)),
+                    "/",
+                ],
+            ]
+        },
+        tracker_stack.OUTPUT_RESULTS_BUCKET: ref(ids.results_bucket),
     }
+
+
+def logical_id_of_stage(template_json: dict[str, Any]) -> str:
+    return next(name for name, r in template_json["Resources"].items() if r["Type"] == "AWS::ApiGateway::Stage")
