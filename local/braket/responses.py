@@ -45,11 +45,12 @@ def quantum_task(task: Task, queue: Iterable[Task] | None) -> dict[str, Any]:
 
 
 def queue_info(task: Task, tasks: Iterable[Task]) -> dict[str, str]:
-    """Position among the QUEUED tasks of the same device and Region; only a message once not queued."""
+    """Position among the QUEUED tasks of the same device and Region. Once not queued, the position is the
+    string "None" (the model requires it; the SDK's queue_position() maps "None" to None) and a message."""
     info = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": "Normal"}
     if task.status != QUEUED:
         message = f"Task is in {task.status} status. AmazonBraket does not show queue position for this status."
-        return {**info, "message": message}
+        return {**info, "position": "None", "message": message}
     ahead = sum(
         other.status == QUEUED
         and other.device_arn == task.device_arn
