@@ -171,10 +171,13 @@ class BraketService:
         if device is None:
             raise ResourceNotFoundException(f"Braket device {params['deviceArn']} not found in {region}")
         with self._lock:
-            queued = sum(
-                t.status == QUEUED and t.device_arn == device.arn and t.region == region for t in self._tasks.values()
-            )
-        return device.describe(queued)
+            queued = [
+                t
+                for t in self._tasks.values()
+                if t.status == QUEUED and t.device_arn == device.arn and t.region == region
+            ]
+        priority = sum(responses.priority(t) == "Priority" for t in queued)
+        return device.describe(len(queued) - priority, priority)
 
     def search_devices(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         devices = sorted(self.devices.values(), key=lambda d: d.arn)
