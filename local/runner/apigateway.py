@@ -12,6 +12,7 @@ that does not match the model of its content type (JSON Schema draft 4) is BAD_R
 Every answer API Gateway itself produces goes through the API's gateway responses
 (AWS::ApiGateway::GatewayResponse): the specific response type, else DEFAULT_4XX / DEFAULT_5XX, else
 API Gateway's built-in `{"message": ...}`. Their templates get `$context` variables substituted (not VTL).
+A body over REST APIs' 10 MB payload quota is REQUEST_TOO_LARGE (413), before routing.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from local.runner.template import GatewayResponseSpec, MethodSpec, RestApiSpec
 logger = logging.getLogger("local.runner")
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+MAX_PAYLOAD = 10 * 1024 * 1024  # bytes: REST APIs' request payload quota (REQUEST_TOO_LARGE above it)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class RestApi:
         if stage not in self.spec.stages:
             return _message(403, "Forbidden", "ForbiddenException")  # no stage, no API: not a gateway response
         context = _ErrorContext(request_id=str(uuid.uuid4()), stage=stage, path=f"/{stage}/{rest}", request=request)
+        if len(request.body) > MAX_PAYLOAD:
+            return self._error(context, "REQUEST_TOO_LARGE", "Request Too Long")
         found = match(self.tree, [unquote(s) for s in rest.split("/") if s], {})
         spec = found and (found[0].methods.get(request.method) or found[0].methods.get("ANY"))
         if not found or not spec:
@@ -409,6 +413,7 @@ BUILT_IN: dict[str, tuple[int, str]] = {
     "BAD_REQUEST_PARAMETERS": (400, "BadRequestException"),
     "BAD_REQUEST_BODY": (400, "BadRequestException"),
     "RESOURCE_NOT_FOUND": (404, "NotFoundException"),
+    "REQUEST_TOO_LARGE": (413, "RequestTooLargeException"),
     "API_CONFIGURATION_ERROR": (500, "InternalServerErrorException"),
     "INTEGRATION_FAILURE": (504, "InternalServerErrorException"),
     "DEFAULT_4XX": (400, "BadRequestException"),

@@ -199,3 +199,17 @@ def test_escaped_message_inside_a_json_string_reads_back_unless_it_has_single_qu
     assert all(32 <= ord(c) < 127 for c in escaped)
     if "'" not in text:
         assert json.loads(f'"{escaped}"') == text
+
+
+def test_a_body_over_the_10_mb_quota_is_request_too_large_before_anything_else(make_api: Any) -> None:
+    api = make_api(
+        {"DEFAULT_4XX": {"ResponseTemplates": {"application/json": '{"type": "$context.error.responseType"}'}}}
+    )
+    limit = 10 * 1024 * 1024
+
+    too_large = api.handle(_request("POST", "/v1/nowhere", b" " * (limit + 1)))
+    item = b'{"name": "x"}'
+    at_limit = api.handle(_request("POST", "/v1/items", item + b" " * (limit - len(item))))
+
+    assert (too_large.status, json.loads(too_large.body)) == (413, {"type": "REQUEST_TOO_LARGE"})
+    assert at_limit.status == 500  # validated, then the MOCK integration: no function
