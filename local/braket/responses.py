@@ -45,16 +45,24 @@ def quantum_task(task: Task, queue: Iterable[Task] | None) -> dict[str, Any]:
 
 
 def queue_info(task: Task, tasks: Iterable[Task]) -> dict[str, str]:
-    """Position among the QUEUED tasks of the same device and Region; only a message once not queued."""
-    info = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": "Normal"}
+    """Position among the QUEUED tasks of the same device and Region. Once not queued, the position is the
+    string "None" (the model requires it; the SDK's queue_position() maps "None" to None) and a message.
+    A hybrid job's tasks have their own queue, Priority, ahead of the Normal one."""
+    info = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": priority(task)}
     if task.status != QUEUED:
         message = f"Task is in {task.status} status. AmazonBraket does not show queue position for this status."
-        return {**info, "message": message}
+        return {**info, "position": "None", "message": message}
     ahead = sum(
         other.status == QUEUED
         and other.device_arn == task.device_arn
         and other.region == task.region
+        and priority(other) == info["queuePriority"]
         and (other.created_at, other.arn) < (task.created_at, task.arn)
         for other in tasks
     )
     return {**info, "position": str(ahead + 1)}
+
+
+def priority(task: Task) -> str:
+    """The queue a task waits in: Priority for a hybrid job's tasks, Normal for the others."""
+    return "Priority" if task.job_arn is not None else "Normal"

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.braket import responses, simulation
+from local.braket import responses, rules, simulation
 from local.braket.aws import AwsClients
 from local.braket.devices import Device, managed_simulators
 from local.braket.errors import (
@@ -100,6 +100,8 @@ class BraketService:
         shots, (low, high) = params["shots"], device.shots_range
         if not low <= shots <= high:
             raise ValidationException(f"Shots {shots} is outside the range [{low}, {high}] supported by {device.name}")
+        tags = dict(params.get("tags") or {})
+        rules.check_tags(tags)
         program = simulation.parse_action(params["action"], device)
         qubits = simulation.check_program(program, device)
         device_parameters = simulation.device_parameters(params.get("deviceParameters"), qubits)
@@ -122,7 +124,7 @@ class BraketService:
                 device_parameters=device_parameters,
                 created_at=now(),
                 client_token=token,
-                tags=dict(params.get("tags") or {}),
+                tags=tags,
                 job_arn=params["jobToken"] if _JOB_ARN.fullmatch(params.get("jobToken") or "") else None,
                 associations=list(params.get("associations") or []),
                 experimental_capabilities=params.get("experimentalCapabilities"),
@@ -169,10 +171,13 @@ class BraketService:
         if device is None:
             raise ResourceNotFoundException(f"Braket device {params['deviceArn']} not found in {region}")
         with self._lock:
-            queued = sum(
-                t.status == QUEUED and t.device_arn == device.arn and t.region == region for t in self._tasks.values()
-            )
-        return device.describe(queued)
+            queued = [
+                t
+                for t in self._tasks.values()
+                if t.status == QUEUED and t.device_arn == device.arn and t.region == region
+            ]
+        priority = sum(responses.priority(t) == "Priority" for t in queued)
+        return device.describe(len(queued) - priority, priority)
 
     def search_devices(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         devices = sorted(self.devices.values(), key=lambda d: d.arn)
@@ -264,8 +269,12 @@ class BraketService:
         return task
 
     def _require_bucket(self, region: str, bucket: str) -> None:
+        """Braket's results bucket rules (local/braket/rules.py): the name prefix, existence, the Region."""
+        rules.check_bucket_name(bucket)
+        s3 = self._clients.client("s3", region)
         try:
-            self._clients.client("s3", region).head_bucket(Bucket=bucket)
+            s3.head_bucket(Bucket=bucket)
+            location = s3.get_bucket_location(Bucket=bucket)
         except BotoCoreError as exc:
             raise InternalServiceException(f"S3 is unreachable at {self._clients.endpoint_url}: {exc}") from exc
         except ClientError as exc:
@@ -273,3 +282,4 @@ class BraketService:
                 f"Caller doesn't have access to s3://{bucket} or it doesn't exist "
                 f"({exc.response.get('Error', {}).get('Code', 'error')})"
             ) from exc
+        rules.check_bucket_region(bucket, rules.bucket_region(location), region)

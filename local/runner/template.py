@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,11 @@ class MethodSpec:
     authorization: str  # NONE, AWS_IAM, ...
     integration: str  # AWS_PROXY, MOCK, ...
     function_id: str | None
+    # request validation: the method's RequestValidator, its models by content type, its parameters
+    validate_body: bool = False
+    validate_parameters: bool = False
+    request_models: dict[str, dict[str, Any]] = field(default_factory=dict)  # content type -> JSON Schema
+    request_parameters: dict[str, bool] = field(default_factory=dict)  # method.request.querystring.x -> required
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,29 @@ class RestApiSpec:
     stages: dict[str, dict[str, str]]  # stage name -> stage variables
     binary_media_types: tuple[str, ...]
     methods: tuple[MethodSpec, ...]
+    gateway_responses: dict[str, GatewayResponseSpec] = field(default_factory=dict)  # by ResponseType
+
+
+@dataclass(frozen=True)
+class GatewayResponseSpec:
+    """An AWS::ApiGateway::GatewayResponse: what API Gateway answers, for one type of its own errors."""
+
+    response_type: str  # MISSING_AUTHENTICATION_TOKEN, BAD_REQUEST_BODY, DEFAULT_4XX, ...
+    status_code: int | None
+    parameters: dict[str, str]  # gatewayresponse.header.NAME -> 'literal' or method.request.header.X ...
+    templates: dict[str, str]  # content type -> template
+
+
+# API Gateway's predefined models, as every REST API has them (GetModels on a new API).
+BUILT_IN_MODELS: dict[str, dict[str, Any]] = {
+    "Empty": {"$schema": "http://json-schema.org/draft-04/schema#", "title": "Empty Schema", "type": "object"},
+    "Error": {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "Error Schema",
+        "type": "object",
+        "properties": {"message": {"type": "string"}},
+    },
+}
 
 
 class StackTemplate:
@@ -279,6 +307,7 @@ class StackTemplate:
                     stages=self._stages(api_id),
                     binary_media_types=tuple(t.replace("~1", "/") for t in props.get("BinaryMediaTypes", [])),
                     methods=methods,
+                    gateway_responses=self._gateway_responses(api_id),
                 )
             )
         return specs
@@ -308,6 +337,7 @@ class StackTemplate:
             authorization=str(props.get("AuthorizationType", "NONE")).upper(),
             integration=str(integration.get("Type", "")).upper(),
             function_id=function_id,
+            **self._request_validation(props),
         )
 
     def _resource_path(self, resource_id: str | None) -> str:
@@ -317,6 +347,72 @@ class StackTemplate:
             parts.insert(0, str(props["PathPart"]))
             resource_id = ref_target(props.get("ParentId"))
         return "/" + "/".join(parts)
+
+    # -- request validation and gateway responses (REST APIs) ---------------------------------------
+
+    def _request_validation(self, props: dict[str, Any]) -> dict[str, Any]:
+        """A method's RequestValidatorId, RequestModels and RequestParameters, as MethodSpec fields."""
+        validator_id = ref_target(props.get("RequestValidatorId"))
+        validator = (self.resources.get(validator_id or "") or {}).get("Properties", {})
+        if validator_id is not None and self.type_of(validator_id) != "AWS::ApiGateway::RequestValidator":
+            logger.warning("Method %s: RequestValidatorId names no RequestValidator, nothing validated", validator_id)
+        api_id = ref_target(props.get("RestApiId"))
+        models = {}
+        for content_type, model in (props.get("RequestModels") or {}).items():
+            schema = self._model_schema(api_id, model)
+            if schema is None:
+                logger.warning("Method model %s for %s: not found in the template, not validated", model, content_type)
+            else:
+                models[str(content_type).lower()] = schema
+        return {
+            "validate_body": _true(validator.get("ValidateRequestBody")),
+            "validate_parameters": _true(validator.get("ValidateRequestParameters")),
+            "request_models": models,
+            "request_parameters": {str(k): _true(v) for k, v in (props.get("RequestParameters") or {}).items()},
+        }
+
+    def _model_schema(self, api_id: str | None, model: Any) -> dict[str, Any] | None:
+        """The JSON Schema of a model named by Ref (CDK), or by its Name (a string), or a built-in model."""
+        model_id = ref_target(model)
+        if model_id is None and isinstance(model, str):
+            model_id = next(
+                (
+                    k
+                    for k, r in self.of_type("AWS::ApiGateway::Model").items()
+                    if r.get("Properties", {}).get("Name") == model
+                    and ref_target(r.get("Properties", {}).get("RestApiId")) == api_id
+                ),
+                None,
+            )
+            if model_id is None:
+                return BUILT_IN_MODELS.get(model)
+        if self.type_of(model_id) != "AWS::ApiGateway::Model":
+            return None
+        schema = self.resources[model_id or ""].get("Properties", {}).get("Schema")
+        if isinstance(schema, str):  # CloudFormation takes the schema as an object or as a JSON string
+            schema = json.loads(schema)
+        return schema if isinstance(schema, dict) else None
+
+    def _gateway_responses(self, api_id: str) -> dict[str, GatewayResponseSpec]:
+        responses = {}
+        for resource in self.of_type("AWS::ApiGateway::GatewayResponse").values():
+            props = resource.get("Properties", {})
+            if ref_target(props.get("RestApiId")) != api_id:
+                continue
+            kind = str(props.get("ResponseType", ""))
+            status = props.get("StatusCode")
+            responses[kind] = GatewayResponseSpec(
+                response_type=kind,
+                status_code=None if status in (None, "") else int(status),
+                parameters={str(k): str(v) for k, v in (props.get("ResponseParameters") or {}).items()},
+                templates={str(k).lower(): str(v) for k, v in (props.get("ResponseTemplates") or {}).items()},
+            )
+        return responses
+
+
+def _true(value: Any) -> bool:
+    """A CloudFormation boolean: true, or the string "true" (any case)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _refs(value: Any) -> Iterator[dict[str, str]]:
