@@ -27,7 +27,7 @@ ERROR_TEMPLATE = json.dumps(
 TOO_LARGE_TEMPLATE = json.dumps(
     {
         "error": "ProgramTooLarge",
-        "message": f"the body is not a JSON object, or its program is over {constants.MAX_PROGRAM_BYTES:,} characters",
+        "message": f"the body is not JSON, or its program is over {constants.MAX_PROGRAM_BYTES:,} characters",
         "details": {"limitBytes": constants.MAX_PROGRAM_BYTES},
     }
 )
@@ -150,6 +150,24 @@ class TaskApi(Construct):
         ]
         for sid, actions, resources in statements:
             self.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        # Without ListBucket, S3 answers a missing key with 403 rather than 404: deleted results
+        # would look like a refused bucket. Listing is limited to the results prefix.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="TellDeletedResults",
+                actions=["s3:ListBucket"],
+                resources=[self.results.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": f"{constants.RESULTS_PREFIX}/*"}},
+            )
+        )
+        if settings.readable_results_buckets:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="TellDeletedResultsInReadableBuckets",
+                    actions=["s3:ListBucket"],
+                    resources=[f"arn:{stack.partition}:s3:::{bucket}" for bucket in settings.readable_results_buckets],
+                )
+            )
 
     @staticmethod
     def task_arns(stack: Stack, region: str) -> str:
@@ -166,7 +184,7 @@ class TaskApi(Construct):
             description="Braket Task Tracker: submit, get, list, cancel quantum tasks and read their results",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=settings.owns_cloudwatch_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if settings.owns_cloudwatch_role else None,
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE,
@@ -187,10 +205,11 @@ class TaskApi(Construct):
         size_model = api.add_model(
             "SubmitTaskBody",
             content_type="application/json",
-            description="Only the program's size: the function validates everything else, with field paths",
+            # Only the program's size, so that this model's one failure is "too large" (413); the
+            # function validates everything else, with field paths.
+            description="The program's size limit",
             schema=apigw.JsonSchema(
                 schema=apigw.JsonSchemaVersion.DRAFT4,
-                type=apigw.JsonSchemaType.OBJECT,
                 properties={"program": apigw.JsonSchema(max_length=constants.MAX_PROGRAM_BYTES)},
             ),
         )

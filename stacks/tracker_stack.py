@@ -82,7 +82,7 @@ class TrackerStack(Stack):
         )
 
         operations.watch_api(task_api.api)
-        self._acknowledge_api(task_api)
+        self._acknowledge_api(task_api, config)
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
@@ -104,7 +104,14 @@ class TrackerStack(Stack):
             export_name=f"{self.stack_name}-{OUTPUT_NOTIFICATION_TOPIC}",
         )
 
-    def _acknowledge_api(self, task_api: TaskApi) -> None:
+    def _acknowledge_api(self, task_api: TaskApi, config: TrackerConfig) -> None:
+        for bucket in config.api.readable_results_buckets:
+            acknowledge(
+                task_api.role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, f'arn:{self.partition}:s3:::{bucket}/*')}]",
+                f"Reads results.json of tasks submitted outside the API, which Braket writes under any prefix of "
+                f"{bucket}, a bucket the deployment's readableResultsBuckets names.",
+            )
         cloudwatch_role = task_api.api.node.try_find_child("CloudWatchRole")
         if cloudwatch_role is not None:
             acknowledge(

@@ -77,7 +77,6 @@ SUBMITTER_TAG = "braket-tracker:submitter"
 RESULTS_BUCKET_PREFIX = "amazon-braket-"
 """Braket's service-linked role writes results only to buckets whose names start with this."""
 RESULTS_PREFIX = "tasks"
-RESULTS_RETENTION_DAYS = 90
 MAX_PROGRAM_BYTES = 1_048_576
 """The API's limit on an OpenQASM program (UTF-8 bytes): far below Lambda's 6 MB payload and
 Braket's 5 MB action, even when JSON escaping doubles every character."""

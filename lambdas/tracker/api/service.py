@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from tracker.api import errors
 from tracker.config import ApiConfig
-from tracker.constants import MAX_PROGRAM_BYTES, PRESIGNED_URL_SECONDS, RESULTS_PREFIX, RESULTS_RETENTION_DAYS
+from tracker.constants import MAX_PROGRAM_BYTES, PRESIGNED_URL_SECONDS, RESULTS_PREFIX
 from tracker.data.braket_tasks import BraketRefused, BraketSubmissions, BraketUnavailable
 from tracker.data.idempotency import IdempotencyStore
 from tracker.data.results_store import ResultsDenied, ResultsMissing, ResultsStore, ResultsTooLarge, ResultsUnavailable
@@ -209,7 +209,7 @@ class TaskService:
         try:
             summary: ResultSummary | None = summarize(self.results.read_json(region, bucket, key, account))
         except ResultsMissing as exc:
-            reason = f"deleted by the results bucket's {RESULTS_RETENTION_DAYS}-day lifecycle rule" if ours else "gone"
+            reason = "deleted by the results bucket's lifecycle rule" if ours else "gone"
             raise errors.ResultsGone(f"the results of this task are {reason}", resultsUri=record.results_uri) from exc
         except ResultsDenied as exc:
             raise errors.Forbidden(f"S3 refused to read {record.results_uri}", bucket=bucket) from exc
