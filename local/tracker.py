@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,9 +23,11 @@ DEFAULT_STACK = "BraketTaskTracker"
 
 
 def synthesize(outdir: Path, region: str) -> Path:
-    """Run `python app.py` as `cdk synth` does: same template, same cdk-nag checks."""
+    """Run `python app.py` as `cdk synth` does: same context (cdk.json's), template and cdk-nag checks."""
+    context = json.loads((PROJECT / "cdk.json").read_text())["context"]
     env = {
         **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps(context),  # how the CDK CLI hands cdk.json's context to the app
         "CDK_OUTDIR": str(outdir),
         "AWS_REGION": region,
         "CDK_DEFAULT_ACCOUNT": ACCOUNT,
