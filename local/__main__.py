@@ -8,13 +8,14 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from local.aws import CREDENTIALS
 from local.faults import FaultPlan
+from local.signed_http import SignedApi
 from local.tracker import LocalTracker
 
 BELL_PAIR = """OPENQASM 3.0;
@@ -65,32 +66,33 @@ def up(tracker: LocalTracker) -> int:
 
 
 def demo(tracker: LocalTracker, timeout: float = 120) -> int:
-    braket, s3, dynamodb = tracker.client("braket"), tracker.client("s3"), tracker.client("dynamodb")
-    bucket = f"amazon-braket-{tracker.region}-123456789012"
-    if tracker.region == "us-east-1":
-        s3.create_bucket(Bucket=bucket)
-    else:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": tracker.region})
+    assert tracker.runner is not None
+    api = SignedApi(tracker.runner.api_endpoints()[0].url, tracker.region, *CREDENTIALS)
     inbox = subscribe_queue(tracker)
-    action = {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": BELL_PAIR}
-    arn = braket.create_quantum_task(
-        action=json.dumps(action), deviceArn=SV1, shots=1000, outputS3Bucket=bucket, outputS3KeyPrefix="tasks"
-    )["quantumTaskArn"]
-    print(f"\nSubmitted a Bell pair to the local SV1 simulator, 1,000 shots:\n  {arn}\n")
-    print("The task table, as the recorder updates it:")
+    submitted = api.request(
+        "POST",
+        "/tasks",
+        body={"deviceArn": SV1, "shots": 1000, "program": BELL_PAIR, "tags": {"project": "demo"}},
+        headers={"Idempotency-Key": f"demo-{time.time_ns()}"},
+    )
+    if submitted.status != 201:
+        print(f"\nThe Task API refused the task: {submitted.status} {submitted.body}", file=sys.stderr)
+        return 1
+    arn = submitted["taskArn"]
+    print(f"\nPOST {api.base_url}tasks (SigV4-signed): a Bell pair on the local SV1 simulator, 1,000 shots")
+    print(f"  {submitted.status} {arn}\n")
+    print("The task table, as the API and then the recorder update it:")
     print(f"  {'seen at':<14}{'status':<12}{'events':>7}  statusTimes")
-    item = watch(dynamodb, tracker.output("TaskTableName"), arn, timeout)
+    item = watch(tracker.client("dynamodb"), tracker.output("TaskTableName"), arn, timeout)
     if item is None or item["status"] not in FINISHED:
         print(f"\nThe task did not finish within {timeout:.0f} s.", file=sys.stderr)
         return 1
     print("\nThe item:")
     print(json.dumps(item, indent=2, default=_plain, sort_keys=True))
     if item["status"] == "COMPLETED":
-        key = item["resultsUri"].removeprefix(f"s3://{item['outputS3Bucket']}/")
-        result = json.loads(s3.get_object(Bucket=item["outputS3Bucket"], Key=key)["Body"].read())
-        counts = Counter("".join(str(bit) for bit in shot) for shot in result["measurements"])
-        print(f"\nMeasured counts ({item['resultsUri']}):")
-        for bits, count in sorted(counts.items()):
+        result = api.request("GET", f"/tasks/{submitted['taskId']}/result")
+        print(f"\nGET {api.base_url}tasks/{submitted['taskId']}/result: counts from {item['resultsUri']}")
+        for bits, count in sorted(result["counts"].items()):
             print(f"  {bits}  {count:>5}  {'#' * (count // 20)}")
     print_notification(tracker, inbox)
     print("\nStopping local mode.")

@@ -13,9 +13,9 @@ from urllib.parse import quote
 import pytest
 
 from local.aws import CREDENTIALS
+from local.signed_http import Answer, SignedApi
 from local.tracker import LocalTracker
 from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, SV1, Inbox, read_item, submit, wait_for
-from tests.support.signed_http import Answer, SignedApi
 
 pytestmark = pytest.mark.e2e
 
