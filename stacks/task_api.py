@@ -56,6 +56,11 @@ LIST_INDEXES = (
 )
 
 
+def _slug(name: str) -> str:
+    """A stack name as a bucket name part: lowercase letters, digits and hyphens, at most 20."""
+    return "".join(c for c in name.lower() if c.isalnum() or c == "-")[:20].strip("-")
+
+
 class TaskApi(Construct):
     def __init__(
         self,
@@ -83,8 +88,9 @@ class TaskApi(Construct):
         self.results = s3.Bucket(
             self,
             "Results",
-            # Braket's service-linked role writes only to amazon-braket-* buckets in the task's Region.
-            bucket_name=f"{constants.RESULTS_BUCKET_PREFIX}tracker-{stack.account}-{stack.region}",
+            # Braket's service-linked role writes only to amazon-braket-* buckets in the task's Region;
+            # the stack's name keeps two deployments in one account and Region apart.
+            bucket_name=f"{constants.RESULTS_BUCKET_PREFIX}{_slug(stack.stack_name)}-{stack.account}-{stack.region}",
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,

@@ -476,10 +476,10 @@ def test_api_role_may_list_the_results_prefix_to_tell_deleted_results_from_denie
 
 def test_results_bucket_name_follows_brakets_rule(default: ApiIds, custom: ApiIds) -> None:
     assert flatten(default.properties(default.results)["BucketName"]) == (
-        f"{constants.RESULTS_BUCKET_PREFIX}tracker-${{AWS::AccountId}}-${{AWS::Region}}"
-    )
+        f"{constants.RESULTS_BUCKET_PREFIX}brakettasktracker-${{AWS::AccountId}}-${{AWS::Region}}"
+    )  # the stack's name, lowercased, keeps two deployments in one account and Region apart
     name = custom.properties(custom.results)["BucketName"]
-    assert name == f"amazon-braket-tracker-{ACCOUNT}-{REGION}"
+    assert name == f"amazon-braket-brakettasktracker-{ACCOUNT}-{REGION}"
     assert re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)
     assert constants.RESULTS_BUCKET_PREFIX == "amazon-braket-"
 

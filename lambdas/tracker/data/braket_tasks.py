@@ -29,15 +29,10 @@ class BraketUnavailable(Exception):
     """Braket did not answer GetQuantumTask, even after the client's retries with backoff."""
 
 
-class BraketTasks:
-    def __init__(self, max_attempts: int, client_factory: ClientFactory | None = None) -> None:
-        # Standard retry mode backs off exponentially with jitter on ThrottlingException and 5xx.
-        config = Config(
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-        )
-        self.worst_case_seconds = worst_case_seconds(max_attempts)
+class _RegionalClients:
+    """One Braket client per Region: a task is always asked about in its own Region."""
+
+    def __init__(self, config: Config, client_factory: ClientFactory | None) -> None:
         self._factory = client_factory or (lambda region: boto3.client("braket", region_name=region, config=config))
         self._clients: dict[str, Any] = {}
 
@@ -45,6 +40,18 @@ class BraketTasks:
         if region not in self._clients:
             self._clients[region] = self._factory(region)
         return self._clients[region]
+
+
+class BraketTasks(_RegionalClients):
+    def __init__(self, max_attempts: int, client_factory: ClientFactory | None = None) -> None:
+        # Standard retry mode backs off exponentially with jitter on ThrottlingException and 5xx.
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+        )
+        super().__init__(config, client_factory)
+        self.worst_case_seconds = worst_case_seconds(max_attempts)
 
     def describe_end(self, task: TaskArn) -> Enrichment:
         """What Braket knows about a finished task beyond its event."""
@@ -70,7 +77,7 @@ class BraketRefused(Exception):
         self.message = message
 
 
-class BraketSubmissions:
+class BraketSubmissions(_RegionalClients):
     """CreateQuantumTask, CancelQuantumTask and the queue position, for the Task API.
 
     A short retry budget: API Gateway waits 29 s at most, and the caller can retry with the same
@@ -79,13 +86,7 @@ class BraketSubmissions:
 
     def __init__(self, client_factory: ClientFactory | None = None) -> None:
         config = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=10)
-        self._factory = client_factory or (lambda region: boto3.client("braket", region_name=region, config=config))
-        self._clients: dict[str, Any] = {}
-
-    def client(self, region: str) -> Any:
-        if region not in self._clients:
-            self._clients[region] = self._factory(region)
-        return self._clients[region]
+        super().__init__(config, client_factory)
 
     def create(self, region: str, parameters: dict[str, Any]) -> str:
         answer = self._call(region, "create_quantum_task", **parameters)
