@@ -534,3 +534,21 @@ def _queued_in_braket(api: ModuleType, braket: LocalBraket) -> str:
     """A task that is still waiting in Braket's queue (the service holds it for a second)."""
     _, _, body = submit(api)
     return str(body["taskArn"])
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"])
+def test_a_body_in_another_media_type_is_415(api: ModuleType, content_type: str) -> None:
+    body = json.dumps({"deviceArn": SV1, "shots": 1, "program": BELL})
+
+    status, _, error = call(api, "POST", "/tasks", body=body, headers={"Content-Type": content_type})
+
+    assert status == 415
+    assert error["error"] == "UnsupportedMediaType"
+
+
+@pytest.mark.parametrize("query", [{"submitter": ""}, {"device": ""}, {"tag": "project="}, {"next": ""}])
+def test_empty_filters_are_400_not_a_failed_query(api: ModuleType, query: dict[str, str]) -> None:
+    status, _, error = call(api, "GET", "/tasks", query=query)
+
+    assert status == 400
+    assert error["error"] in {"ValidationError", "UnsupportedFilter"}

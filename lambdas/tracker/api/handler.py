@@ -8,7 +8,7 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker import constants
-from tracker.api.routes import app, bind, logger
+from tracker.api.routes import bind, logger, resolve
 from tracker.api.service import TaskService
 from tracker.config import ApiConfig
 from tracker.data.braket_tasks import BraketSubmissions
@@ -31,4 +31,4 @@ bind(
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(event, context)

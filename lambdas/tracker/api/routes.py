@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic import BaseModel
 
 from tracker import constants
 from tracker.api import errors
@@ -63,8 +64,14 @@ IdempotencyKey = Annotated[
         pattern=r"^[A-Za-z0-9_.:-]+$",
     ),
 ]
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"model": model}}
+
+
 _ERRORS: dict[int, dict[str, Any]] = {
-    status: {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+    status: {"description": description, "content": _json(ErrorResponse)}
     for status, description in (
         (400, "Invalid request"),
         (403, "Not allowed"),
@@ -102,8 +109,9 @@ def _account() -> str:
         409,
         429,
         503,
-        _201={"description": "Submitted", "content": {"application/json": {"model": SubmitTaskResponse}}},
-        _413={"description": "Program too large", "content": {"application/json": {"model": ErrorResponse}}},
+        _201={"description": "Submitted", "content": _json(SubmitTaskResponse)},
+        _413={"description": "Program too large", "content": _json(ErrorResponse)},
+        _415={"description": "The body is not application/json", "content": _json(ErrorResponse)},
     ),
 )
 def submit_task(
@@ -126,18 +134,31 @@ def submit_task(
     return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, body, headers)
 
 
-@app.get("/tasks", summary="List tasks, newest first", responses=_responses(400, 403, 503))
+@app.get(
+    "/tasks",
+    summary="List tasks, newest first",
+    responses=_responses(400, 403, 503, _200={"description": "A page of tasks", "content": _json(TaskPage)}),
+)
 def list_tasks(  # noqa: PLR0917 (one argument per query parameter, as the event handler reads them)
     status: Annotated[StatusName | None, Query(description="Only tasks in this status")] = None,
-    device: Annotated[str | None, Query(description="Only tasks on this device ARN", max_length=256)] = None,
-    submitter: Annotated[
-        str | None, Query(description="Only tasks submitted by this IAM ARN through the API; `me` for yours")
+    device: Annotated[
+        str | None, Query(description="Only tasks on this device ARN", min_length=1, max_length=256)
     ] = None,
-    tag: Annotated[str | None, Query(description="key=value, on a promoted tag key", max_length=400)] = None,
+    submitter: Annotated[
+        str | None,
+        Query(
+            description="Only tasks submitted by this IAM ARN through the API; `me` for yours",
+            min_length=1,
+            max_length=2048,
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None, Query(description="key=value, on a promoted tag key", min_length=3, max_length=400)
+    ] = None,
     created_after: Annotated[str | None, Query(alias="createdAfter", description="ISO-8601, inclusive")] = None,
     created_before: Annotated[str | None, Query(alias="createdBefore", description="ISO-8601, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=constants.MAX_PAGE_SIZE)] = 25,
-    next_token: Annotated[str | None, Query(alias="next", max_length=4096)] = None,
+    next_token: Annotated[str | None, Query(alias="next", min_length=1, max_length=4096)] = None,
 ) -> TaskPage:
     filters = TaskFilters(
         status=status,
@@ -151,7 +172,11 @@ def list_tasks(  # noqa: PLR0917 (one argument per query parameter, as the event
     return TaskPage(tasks=[task_view(record) for record in records], next=token)
 
 
-@app.get("/tasks/<task_id>", summary="Get a task", responses=_responses(400, 403, 404, 429, 503))
+@app.get(
+    "/tasks/<task_id>",
+    summary="Get a task",
+    responses=_responses(400, 403, 404, 429, 503, _200={"description": "The task", "content": _json(TaskView)}),
+)
 def get_task(
     task_id: TaskId,
     include: Annotated[Literal["queue"] | None, Query(description="`queue` adds Braket's queue position")] = None,
@@ -171,7 +196,7 @@ def get_task(
         409,
         429,
         503,
-        _202={"description": "Cancelling", "content": {"application/json": {"model": CancelResponse}}},
+        _202={"description": "Cancelling", "content": _json(CancelResponse)},
     ),
 )
 def cancel_task(task_id: TaskId) -> Response[CancelResponse]:
@@ -190,7 +215,8 @@ def cancel_task(task_id: TaskId) -> Response[CancelResponse]:
         404,
         409,
         503,
-        _410={"description": "Results deleted", "content": {"application/json": {"model": ErrorResponse}}},
+        _200={"description": "The task's result", "content": _json(TaskResult)},
+        _410={"description": "Results deleted", "content": _json(ErrorResponse)},
     ),
 )
 def get_result(task_id: TaskId) -> TaskResult:
@@ -217,6 +243,33 @@ def invalid_request(error: RequestValidationError) -> Response[ErrorResponse]:
     ]
     summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
     return _error(400, "ValidationError", f"the request is not valid: {summary}", {"errors": problems})
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def unsupported_media(_: RequestUnsupportedContentType) -> Response[ErrorResponse]:
+    content_type = app.current_event.headers.get("content-type", "")
+    return _error(415, "UnsupportedMediaType", _unsupported_message(content_type))
+
+
+def _unsupported_message(content_type: str) -> str:
+    return f"send the body as application/json, not {content_type!r}"
+
+
+def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer an API Gateway proxy event. A body in another media type is refused before the event
+    handler parses it (API Gateway's request model checks only JSON bodies)."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type") or "application/json"
+    if event.get("body") and content_type.split(";")[0].strip().lower() != "application/json":
+        error = ErrorResponse(error="UnsupportedMediaType", message=_unsupported_message(content_type))
+        return {
+            "statusCode": 415,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {},
+            "body": error.model_dump_json(),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)
 
 
 @app.not_found

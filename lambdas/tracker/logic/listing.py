@@ -112,8 +112,8 @@ def _index_for(name: str, value: str, promoted_tag_keys: Sequence[str]) -> tuple
     if name == "submitter":
         return INDEX_BY_SUBMITTER, "submitter", value
     key, separator, tag_value = value.partition("=")
-    if not separator or not key:
-        raise PlanError("tag filters look like tag=key=value")
+    if not separator or not key or not tag_value:
+        raise PlanError("tag filters look like tag=key=value, with a key and a value")
     if key not in promoted_tag_keys:
         promoted = ", ".join(promoted_tag_keys) or "none are promoted in this deployment"
         raise PlanError(f"tag {key!r} is not a promoted tag key ({promoted})")
