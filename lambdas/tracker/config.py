@@ -6,7 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tracker.constants import ENV_ENRICH_MAX_ATTEMPTS, ENV_REJECTED_TABLE, ENV_TASK_TABLE, ENV_TOPIC_ARN
+from tracker.constants import (
+    ENV_CONNECTIONS_ENDPOINT,
+    ENV_CONNECTIONS_TABLE,
+    ENV_ENRICH_MAX_ATTEMPTS,
+    ENV_REJECTED_TABLE,
+    ENV_TASK_TABLE,
+    ENV_TOPIC_ARN,
+)
 
 
 class ConfigError(RuntimeError):
@@ -39,6 +46,23 @@ class NotifierConfig:
         if not env[ENV_TOPIC_ARN].startswith("arn:"):
             raise ConfigError(f"{ENV_TOPIC_ARN} must be a topic ARN, not {env[ENV_TOPIC_ARN]!r}")
         return cls(env[ENV_TASK_TABLE], env[ENV_TOPIC_ARN])
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """The live-updates functions: the WebSocket connections handler and the stream pusher."""
+
+    task_table: str
+    connections_table: str
+    connections_endpoint: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> LiveConfig:
+        _require(env, ENV_TASK_TABLE, ENV_CONNECTIONS_TABLE, ENV_CONNECTIONS_ENDPOINT)
+        endpoint = env[ENV_CONNECTIONS_ENDPOINT]
+        if not endpoint.startswith(("https://", "http://")) or endpoint.count("/") < 3:
+            raise ConfigError(f"{ENV_CONNECTIONS_ENDPOINT} must be a stage URL (https://HOST/STAGE), not {endpoint!r}")
+        return cls(env[ENV_TASK_TABLE], env[ENV_CONNECTIONS_TABLE], endpoint.rstrip("/"))
 
 
 def _require(env: Mapping[str, str], *names: str) -> None:
