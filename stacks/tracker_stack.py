@@ -9,6 +9,7 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
+from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
 from stacks.notifications import Notifications
 from stacks.operations import Operations
@@ -24,6 +25,9 @@ OUTPUT_DEAD_LETTER_QUEUE = "DeadLetterQueueUrl"
 OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
 OUTPUT_NOTIFICATION_TOPIC = "NotificationTopicArn"
 OUTPUT_FAILED_NOTIFICATIONS = "FailedNotificationsQueueUrl"
+OUTPUT_LIVE_UPDATES_URL = "LiveUpdatesUrl"
+OUTPUT_CONNECTIONS_TABLE = "ConnectionsTableName"
+OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
 
 
 class TrackerStack(Stack):
@@ -89,3 +93,48 @@ class TrackerStack(Stack):
             description="One message per finished task: subscribe here",
             export_name=f"{self.stack_name}-{OUTPUT_NOTIFICATION_TOPIC}",
         )
+
+        self._add_live_updates(config, tables, operations)
+
+    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> None:
+        """Live updates (WebSocket push of every status change), with its alarms and outputs."""
+        live = LiveUpdates(self, "LiveUpdates", tasks=tables.tasks, log_retention=config.log_retention)
+        live.add_alarms(operations.topic)
+        acknowledge(
+            live,
+            "AwsSolutions-APIG4",
+            "WebSocket APIs authorize at $connect only (IAM, SigV4); the other routes run on that authorized "
+            "connection and API Gateway accepts no authorizer on them.",
+        )
+        acknowledge(
+            live.api,
+            "AwsSolutions-APIG1",
+            "The stage (LiveUpdates/Stage) writes access logs; this finding is about the API resource itself.",
+        )
+        for role in (live.handler_role, live.pusher_role):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, live.manage_connections_arn)}]",
+                "Connection ids are created at run time: this is POST to @connections of this API's stage only.",
+            )
+        acknowledge(
+            live.pusher_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
+        )
+        acknowledge(
+            live.failures,
+            "AwsSolutions-SQS3",
+            "This queue is the pusher's on-failure destination: it is the dead-letter store of the stream mapping.",
+        )
+        acknowledge(
+            self.node.find_child("ApiGatewayLogging"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The AWS-managed policy that API Gateway documents for its account-level logging role.",
+        )
+        for key, value, description in (
+            (OUTPUT_LIVE_UPDATES_URL, live.url, "Live updates: the WebSocket URL (IAM, SigV4-signed connect)"),
+            (OUTPUT_CONNECTIONS_TABLE, live.connections.table_name, "Open live-update connections and subscriptions"),
+            (OUTPUT_FAILED_PUSHES, live.failures.queue_url, "Stream records the live-updates pusher gave up on"),
+        ):
+            CfnOutput(self, key, value=value, description=description)
