@@ -119,9 +119,7 @@ class LiveUpdates(Construct):
         self.handler: lambda_.Function = handler.function
         self.handler_role = handler.role
         integration = integrations.WebSocketLambdaIntegration("Routes", self.handler)
-        self.api.add_route(
-            "$connect", integration=integration, authorizer=authorizers.WebSocketIamAuthorizer()
-        )
+        self.api.add_route("$connect", integration=integration, authorizer=authorizers.WebSocketIamAuthorizer())
         for route in constants.LIVE_ROUTES:
             if route != "$connect":
                 self.api.add_route(route, integration=integration)
