@@ -120,9 +120,9 @@ class LiveUpdates(Construct):
         self.handler_role = handler.role
         integration = integrations.WebSocketLambdaIntegration("Routes", self.handler)
         self.api.add_route("$connect", integration=integration, authorizer=authorizers.WebSocketIamAuthorizer())
-        for route in constants.LIVE_ROUTES:
-            if route != "$connect":
-                self.api.add_route(route, integration=integration)
+        self.unauthorized_routes = [
+            self.api.add_route(route, integration=integration) for route in constants.LIVE_ROUTES if route != "$connect"
+        ]
 
         connections_index = f"{self.connections.table_arn}/index/{constants.INDEX_BY_TARGET}"
         self.handler_role.add_to_principal_policy(
@@ -139,9 +139,14 @@ class LiveUpdates(Construct):
         )
         self.handler_role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ReadSubscribedTasks",
-                actions=["dynamodb:BatchGetItem", "dynamodb:Query"],
-                resources=[tasks.table_arn, f"{tasks.table_arn}/index/{constants.INDEX_BY_SUBMITTER}"],
+                sid="ReadSubscribedTasks", actions=["dynamodb:BatchGetItem"], resources=[tasks.table_arn]
+            )
+        )
+        self.handler_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListTheSubmittersTasks",
+                actions=["dynamodb:Query"],
+                resources=[f"{tasks.table_arn}/index/{constants.INDEX_BY_SUBMITTER}"],
             )
         )
 

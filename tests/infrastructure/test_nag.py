@@ -16,6 +16,21 @@ pytestmark = pytest.mark.infrastructure
 
 BRAKET_WILDCARD = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]"
 LIST_STREAMS_WILDCARD = "AwsSolutions-IAM5[Resource::*]"  # dynamodb:ListStreams, from the stream event source
+LIVE_UPDATES_FINDINGS = {
+    # WebSocket APIs take an authorizer on $connect only.
+    "AwsSolutions-APIG4": [
+        f"BraketTaskTracker/LiveUpdates/Api/{route}-Route/Resource"
+        for route in ("$disconnect", "subscribe", "unsubscribe", "$default")
+    ],
+    # POST to the stage's @connections/* (connection ids exist only at run time).
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+    "<LiveUpdatesApi925D9A39>/live/POST/@connections/*]": [
+        "BraketTaskTracker/LiveUpdates/ConnectionsHandler/Role/DefaultPolicy/Resource",
+        "BraketTaskTracker/LiveUpdates/Pusher/Role/DefaultPolicy/Resource",
+    ],
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AmazonAPIGatewayPushToCloudWatchLogs]": ["BraketTaskTracker/ApiGatewayLogging/Role/Resource"],
+}
 
 
 def _report(outdir: Path) -> dict[str, Any]:
@@ -45,8 +60,15 @@ def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatc
     assert len(found) == len(violations), violations
     assert found == {
         BRAKET_WILDCARD: ["BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource"],
-        LIST_STREAMS_WILDCARD: ["BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource"],
-        "AwsSolutions-SQS3": ["BraketTaskTracker/Notifications/FailedNotifications/Resource"],
+        LIST_STREAMS_WILDCARD: [
+            "BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource",
+            "BraketTaskTracker/LiveUpdates/Pusher/Role/DefaultPolicy/Resource",
+        ],
+        "AwsSolutions-SQS3": [
+            "BraketTaskTracker/Notifications/FailedNotifications/Resource",
+            "BraketTaskTracker/LiveUpdates/FailedPushes/Resource",
+        ],
+        **LIVE_UPDATES_FINDINGS,
     }
 
 

@@ -15,7 +15,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 8
+    assert len(OUTPUT_KEYS) == 11
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -30,4 +30,12 @@ def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: L
         tracker_stack.OUTPUT_ALARM_TOPIC: ref(ids.topic),
         tracker_stack.OUTPUT_NOTIFICATION_TOPIC: ref(ids.notification_topic),
         tracker_stack.OUTPUT_FAILED_NOTIFICATIONS: ref(ids.failed_notifications),
+        tracker_stack.OUTPUT_LIVE_UPDATES_URL: {
+            "Fn::Join": [
+                "",
+                ["wss://", ref(ids.live_api), ".execute-api.", ref("AWS::Region"), ".", ref("AWS::URLSuffix"), "/live"],
+            ]
+        },
+        tracker_stack.OUTPUT_CONNECTIONS_TABLE: ref(ids.connections_table),
+        tracker_stack.OUTPUT_FAILED_PUSHES: ref(ids.failed_pushes),
     }
