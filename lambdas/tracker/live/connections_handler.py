@@ -44,19 +44,24 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if not request.principal:
             # IAM authorization on $connect always supplies it; refuse rather than record an anonymous connection.
             logger.error("A $connect without a principal: is the route IAM-authorized?")
+            metrics.add_metric(name="RefusedConnections", unit=MetricUnit.Count, value=1)
             return {"statusCode": 403}
         service.connect(request.connection_id, request.principal, request.connected_at_ms)
+        metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=1)
         logger.info("Connected", principal=request.principal)
         return OK
     if request.route_key == "$disconnect":
         forgotten = service.disconnect(request.connection_id)
+        metrics.add_metric(name="Disconnections", unit=MetricUnit.Count, value=1)
         logger.info("Disconnected", items_deleted=forgotten)
         return OK
     if request.route_key in ("subscribe", "unsubscribe"):
         result = service.handle(request.connection_id, request.body)
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         if result is not None:
             metrics.add_metric(name="SnapshotsSent", unit=MetricUnit.Count, value=result.snapshots)
             logger.info("Subscribed", snapshots=result.snapshots, unknown_tasks=len(result.unknown), gone=result.gone)
         return OK
     service.unknown_route(request.connection_id, request.body)
+    metrics.add_metric(name="UnknownActions", unit=MetricUnit.Count, value=1)
     return OK

@@ -41,6 +41,7 @@ _context: list[LambdaContext] = []
 def push_record(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None or not status_changed(str(record.get("eventName")), change.old_image, change.new_image):
+        metrics.add_metric(name="UnchangedStatuses", unit=MetricUnit.Count, value=1)
         return
     task = from_item(dict(change.new_image))
     logger.set_correlation_id(task.task.arn)
