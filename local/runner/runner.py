@@ -139,7 +139,11 @@ class LocalRunner:
         for websocket_api in self._websocket_apis:
             websocket_api.start()
         logger.info(
-            "Local runner: %d function(s), %d mapping(s), %d API(s)", len(self.functions), len(self._pollers), len(apis)
+            "Local runner: %d function(s), %d mapping(s), %d API(s), %d WebSocket API(s)",
+            len(self.functions),
+            len(self._pollers),
+            len(apis),
+            len(self._websocket_apis),
         )
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ records are pushed, and the local runner's route selection."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 from local.runner.websocket import RouteSpec, select_route
 from tests.support.events import state_change, task_arn
 from tracker.config import ConfigError, LiveConfig
+from tracker.data.connections_api import PostFailed
 from tracker.domain import Enrichment, TaskRecord
+from tracker.live.service import OutOfTime, Pusher
 from tracker.logic import live
 from tracker.logic.merge import fold
 from tracker.logic.notification import DOCUMENT_TYPE, STATUS_DOCUMENT_TYPE, document
@@ -207,3 +210,68 @@ def test_route_selection_reads_the_action_else_default(body: str | None, route: 
 
 def test_without_a_default_route_an_unmatched_message_has_no_route() -> None:
     assert select_route("$request.body.action", "{}", {"subscribe": ROUTES["subscribe"]}) is None
+
+
+# -- the pusher's fan-out, with in-memory doubles of its two data-access classes ---------------------
+
+
+class FakeConnections:
+    def __init__(self, subscribers: dict[str, list[str]]) -> None:
+        self.by_target = subscribers
+        self.forgotten: list[str] = []
+
+    def subscribers(self, target: str) -> list[str]:
+        return self.by_target.get(target, [])
+
+    def forget(self, connection_id: str) -> int:
+        self.forgotten.append(connection_id)
+        return 1
+
+
+class FakeApi:
+    def __init__(self, gone: set[str] = frozenset(), failing: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.gone, self.failing = gone, failing
+        self.sent: list[str] = []
+
+    def post(self, connection_id: str, data: str) -> bool:
+        if connection_id in self.failing:
+            raise PostFailed(f"{connection_id}: throttled")
+        if connection_id in self.gone:
+            return False
+        self.sent.append(connection_id)
+        return True
+
+
+def pusher_for(subscribers: dict[str, list[str]], api: FakeApi) -> tuple[Pusher, FakeConnections]:
+    connections = FakeConnections(subscribers)
+    return Pusher(connections, api, workers=4, chunk=3), connections  # type: ignore[arg-type]
+
+
+def test_fan_out_reaches_each_connection_once_and_forgets_the_gone_ones() -> None:
+    task = replace(record("CREATED"), submitter=PRINCIPAL)
+    many = [f"c{i}=" for i in range(10)]
+    api = FakeApi(gone={"c3=", "c7="})
+    pusher, connections = pusher_for({f"task#{ARN}": many, f"submitter#{PRINCIPAL}": ["c0=", "mine="]}, api)
+
+    result = pusher.push(task, lambda: 60_000)
+
+    assert sorted(api.sent) == sorted({*many, "mine="} - {"c3=", "c7="})
+    assert (result.sent, sorted(result.gone), connections.forgotten) == (9, ["c3=", "c7="], ["c3=", "c7="])
+
+
+def test_a_failed_post_fails_the_record_after_the_others_are_served() -> None:
+    api = FakeApi(failing={"c1="})
+    pusher, _ = pusher_for({f"task#{ARN}": ["c0=", "c1=", "c2="]}, api)
+
+    with pytest.raises(PostFailed, match="1 of 3 push"):
+        pusher.push(record("CREATED"), lambda: 60_000)
+    assert sorted(api.sent) == ["c0=", "c2="]
+
+
+def test_too_little_time_left_fails_the_record_before_posting() -> None:
+    api = FakeApi()
+    pusher, _ = pusher_for({f"task#{ARN}": ["c0="]}, api)
+
+    with pytest.raises(OutOfTime):
+        pusher.push(record("CREATED"), lambda: 4_000)
+    assert api.sent == []

@@ -35,17 +35,16 @@ pusher = Pusher(
     ConnectionsApi(config.connections_endpoint, pool_size=WORKERS),
     workers=WORKERS,
 )
-_context: list[LambdaContext] = []
 
 
-def push_record(record: DynamoDBRecord) -> None:
+def push_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
     change = record.dynamodb
     if change is None or not status_changed(str(record.get("eventName")), change.old_image, change.new_image):
         metrics.add_metric(name="UnchangedStatuses", unit=MetricUnit.Count, value=1)
         return
     task = from_item(dict(change.new_image))
     logger.set_correlation_id(task.task.arn)
-    result = pusher.push(task, _context[-1].get_remaining_time_in_millis)
+    result = pusher.push(task, lambda_context.get_remaining_time_in_millis)
     metrics.add_metric(name=constants.METRIC_PUSHES_SENT, unit=MetricUnit.Count, value=result.sent)
     if result.gone:
         metrics.add_metric(name=constants.METRIC_GONE_CONNECTIONS, unit=MetricUnit.Count, value=len(result.gone))
@@ -55,5 +54,4 @@ def push_record(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    _context[:] = [context]
     return process_partial_response(event=event, record_handler=push_record, processor=processor, context=context)
