@@ -363,6 +363,8 @@ class WebSocketApi:
             asyncio.run_coroutine_threadsafe(socket.send(text if text is not None else data), self._loop).result(10)
         except ConnectionClosed:
             return False
+        except TimeoutError:
+            pass  # a client that does not read: the frame stays queued and is sent when it reads, as in AWS
         return True
 
     def describe(self, connection_id: str) -> dict[str, Any] | None:
@@ -495,7 +497,11 @@ def _management_handler(api: WebSocketApi) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, payload, error_type = self._answer(body)
+            try:
+                status, payload, error_type = self._answer(body)
+            except Exception:
+                logger.exception("@connections %s: %s %s failed", api.spec.logical_id, self.command, self.path)
+                status, payload, error_type = 500, {"message": "Internal server error"}, "InternalServerErrorException"
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
