@@ -229,9 +229,12 @@ class WebSocketApi:
             raise RuntimeError(f"WebSocket API {self.spec.logical_id} did not start")
 
     def stop(self) -> None:
-        self._management.shutdown()
+        if self._management_thread.is_alive():
+            self._management.shutdown()
         self._management.server_close()
-        if self._thread.is_alive():
+        if not self._thread.is_alive():
+            self._socket.close()
+        else:
             asyncio.run_coroutine_threadsafe(self._close_all(), self._loop).result(timeout=30)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
