@@ -20,6 +20,8 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
 from local.runner.deployed import CallerIdentity, Credentials
@@ -31,6 +33,7 @@ from tests.integration.conftest import Recorder
 from tests.support.app import SynthesizedApp
 from tests.support.events import state_change, task_arn
 from tests.support.lambda_context import FakeLambdaContext
+from tracker.data.connections import Connection, ConnectionsTable
 from tracker.data.task_table import TaskTable
 from tracker.logic import live
 from tracker.logic.merge import fold
@@ -397,3 +400,51 @@ def test_a_connect_without_a_principal_is_refused(api: WebSocketApi, modules: tu
 
     assert client.route("$connect", identity={"sourceIp": "127.0.0.1"}) == {"statusCode": 403}
     client.close()
+
+
+def test_a_connection_that_is_not_registered_is_told_to_reconnect(api: WebSocketApi, modules: tuple[Any, Any]) -> None:
+    handler, _ = modules
+    client = Client(api, handler)
+    client.route("$disconnect")  # its items are gone, the socket is still open (as after a TTL expiry)
+
+    client.send({"action": "subscribe", "tasks": [task_arn()], "id": "s"})
+
+    refused = client.until("s")[-1]
+    assert (refused["type"], refused["code"]) == ("error", "NotConnected")
+    assert items_of(modules, client.connection_id) == []
+    client.close()
+
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["subscribe", "unsubscribe", "forget"]),
+        st.sampled_from(["c1=", "c2=", "c3="]),
+        st.sets(st.sampled_from(["task#a", "task#b", "submitter#p"]), max_size=3),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_the_index_lists_exactly_the_subscribed_connections(
+    modules: tuple[Any, Any], operations: list[tuple[str, str, set[str]]]
+) -> None:
+    table = ConnectionsTable(modules[0].config.connections_table, boto3.client("dynamodb"))
+    run = uuid.uuid4().hex[:8]  # fresh connection ids and targets per example
+    model: dict[str, set[str]] = {}
+    for operation, name, targets in operations:
+        connection_id, scoped = f"{run}{name}", {f"{t}{run}" for t in targets}
+        if operation == "subscribe":
+            table.connect(Connection(connection_id, ALICE, "2026-11-20T08:00:00.000Z", 0))
+            table.subscribe(Connection(connection_id, ALICE, "2026-11-20T08:00:00.000Z", 0), scoped)
+            model.setdefault(connection_id, set()).update(scoped)
+        elif operation == "unsubscribe":
+            table.unsubscribe(connection_id, scoped)
+            model.get(connection_id, set()).difference_update(scoped)
+        else:
+            table.forget(connection_id)
+            model.pop(connection_id, None)
+    for target in ("task#a", "task#b", "submitter#p"):
+        scoped = f"{target}{run}"
+        assert sorted(table.subscribers(scoped)) == sorted(c for c, held in model.items() if scoped in held)

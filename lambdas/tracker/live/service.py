@@ -57,7 +57,9 @@ class LiveUpdates:
             request = live.parse_request(body)
             connection = self.connections.connection(connection_id)
             if connection is None:
-                raise live.BadRequest("this connection is not registered: reconnect", None, "NotConnected")
+                raise live.BadRequest(
+                    "this connection is not registered: reconnect", request.request_id, "NotConnected"
+                )
             if request.action == "subscribe":
                 return self._subscribe(connection, request)
             self.connections.unsubscribe(connection_id, request.targets(connection.principal))
@@ -142,18 +144,20 @@ class Pusher:
         result = PushResult()
         seen: set[str] = set()
         batch: list[str] = []
-        for target in targets:
-            for connection_id in self.connections.subscribers(target):
-                if connection_id in seen:
-                    continue  # subscribed to the task and to its submitter: one push
-                seen.add(connection_id)
-                batch.append(connection_id)
-                if len(batch) >= self.chunk:
-                    self._post_all(batch, message, result, remaining_ms, reserve_ms)
-                    batch = []
-        self._post_all(batch, message, result, remaining_ms, reserve_ms)
-        for connection_id in result.gone:
-            self.connections.forget(connection_id)
+        try:
+            for target in targets:
+                for connection_id in self.connections.subscribers(target):
+                    if connection_id in seen:
+                        continue  # subscribed to the task and to its submitter: one push
+                    seen.add(connection_id)
+                    batch.append(connection_id)
+                    if len(batch) >= self.chunk:
+                        self._post_all(batch, message, result, remaining_ms, reserve_ms)
+                        batch = []
+            self._post_all(batch, message, result, remaining_ms, reserve_ms)
+        finally:
+            for connection_id in result.gone:  # even when out of time: a retry need not meet them again
+                self.connections.forget(connection_id)
         if result.failed:
             raise PostFailed(f"{len(result.failed)} of {len(seen)} push(es) failed, e.g. {result.failed[0]}")
         return result
