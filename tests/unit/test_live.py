@@ -275,3 +275,14 @@ def test_too_little_time_left_fails_the_record_before_posting() -> None:
     with pytest.raises(OutOfTime):
         pusher.push(record("CREATED"), lambda: 4_000)
     assert api.sent == []
+
+
+def test_running_out_of_time_mid_fan_out_still_forgets_the_gone_connections() -> None:
+    api = FakeApi(gone={"c1="})
+    pusher, connections = pusher_for({f"task#{ARN}": [f"c{i}=" for i in range(6)]}, api)
+    clock = iter([60_000, 1_000])  # enough for the first chunk of 3, not for the second
+
+    with pytest.raises(OutOfTime):
+        pusher.push(record("CREATED"), lambda: next(clock))
+
+    assert (sorted(api.sent), connections.forgotten) == (["c0=", "c2="], ["c1="])
