@@ -167,8 +167,9 @@ class Pusher:
     ) -> None:
         if not batch:
             return
-        if remaining_ms() < reserve_ms:
-            raise OutOfTime(f"{remaining_ms()} ms left with pushes to send")
+        left = remaining_ms()
+        if left < reserve_ms:
+            raise OutOfTime(f"{left} ms left with {len(batch)} or more pushes to send")
         for connection_id, outcome in zip(batch, self._pool.map(lambda c: self._post(c, message), batch), strict=True):
             if outcome == "sent":
                 result.sent += 1
