@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 from local.runner.deployed import CallerIdentity, Credentials
 from local.runner.sigv4 import SigV4Verifier
@@ -70,3 +72,52 @@ def test_only_the_variable_holding_this_apis_callback_url_is_pointed_at_the_loca
 
     assert local == deployed | {"CONNECTIONS_ENDPOINT": f"http://127.0.0.1:{api.management_port}/live"}
     assert api.url("live") == f"ws://127.0.0.1:{api.port}/live"
+
+
+@pytest.fixture
+def bare() -> Iterator[WebSocketApi]:
+    """A WebSocket API with a stage and no routes (nothing to authorize or invoke), and short limits."""
+    server = WebSocketApi(
+        WebSocketApiSpec("Bare", "$request.body.action", {"live": {}}, {}),
+        api_id="bare",
+        functions={},
+        verifier=SigV4Verifier(Credentials("testing", "testing"), "us-east-1"),
+        identity=CallerIdentity("123456789012", "arn:aws:iam::123456789012:user/moto", "AIDA"),
+        account="123456789012",
+        idle_timeout=0.5,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_an_idle_connection_is_closed_going_away(bare: WebSocketApi) -> None:
+    with connect(bare.url("live")) as connection, pytest.raises(ConnectionClosed) as closed:
+        connection.recv(timeout=30)
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+
+
+def test_a_message_over_128_kb_closes_the_connection_as_too_big(bare: WebSocketApi) -> None:
+    with connect(bare.url("live"), max_size=None) as connection:
+        connection.send("x" * (128 * 1024 + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            connection.recv(timeout=30)
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+def test_without_a_route_for_it_a_message_is_answered_forbidden(bare: WebSocketApi) -> None:
+    with connect(bare.url("live")) as connection:
+        connection.send('{"action": "subscribe"}')
+        answer = json.loads(connection.recv(timeout=30))
+
+    assert answer["message"] == "Forbidden"
+    assert set(answer) == {"message", "connectionId", "requestId"}
+
+
+def test_an_unknown_stage_is_refused(bare: WebSocketApi) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(bare.url("prod")).__enter__()
+
+    assert refused.value.response.status_code == 403
