@@ -448,3 +448,21 @@ def test_the_index_lists_exactly_the_subscribed_connections(
     for target in ("task#a", "task#b", "submitter#p"):
         scoped = f"{target}{run}"
         assert sorted(table.subscribers(scoped)) == sorted(c for c, held in model.items() if scoped in held)
+
+
+def test_an_item_that_is_not_a_task_record_is_skipped_not_retried(
+    api: WebSocketApi, modules: tuple[Any, Any], stream: Stream
+) -> None:
+    handler, pusher = modules
+    arn = task_arn()
+    client = Client(api, handler)
+    client.send({"action": "subscribe", "tasks": [arn], "id": "s"})
+    client.until("s")
+    boto3.client("dynamodb").put_item(
+        TableName=handler.config.task_table, Item={"taskArn": {"S": arn}, "status": {"S": "CREATED"}}
+    )
+
+    assert push(pusher, stream.records({arn})) == {"batchItemFailures": []}
+
+    assert client.mark() == []
+    client.close()

@@ -42,7 +42,13 @@ def push_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
     if change is None or not status_changed(str(record.get("eventName")), change.old_image, change.new_image):
         metrics.add_metric(name="UnchangedStatuses", unit=MetricUnit.Count, value=1)
         return
-    task = from_item(dict(change.new_image))
+    try:
+        task = from_item(dict(change.new_image))
+    except (KeyError, TypeError, ValueError) as exc:
+        # Not a task item this code can read (a retry cannot change that): say so, and go on.
+        logger.error("Unreadable task item: not pushed", keys=change.keys, error=repr(exc))
+        metrics.add_metric(name="UnreadableItems", unit=MetricUnit.Count, value=1)
+        return
     logger.set_correlation_id(task.task.arn)
     result = pusher.push(task, lambda_context.get_remaining_time_in_millis)
     metrics.add_metric(name=constants.METRIC_PUSHES_SENT, unit=MetricUnit.Count, value=result.sent)
