@@ -50,6 +50,8 @@ def up(tracker: LocalTracker) -> int:
     print(f"  Amazon Braket (local service)                     {env['AWS_ENDPOINT_URL_BRAKET']}")
     for name, endpoint in sorted(tracker.runner.endpoints.items() if tracker.runner else []):
         print(f"  API {name:<46}{endpoint.url}")
+    for endpoint in tracker.runner.websocket_endpoints.values() if tracker.runner else []:
+        print(f"  {'Live updates (WebSocket, SigV4-signed connect)':<50}{endpoint.url}")
     print("\nStack outputs:")
     for key, value in sorted(tracker.stack.outputs.items()):
         print(f"  {key:<26}{value}")

@@ -97,7 +97,8 @@ def deploy(
         region=region,
         template=template,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-        # moto lists the resource types it only accepts (policies, alarms, gateway responses) without ids
+        # moto lists the resource types it only accepts (policies, alarms, gateway responses) and
+        # Lambda permissions without a physical id
         physical_ids={
             r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")
         },

@@ -24,6 +24,8 @@ LOCAL_CHANGES: dict[str, str] = {
     "(local.aws), with its filter policy",
     "AWS::SNS::TopicPolicy, AWS::SQS::QueuePolicy, AWS::CloudWatch::Alarm, AWS::ApiGateway::Stage": "accepted by "
     "moto without effect: policies are not enforced, alarms never fire, the runner serves API stages itself",
+    "AWS::ApiGatewayV2::* (WebSocket APIs), AWS::ApiGateway::Account, AWS::Lambda::Permission": "accepted by moto "
+    "without effect; the runner serves WebSocket APIs from the template's routes, with their @connections endpoint",
 }
 
 _REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::CloudFormation::CustomResource")

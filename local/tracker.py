@@ -125,3 +125,10 @@ class LocalTracker:
     def output(self, key: str) -> str:
         assert self.stack is not None
         return self.stack.outputs[key]
+
+    def live_updates_url(self) -> str:
+        """The live-updates WebSocket API's local URL (ws://127.0.0.1:PORT/live); the LiveUpdatesUrl
+        output names the API Gateway host it would have in AWS."""
+        assert self.runner is not None
+        (endpoint,) = self.runner.websocket_endpoints.values()
+        return endpoint.url

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambdas.tracker import constants
+from stacks.api_logging import api_gateway_logging
 from stacks.config import ApiSettings
 from stacks.functions import TrackerFunction
 
@@ -189,8 +190,7 @@ class TaskApi(Construct):
             rest_api_name=f"{stack.stack_name}-tasks",
             description="Braket Task Tracker: submit, get, list, cancel quantum tasks and read their results",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=settings.owns_cloudwatch_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if settings.owns_cloudwatch_role else None,
+            cloud_watch_role=False,  # the stack's one account-level role: stacks/api_logging.py
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE,
@@ -204,6 +204,8 @@ class TaskApi(Construct):
             ),
         )
         api.node.try_remove_child("Endpoint")  # the stack's TaskApiUrl output says it once
+        if settings.owns_cloudwatch_role:
+            api.deployment_stage.node.add_dependency(api_gateway_logging(stack))
         integration = apigw.LambdaIntegration(self.function, proxy=True)
         size_check = api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True

@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
+from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
 from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.recorder import TIMEOUT, Recorder
 from stacks.task_api import TaskApi
 from stacks.task_tables import TaskTables
-
-CLOUDWATCH_ROLE_POLICY = iam.ManagedPolicy.from_aws_managed_policy_name(
-    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-)
 
 # Output keys: stable names that scripts, local mode and the client look up.
 OUTPUT_TASK_TABLE = "TaskTableName"
@@ -32,6 +28,9 @@ OUTPUT_NOTIFICATION_TOPIC = "NotificationTopicArn"
 OUTPUT_FAILED_NOTIFICATIONS = "FailedNotificationsQueueUrl"
 OUTPUT_API_URL = "TaskApiUrl"
 OUTPUT_RESULTS_BUCKET = "ResultsBucketName"
+OUTPUT_LIVE_UPDATES_URL = "LiveUpdatesUrl"
+OUTPUT_CONNECTIONS_TABLE = "ConnectionsTableName"
+OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
 
 
 class TrackerStack(Stack):
@@ -83,6 +82,7 @@ class TrackerStack(Stack):
 
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
+        self._add_live_updates(config, tables, operations)
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
@@ -111,14 +111,6 @@ class TrackerStack(Stack):
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, f'arn:{self.partition}:s3:::{bucket}/*')}]",
                 f"Reads results.json of tasks submitted outside the API, which Braket writes under any prefix of "
                 f"{bucket}, a bucket the deployment's readableResultsBuckets names.",
-            )
-        cloudwatch_role = task_api.api.node.try_find_child("CloudWatchRole")
-        if cloudwatch_role is not None:
-            acknowledge(
-                cloudwatch_role,
-                f"AwsSolutions-IAM4[Policy::{nag_resource(self, CLOUDWATCH_ROLE_POLICY.managed_policy_arn)}]",
-                "API Gateway's account-level logging role, with the managed policy that API Gateway documents for "
-                "it (apiGatewayCloudWatchRole=false leaves the account's own role in place).",
             )
         acknowledge(
             task_api.api,
@@ -153,3 +145,43 @@ class TrackerStack(Stack):
             f"AwsSolutions-IAM5[Resource::{nag_resource(self, task_api.results.arn_for_objects('tasks/*'))}]",
             "Reads results.json under the results prefix; each task has its own key under it.",
         )
+
+    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> None:
+        """Live updates (WebSocket push of every status change), with its alarms and outputs."""
+        live = LiveUpdates(
+            self,
+            "LiveUpdates",
+            tasks=tables.tasks,
+            log_retention=config.log_retention,
+            account_logging=config.api.owns_cloudwatch_role,
+        )
+        live.add_alarms(operations.topic)
+        for route in live.unauthorized_routes:
+            acknowledge(
+                route,
+                "AwsSolutions-APIG4",
+                "WebSocket APIs authorize at $connect only (IAM, SigV4); this route runs on that authorized "
+                "connection, and API Gateway takes no authorizer on it.",
+            )
+        for role in (live.handler_role, live.pusher_role):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, live.manage_connections_arn)}]",
+                "Connection ids are created at run time: this is POST to @connections of this API's stage only.",
+            )
+        acknowledge(
+            live.pusher_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
+        )
+        acknowledge(
+            live.failures,
+            "AwsSolutions-SQS3",
+            "This queue is the pusher's on-failure destination: it is the dead-letter store of the stream mapping.",
+        )
+        for key, value, description in (
+            (OUTPUT_LIVE_UPDATES_URL, live.url, "Live updates: the WebSocket URL (IAM, SigV4-signed connect)"),
+            (OUTPUT_CONNECTIONS_TABLE, live.connections.table_name, "Open live-update connections and subscriptions"),
+            (OUTPUT_FAILED_PUSHES, live.failures.queue_url, "Stream records the live-updates pusher gave up on"),
+        ):
+            CfnOutput(self, key, value=value, description=description)

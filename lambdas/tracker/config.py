@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from tracker.constants import (
     ENV_ADMIN_PRINCIPALS,
+    ENV_CONNECTIONS_ENDPOINT,
+    ENV_CONNECTIONS_TABLE,
     ENV_DEVICE_ALLOWLIST,
     ENV_ENRICH_MAX_ATTEMPTS,
     ENV_IDEMPOTENCY_TABLE,
@@ -102,6 +104,23 @@ def _string_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{name} must be a JSON list of non-empty strings, not {env.get(name)!r}")
     return tuple(value)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """The live-updates functions: the WebSocket connections handler and the stream pusher."""
+
+    task_table: str
+    connections_table: str
+    connections_endpoint: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> LiveConfig:
+        _require(env, ENV_TASK_TABLE, ENV_CONNECTIONS_TABLE, ENV_CONNECTIONS_ENDPOINT)
+        endpoint = env[ENV_CONNECTIONS_ENDPOINT]
+        if not endpoint.startswith(("https://", "http://")) or endpoint.count("/") < 3:
+            raise ConfigError(f"{ENV_CONNECTIONS_ENDPOINT} must be a stage URL (https://HOST/STAGE), not {endpoint!r}")
+        return cls(env[ENV_TASK_TABLE], env[ENV_CONNECTIONS_TABLE], endpoint.rstrip("/"))
 
 
 def _require(env: Mapping[str, str], *names: str) -> None:

@@ -94,3 +94,19 @@ def tag_index_name(key: str) -> str:
 
 
 TAG_ATTRIBUTE_PREFIX = "tag:"
+# Live updates (WebSocket API): the connections table, its index, the functions' variables and metrics.
+LIVE_SERVICE = "live-updates"
+LIVE_PUSHER_SERVICE = "live-pusher"
+ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE_NAME"
+ENV_CONNECTIONS_ENDPOINT = "CONNECTIONS_ENDPOINT"
+"""The WebSocket stage's management (@connections) URL: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}."""
+CONNECTIONS_KEY = "connectionId"
+CONNECTIONS_SORT_KEY = "entry"
+CONNECTIONS_TARGET = "target"
+"""Present on subscription items only: `task#<task ARN>` or `submitter#<principal ARN>`."""
+CONNECTIONS_TTL_ATTRIBUTE = "expiresAt"
+INDEX_BY_TARGET = "by-target"  # sparse, keys only: the connections subscribed to a task or a submitter
+LIVE_ROUTES = ("$connect", "$disconnect", "subscribe", "unsubscribe", "$default")
+LIVE_STAGE = "live"
+METRIC_PUSHES_SENT = "PushesSent"
+METRIC_GONE_CONNECTIONS = "GoneConnections"

@@ -25,6 +25,7 @@ from local.runner.sigv4 import SigV4Verifier
 from local.runner.sqs import QueueSource, SqsPoller
 from local.runner.streams import StreamPoller, StreamSource
 from local.runner.template import FunctionSpec, MappingSpec, StackTemplate, ref_target
+from local.runner.websocket import WebSocketApi, local_variables, websocket_apis
 
 logger = logging.getLogger("local.runner")
 
@@ -71,6 +72,7 @@ class LocalRunner:
         self._logs = RunnerLogs(log_file, verbose)
         self._pollers: list[SqsPoller | StreamPoller] = []
         self._apis: list[RestApi] = []
+        self._websocket_apis: list[WebSocketApi] = []
         self._scheduler: Scheduler | None = None
         self._temporary: list[tempfile.TemporaryDirectory[str]] = []
         self._stopped = threading.Event()
@@ -91,6 +93,7 @@ class LocalRunner:
 
     def _start(self) -> None:
         stack = DeployedStack(self.stack_name, self.aws_endpoint, self.region, self.credentials)
+        self._websocket_apis = self._websockets(stack)  # before the functions: their variables name its URL
         for spec in self.template.functions():
             function = self._function(spec, stack)
             if function is not None:
@@ -133,8 +136,14 @@ class LocalRunner:
         self._scheduler.start()
         for rest_api in self._apis:
             rest_api.start()
+        for websocket_api in self._websocket_apis:
+            websocket_api.start()
         logger.info(
-            "Local runner: %d function(s), %d mapping(s), %d API(s)", len(self.functions), len(self._pollers), len(apis)
+            "Local runner: %d function(s), %d mapping(s), %d API(s), %d WebSocket API(s)",
+            len(self.functions),
+            len(self._pollers),
+            len(apis),
+            len(self._websocket_apis),
         )
 
     def stop(self) -> None:
@@ -149,6 +158,8 @@ class LocalRunner:
             self._scheduler.stop()
         for api in self._apis:
             api.stop()
+        for websocket_api in self._websocket_apis:
+            websocket_api.stop()
         for function in self.functions.values():
             function.stop()
         for poller in self._pollers:
@@ -240,6 +251,10 @@ class LocalRunner:
         except ClientError as error:
             logger.warning("Function %s: moto has no configuration for it (%s): not run", spec.logical_id, error)
             return None
+        template_variables = (self.template.resources[spec.logical_id]["Properties"].get("Environment") or {}).get(
+            "Variables"
+        ) or {}
+        variables = local_variables(variables, template_variables, self._websocket_apis)
         log_group = stack.physical.get(ref_target(spec.log_group) or "") or f"/aws/lambda/{name}"
         environment = lambda_environment(
             variables=variables,
@@ -294,3 +309,36 @@ class LocalRunner:
             destination=destination,
             clients=clients,
         )
+
+    # -- WebSocket APIs ----------------------------------------------------------------------------
+
+    def _websockets(self, stack: DeployedStack) -> list[WebSocketApi]:
+        specs = websocket_apis(self.template)
+        if not specs:
+            return []
+        identity = stack.caller_identity()
+        verifier = SigV4Verifier(self.credentials, self.region)
+        return [
+            WebSocketApi(
+                spec,
+                api_id=stack.physical.get(spec.logical_id, spec.logical_id.lower()[:10]),
+                functions=self.functions,
+                verifier=verifier,
+                identity=identity,
+                account=stack.account,
+            )
+            for spec in specs
+        ]
+
+    @property
+    def websocket_endpoints(self) -> dict[str, ApiEndpoint]:
+        """Each WebSocket API by logical id (its first stage): `url` is ws://127.0.0.1:PORT/STAGE."""
+        found: dict[str, ApiEndpoint] = {}
+        for api in self._websocket_apis:
+            for stage in api.spec.stages:
+                endpoint = ApiEndpoint(api.spec.logical_id, api.api_id, stage, api.url(stage))
+                found.setdefault(api.spec.logical_id, endpoint)
+        return found
+
+    def websocket_api(self, logical_id: str) -> WebSocketApi:
+        return next(api for api in self._websocket_apis if api.spec.logical_id == logical_id)

@@ -92,3 +92,17 @@ class Inbox:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
             time.sleep(0.2)
         return self.documents
+
+
+def captured(tracker: LocalTracker) -> int:
+    """Events in the capture queue, waiting or being processed."""
+    attributes = tracker.client("sqs").get_queue_attributes(
+        QueueUrl=tracker.output("EventQueueUrl"),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def wait_until_recorded(tracker: LocalTracker, timeout: float = 120) -> None:
+    """Until the recorder has drained the capture queue (seen empty twice, a second apart)."""
+    wait_for(lambda: captured(tracker) == 0 and time.sleep(1) is None and captured(tracker) == 0, timeout)

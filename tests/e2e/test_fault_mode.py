@@ -13,7 +13,7 @@ import pytest
 
 from local.faults import FaultPlan
 from local.tracker import LocalTracker
-from tests.e2e.conftest import FINISHED, RANK, Inbox, read_item, start, submit
+from tests.e2e.conftest import FINISHED, RANK, Inbox, read_item, start, submit, wait_until_recorded
 
 pytestmark = pytest.mark.e2e
 TASKS = 12
@@ -48,6 +48,7 @@ def test_recorded_status_never_goes_backwards_and_never_ends_wrong(chaotic: Loca
             break
         time.sleep(0.2)
     time.sleep(3)  # the longest event delay, plus a retry
+    wait_until_recorded(chaotic)  # then the recorder's backlog, however slow the machine
     for arn in arns:
         item = read_item(chaotic, arn)
         if item is not None and (not seen[arn] or seen[arn][-1] != item["status"]):

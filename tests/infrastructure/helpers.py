@@ -62,6 +62,18 @@ class LogicalIds:
     api_log_group: str
     api_access_logs: str
     results_bucket: str
+    pusher_policy: str
+    live_api: str
+    live_stage: str
+    connections_table: str
+    connections_handler: str
+    connections_handler_role: str
+    connections_handler_log_group: str
+    pusher_function: str
+    pusher_role: str
+    pusher_log_group: str
+    access_logs: str
+    failed_pushes: str
 
     @classmethod
     def of(cls, stack: Stack) -> LogicalIds:
@@ -88,6 +100,18 @@ class LogicalIds:
             api_log_group=logical_id(stack, "TaskApi/Handler/Logs"),
             api_access_logs=logical_id(stack, "TaskApi/AccessLogs"),
             results_bucket=logical_id(stack, "TaskApi/Results"),
+            pusher_policy=logical_id(stack, "LiveUpdates/Pusher/Role/DefaultPolicy"),
+            live_api=logical_id(stack, "LiveUpdates/Api"),
+            live_stage=logical_id(stack, "LiveUpdates/Stage"),
+            connections_table=logical_id(stack, "LiveUpdates/Connections"),
+            connections_handler=logical_id(stack, "LiveUpdates/ConnectionsHandler/Function"),
+            connections_handler_role=logical_id(stack, "LiveUpdates/ConnectionsHandler/Role"),
+            connections_handler_log_group=logical_id(stack, "LiveUpdates/ConnectionsHandler/Logs"),
+            pusher_function=logical_id(stack, "LiveUpdates/Pusher/Function"),
+            pusher_role=logical_id(stack, "LiveUpdates/Pusher/Role"),
+            pusher_log_group=logical_id(stack, "LiveUpdates/Pusher/Logs"),
+            access_logs=logical_id(stack, "LiveUpdates/AccessLogs"),
+            failed_pushes=logical_id(stack, "LiveUpdates/FailedPushes"),
         )
 
 

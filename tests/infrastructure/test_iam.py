@@ -80,10 +80,9 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
         if resource_type != "AWS::KMS::Key"
         and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
     ]
-    # The one exception: the stream event source's ListStreams, which has no resource-level permission.
-    assert offending == [
-        (ids.notifier_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
-    ]
+    # The one exception: the stream event sources' ListStreams, which has no resource-level permission.
+    list_streams = {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}
+    assert offending == [(ids.notifier_policy, list_streams), (ids.pusher_policy, list_streams)]
 
 
 def test_template_allows_no_service_wide_actions_outside_the_key_policies(resources: dict[str, Any]) -> None:

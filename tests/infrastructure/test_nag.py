@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+import stacks.api_logging
 import stacks.tracker_stack
 from tests.support.app import SynthesizedApp, synthesize
 
@@ -17,6 +18,21 @@ pytestmark = pytest.mark.infrastructure
 BRAKET_WILDCARD = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:*:<AWS::AccountId>:quantum-task/*]"
 LIST_STREAMS_WILDCARD = "AwsSolutions-IAM5[Resource::*]"  # dynamodb:ListStreams, from the stream event source
 API_ROLE = "BraketTaskTracker/TaskApi/Handler/Role/DefaultPolicy/Resource"
+LIVE_UPDATES_FINDINGS = {
+    # WebSocket APIs take an authorizer on $connect only.
+    "AwsSolutions-APIG4": [
+        f"BraketTaskTracker/LiveUpdates/Api/{route}-Route/Resource"
+        for route in ("$disconnect", "subscribe", "unsubscribe", "$default")
+    ],
+    # POST to the stage's @connections/* (connection ids exist only at run time).
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+    "<LiveUpdatesApi925D9A39>/live/POST/@connections/*]": [
+        "BraketTaskTracker/LiveUpdates/ConnectionsHandler/Role/DefaultPolicy/Resource",
+        "BraketTaskTracker/LiveUpdates/Pusher/Role/DefaultPolicy/Resource",
+    ],
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AmazonAPIGatewayPushToCloudWatchLogs]": ["BraketTaskTracker/ApiGatewayLogging/Role/Resource"],
+}
 
 
 def _report(outdir: Path) -> dict[str, Any]:
@@ -32,6 +48,7 @@ def test_nag_report_has_no_violations(synthesized: SynthesizedApp) -> None:
 def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the stack without its acknowledgements
     monkeypatch.setattr(stacks.tracker_stack, "acknowledge", lambda *args, **kwargs: None)
+    monkeypatch.setattr(stacks.api_logging, "acknowledge", lambda *args, **kwargs: None)
 
     # When the app is synthesized with cdk-nag on
     with pytest.raises(RuntimeError, match="ValidationFailed"):
@@ -46,20 +63,25 @@ def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatc
     assert len(found) == len(violations), violations
     assert found == {
         BRAKET_WILDCARD: ["BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource", API_ROLE],
-        LIST_STREAMS_WILDCARD: ["BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource"],
-        "AwsSolutions-SQS3": ["BraketTaskTracker/Notifications/FailedNotifications/Resource"],
         "AwsSolutions-APIG3": ["BraketTaskTracker/TaskApi/Api/DeploymentStage.v1/Resource"],
         "AwsSolutions-COG4": [
             f"BraketTaskTracker/TaskApi/Api/Default/tasks/{method}/Resource"
             for method in ("POST", "GET", "{task_id}/GET", "{task_id}/cancel/POST", "{task_id}/result/GET")
         ],
         "AwsSolutions-S1": ["BraketTaskTracker/TaskApi/Results/Resource"],
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-        "AmazonAPIGatewayPushToCloudWatchLogs]": ["BraketTaskTracker/TaskApi/Api/CloudWatchRole/Resource"],
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:<AWS::Region>:<AWS::AccountId>:quantum-task/*]": [
             API_ROLE
         ],
         "AwsSolutions-IAM5[Resource::<TaskApiResults6E65CDB5.Arn>/tasks/*]": [API_ROLE],
+        LIST_STREAMS_WILDCARD: [
+            "BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource",
+            "BraketTaskTracker/LiveUpdates/Pusher/Role/DefaultPolicy/Resource",
+        ],
+        "AwsSolutions-SQS3": [
+            "BraketTaskTracker/Notifications/FailedNotifications/Resource",
+            "BraketTaskTracker/LiveUpdates/FailedPushes/Resource",
+        ],
+        **LIVE_UPDATES_FINDINGS,
     }
 
 

@@ -21,6 +21,7 @@ from tests.infrastructure.helpers import (
     denies_insecure_transport,
     flatten,
     grants,
+    logical_id,
     queue_policy_statements,
     ref,
     role_statements,
@@ -225,13 +226,14 @@ def test_notifier_mapping_retries_by_halves_then_parks_the_record_in_the_failed_
     assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": arn_of(ids.failed_notifications)}}
 
 
-def test_notifier_mapping_is_the_only_one_on_the_stream(synthesized: SynthesizedApp, ids: LogicalIds) -> None:
+def test_notifier_and_pusher_are_the_two_readers_of_the_stream(synthesized: SynthesizedApp, ids: LogicalIds) -> None:
+    # DynamoDB Streams serve at most two simultaneous readers per shard without throttling.
+    pusher = logical_id(synthesized.stack, "LiveUpdates/Pusher/Function")
     mappings = [m["Properties"] for m in synthesized.resources_of_type("AWS::Lambda::EventSourceMapping").values()]
-    assert [m["FunctionName"] for m in mappings if m["EventSourceArn"] == arn_of(ids.task_table, "StreamArn")] == [
-        ref(ids.notifier_function)
-    ]
+    on_stream = [m["FunctionName"] for m in mappings if m["EventSourceArn"] == arn_of(ids.task_table, "StreamArn")]
+    assert sorted(map(_canonical, on_stream)) == sorted(map(_canonical, [ref(ids.notifier_function), ref(pusher)]))
     assert sorted(_canonical(m["FunctionName"]) for m in mappings) == sorted(
-        _canonical(ref(function)) for function in (ids.function, ids.notifier_function)
+        _canonical(ref(function)) for function in (ids.function, ids.notifier_function, pusher)
     )
 
 

@@ -139,7 +139,8 @@ def test_operations_has_seven_alarms_notifying_the_topic(
     alarms: dict[str, dict[str, Any]], synthesized: SynthesizedApp, ids: LogicalIds
 ) -> None:
     assert len(ALARMS) == 7
-    assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in ALARMS}
+    live_updates = {logical_id(synthesized.stack, f"LiveUpdates/{name}") for name in ("PusherErrors", "PushesFailed")}
+    assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in ALARMS} | live_updates
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [ref(ids.topic)]
         assert alarm["OKActions"] == [ref(ids.topic)]
@@ -178,4 +179,7 @@ def test_log_retention_context_sets_the_log_group_retention(synthesized_with_ema
         ids.notifier_log_group: LOG_RETENTION_DAYS,
         ids.api_log_group: LOG_RETENTION_DAYS,
         ids.api_access_logs: LOG_RETENTION_DAYS,
+        ids.connections_handler_log_group: LOG_RETENTION_DAYS,
+        ids.pusher_log_group: LOG_RETENTION_DAYS,
+        ids.access_logs: LOG_RETENTION_DAYS,
     }

@@ -15,7 +15,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 10
+    assert len(OUTPUT_KEYS) == 13
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -47,6 +47,14 @@ def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: L
             ]
         },
         tracker_stack.OUTPUT_RESULTS_BUCKET: ref(ids.results_bucket),
+        tracker_stack.OUTPUT_LIVE_UPDATES_URL: {
+            "Fn::Join": [
+                "",
+                ["wss://", ref(ids.live_api), ".execute-api.", ref("AWS::Region"), ".", ref("AWS::URLSuffix"), "/live"],
+            ]
+        },
+        tracker_stack.OUTPUT_CONNECTIONS_TABLE: ref(ids.connections_table),
+        tracker_stack.OUTPUT_FAILED_PUSHES: ref(ids.failed_pushes),
     }
 
 

@@ -75,7 +75,9 @@ class Stream:
         (mapping,) = [
             r["Properties"]
             for r in synthesized.resources.values()
-            if r["Type"] == "AWS::Lambda::EventSourceMapping" and "StreamArn" in json.dumps(r["Properties"])
+            if r["Type"] == "AWS::Lambda::EventSourceMapping"
+            and "StreamArn" in json.dumps(r["Properties"])
+            and "Notifier" in json.dumps(r["Properties"]["FunctionName"])
         ]
         self.filters = FilterCriteria([f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]])
 

@@ -45,6 +45,8 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
         "tracker.recorder.handler.lambda_handler",
         "tracker.notifier.handler.lambda_handler",
         "tracker.api.handler.lambda_handler",
+        "tracker.live.connections_handler.lambda_handler",
+        "tracker.live.pusher_handler.lambda_handler",
     }
     recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
     notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]

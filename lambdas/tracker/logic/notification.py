@@ -22,6 +22,8 @@ from tracker.domain import Status, TaskRecord
 
 DOCUMENT_TYPE = "braket-task-tracker.task-finished"
 DOCUMENT_VERSION = "1"
+STATUS_DOCUMENT_TYPE = "braket-task-tracker.task-status"
+"""The same document for a task that has not finished (live updates push every status change)."""
 SUBJECT_LIMIT = 99  # SNS: "less than 100 characters", ASCII, no line breaks or control characters
 MAX_ATTRIBUTES = 10  # SNS's limit for SQS subscribers with raw message delivery
 _JSON_PROTOCOLS = ("default", "sqs", "lambda", "http", "https", "email-json", "firehose", "application")
@@ -97,7 +99,7 @@ def text(record: TaskRecord) -> str:
 def document(record: TaskRecord) -> dict[str, Any]:
     enrichment = record.enrichment
     return {
-        "type": DOCUMENT_TYPE,
+        "type": DOCUMENT_TYPE if record.status.finished else STATUS_DOCUMENT_TYPE,
         "version": DOCUMENT_VERSION,
         "notificationId": notification_id(record),
         "taskArn": record.task.arn,

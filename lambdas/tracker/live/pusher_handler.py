@@ -1,0 +1,63 @@
+"""Pusher: task table stream -> every subscribed WebSocket connection, on each status change.
+
+A record fails (and the stream retries it, bisecting the batch) only when a push could not be sent
+for a reason other than a gone connection, or the invocation ran short of time; gone connections
+(410) are forgotten. After the retries, the record goes to the on-failure queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tracker import constants
+from tracker.config import LiveConfig
+from tracker.data.connections import ConnectionsTable
+from tracker.data.connections_api import ConnectionsApi
+from tracker.live.service import Pusher
+from tracker.logic.live import status_changed
+from tracker.models.item import from_item
+
+WORKERS = 16
+config = LiveConfig.from_env()
+logger = Logger(service=constants.LIVE_PUSHER_SERVICE)
+metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.LIVE_PUSHER_SERVICE)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+pusher = Pusher(
+    ConnectionsTable(config.connections_table, boto3.client("dynamodb")),
+    ConnectionsApi(config.connections_endpoint, pool_size=WORKERS),
+    workers=WORKERS,
+)
+
+
+def push_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
+    change = record.dynamodb
+    if change is None or not status_changed(str(record.get("eventName")), change.old_image, change.new_image):
+        metrics.add_metric(name="UnchangedStatuses", unit=MetricUnit.Count, value=1)
+        return
+    try:
+        task = from_item(dict(change.new_image))
+    except (KeyError, TypeError, ValueError) as exc:
+        # Not a task item this code can read (a retry cannot change that): say so, and go on.
+        logger.error("Unreadable task item: not pushed", keys=change.keys, error=repr(exc))
+        metrics.add_metric(name="UnreadableItems", unit=MetricUnit.Count, value=1)
+        return
+    logger.set_correlation_id(task.task.arn)
+    result = pusher.push(task, lambda_context.get_remaining_time_in_millis)
+    metrics.add_metric(name=constants.METRIC_PUSHES_SENT, unit=MetricUnit.Count, value=result.sent)
+    if result.gone:
+        metrics.add_metric(name=constants.METRIC_GONE_CONNECTIONS, unit=MetricUnit.Count, value=len(result.gone))
+    logger.info("Pushed a status change", status=task.status.value, sent=result.sent, gone=len(result.gone))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=push_record, processor=processor, context=context)

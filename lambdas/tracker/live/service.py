@@ -1,0 +1,185 @@
+"""Live updates: the WebSocket routes (connect, subscribe, unsubscribe, disconnect) and the stream
+pusher, over the connections table, the task table and the @connections API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tracker.data.connections import Connection, ConnectionsTable
+from tracker.data.connections_api import ConnectionsApi, PostFailed
+from tracker.data.task_reads import TaskReads
+from tracker.domain import TaskRecord, normalize_time
+from tracker.logic import live
+
+CONNECTION_LIFETIME_SECONDS = 2 * 3600 + 600
+"""API Gateway ends a WebSocket connection after 2 hours; its items expire (TTL) 10 minutes later."""
+
+
+class NotConnected(Exception):
+    """The connection has no item (its $connect was not recorded, or it expired)."""
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    snapshots: int
+    unknown: tuple[str, ...]
+    gone: bool  # the connection went away while we answered
+
+
+class LiveUpdates:
+    """The WebSocket API's routes. Every answer goes through @connections, in order: the answer,
+    then the current state of each subscribed task (the snapshot)."""
+
+    def __init__(self, connections: ConnectionsTable, tasks: TaskReads, api: ConnectionsApi) -> None:
+        self.connections = connections
+        self.tasks = tasks
+        self.api = api
+
+    def connect(self, connection_id: str, principal: str, connected_at_ms: int) -> Connection:
+        connection = Connection(
+            connection_id=connection_id,
+            principal=principal,
+            connected_at=normalize_time(datetime.fromtimestamp(connected_at_ms / 1000, UTC)),
+            expires_at=connected_at_ms // 1000 + CONNECTION_LIFETIME_SECONDS,
+        )
+        self.connections.connect(connection)
+        return connection
+
+    def disconnect(self, connection_id: str) -> int:
+        return self.connections.forget(connection_id)
+
+    def handle(self, connection_id: str, body: str | None) -> SubscribeResult | None:
+        """A subscribe or unsubscribe message. A bad one is answered with an error message."""
+        try:
+            request = live.parse_request(body)
+            connection = self.connections.connection(connection_id)
+            if connection is None:
+                raise live.BadRequest(
+                    "this connection is not registered: reconnect", request.request_id, "NotConnected"
+                )
+            if request.action == "subscribe":
+                return self._subscribe(connection, request)
+            self.connections.unsubscribe(connection_id, request.targets(connection.principal))
+            self._send(connection_id, live.unsubscribed(request))
+            return None
+        except live.BadRequest as bad:
+            self._send(connection_id, live.error(bad.code, bad.message, bad.request_id))
+            return None
+
+    def unknown_route(self, connection_id: str, body: str | None) -> None:
+        self._send(connection_id, live.unknown_route(body))
+
+    def _subscribe(self, connection: Connection, request: live.Request) -> SubscribeResult:
+        if request.tasks:
+            held = self.connections.task_subscription_count(connection.connection_id)
+            if held + len(request.tasks) > live.MAX_SUBSCRIPTIONS:
+                raise live.BadRequest(
+                    f"a connection holds at most {live.MAX_SUBSCRIPTIONS} task subscriptions ({held} held)",
+                    request.request_id,
+                    "TooManySubscriptions",
+                )
+        # Subscribe first, then read: a change after the read is pushed by the stream, a change
+        # before it is in the snapshot. A change in between comes both ways (clients dedupe).
+        self.connections.subscribe(connection, request.targets(connection.principal))
+        found = self.tasks.get_many(request.tasks)
+        mine: list[TaskRecord] = []
+        truncated = False
+        if request.mine:
+            mine, truncated = self.tasks.latest_of_submitter(connection.principal, live.MINE_SNAPSHOT_LIMIT)
+        unknown = tuple(arn for arn in request.tasks if arn not in found)
+        answer = live.subscribed(request, unknown, len(found), len(mine), truncated)
+        snapshots = {record.task.arn: record for record in [*found.values(), *mine]}
+        for sent, message in enumerate([answer, *(live.push(record, snapshot=True) for record in snapshots.values())]):
+            if not self._send(connection.connection_id, message):
+                return SubscribeResult(max(sent - 1, 0), unknown, gone=True)
+        return SubscribeResult(len(snapshots), unknown, gone=False)
+
+    def _send(self, connection_id: str, message: str) -> bool:
+        if self.api.post(connection_id, message):
+            return True
+        self.connections.forget(connection_id)
+        return False
+
+
+@dataclass
+class PushResult:
+    sent: int = 0
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class OutOfTime(Exception):
+    """Too little of the invocation is left to finish a fan-out: the record is retried."""
+
+
+class Pusher:
+    """Pushes a task's new status to every connection subscribed to the task or to its submitter.
+
+    Posts run on a thread pool (a task may have thousands of subscribers); a connection that is
+    gone (410) is forgotten; any other failure fails the record, which the stream retries (the
+    connections already served get the same document again, which they dedupe).
+    """
+
+    def __init__(
+        self,
+        connections: ConnectionsTable,
+        api: ConnectionsApi,
+        workers: int = 16,
+        chunk: int = 256,
+    ) -> None:
+        self.connections = connections
+        self.api = api
+        self.workers = workers
+        self.chunk = chunk
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push")
+
+    def push(self, record: TaskRecord, remaining_ms: Callable[[], int], reserve_ms: int = 5000) -> PushResult:
+        targets = [live.task_target(record.task.arn)]
+        if record.submitter:
+            targets.append(live.submitter_target(record.submitter))
+        message = live.push(record, snapshot=False)
+        result = PushResult()
+        seen: set[str] = set()
+        batch: list[str] = []
+        try:
+            for target in targets:
+                for connection_id in self.connections.subscribers(target):
+                    if connection_id in seen:
+                        continue  # subscribed to the task and to its submitter: one push
+                    seen.add(connection_id)
+                    batch.append(connection_id)
+                    if len(batch) >= self.chunk:
+                        self._post_all(batch, message, result, remaining_ms, reserve_ms)
+                        batch = []
+            self._post_all(batch, message, result, remaining_ms, reserve_ms)
+        finally:
+            for connection_id in result.gone:  # even when out of time: a retry need not meet them again
+                self.connections.forget(connection_id)
+        if result.failed:
+            raise PostFailed(f"{len(result.failed)} of {len(seen)} push(es) failed, e.g. {result.failed[0]}")
+        return result
+
+    def _post_all(
+        self, batch: list[str], message: str, result: PushResult, remaining_ms: Callable[[], int], reserve_ms: int
+    ) -> None:
+        if not batch:
+            return
+        left = remaining_ms()
+        if left < reserve_ms:
+            raise OutOfTime(f"{left} ms left with {len(batch)} or more pushes to send")
+        for connection_id, outcome in zip(batch, self._pool.map(lambda c: self._post(c, message), batch), strict=True):
+            if outcome == "sent":
+                result.sent += 1
+            elif outcome == "gone":
+                result.gone.append(connection_id)
+            else:
+                result.failed.append(f"{connection_id}: {outcome}")
+
+    def _post(self, connection_id: str, message: str) -> str:
+        try:
+            return "sent" if self.api.post(connection_id, message) else "gone"
+        except PostFailed as exc:
+            return str(exc)
