@@ -550,10 +550,11 @@ def test_stack_owns_the_account_cloudwatch_role_by_default(default: ApiIds) -> N
     assert [flatten(arn) for arn in properties["ManagedPolicyArns"]] == [
         "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
     ]
-    # Retained: the setting is per account and Region, and other APIs there depend on it.
+    # Retained: the setting is per account and Region, and other APIs there depend on it. One for both APIs.
+    assert len(default.of_type("AWS::ApiGateway::Account")) == 1
     assert account["DeletionPolicy"] == default.resources[role]["DeletionPolicy"] == "Retain"
     stage_depends = as_list(default.resources[default.stage].get("DependsOn", []))
-    assert logical_id(default.app.stack, "TaskApi/Api/Account") in stage_depends
+    assert logical_id(default.app.stack, "ApiGatewayLogging/Account") in stage_depends
 
 
 def test_cloudwatch_role_context_false_leaves_the_accounts_own_role(custom: ApiIds) -> None:
@@ -742,10 +743,6 @@ def _api_acknowledgements(ids: ApiIds) -> dict[str, dict[str, str]]:
     tasks = "arn:<AWS::Partition>:braket:{}:<AWS::AccountId>:quantum-task/*"
     return {
         "TaskApi/Api": {"AwsSolutions-APIG3": "WAF", "AwsSolutions-COG4": "IAM (SigV4)"},
-        "TaskApi/Api/CloudWatchRole": {
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]": "apiGatewayCloudWatchRole=false"
-        },
         "TaskApi/Results": {"AwsSolutions-S1": "CloudTrail data events"},
         "TaskApi/Handler/Role": {
             f"AwsSolutions-IAM5[Resource::{tasks.format('<AWS::Region>')}]": "CreateQuantumTask",
@@ -817,4 +814,4 @@ def test_nag_passes_for_the_customized_environment_specific_synth(customized: Sy
         f"AwsSolutions-IAM5[Resource::arn:aws:braket:{REGION}:{ACCOUNT}:quantum-task/*]"
         in (acknowledged["TaskApi/Handler/Role"])
     )
-    assert "TaskApi/Api/CloudWatchRole" not in acknowledged  # no role, nothing to acknowledge
+    assert "ApiGatewayLogging/Role" not in acknowledged  # no role, nothing to acknowledge
