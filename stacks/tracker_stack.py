@@ -12,6 +12,7 @@ from stacks.config import TrackerConfig
 from stacks.nag import acknowledge, nag_resource
 from stacks.notifications import Notifications
 from stacks.operations import Operations
+from stacks.reconciliation import Reconciliation, acknowledge_reconciler
 from stacks.recorder import TIMEOUT, Recorder
 from stacks.task_tables import TaskTables
 
@@ -53,6 +54,20 @@ class TrackerStack(Stack):
             failed_notifications=notifications.failures,
             alarm_emails=config.alarm_emails,
         )
+
+        reconciliation = Reconciliation(
+            self,
+            "Reconciliation",
+            table=tables.tasks,
+            notifications=notifications,
+            log_retention=config.log_retention,
+            regions=config.braket_regions,
+            every_minutes=config.reconcile_every_minutes,
+            stale_after_minutes=config.reconcile_after_minutes,
+            requests_per_second=config.braket_requests_per_second,
+        )
+        reconciliation.add_alarms(operations, capture.rule)
+        acknowledge_reconciler(self, reconciliation)
 
         acknowledge(
             recorder.role,

@@ -37,6 +37,7 @@ def merge(record: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | 
             event_ids=frozenset({event.event_id}),
             ended_at=event.ended_at,
             enrichment=enrichment if event.status.finished else None,
+            origin=event.origin,
         )
     if event.event_id in record.event_ids:
         # Already seen: nothing changes, except that Braket's details, missing when the end was

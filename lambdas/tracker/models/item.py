@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tracker.constants import ORIGIN_BACKFILL
 from tracker.domain import Enrichment, Status, TaskArn, TaskRecord
 
 Item = dict[str, Any]
@@ -41,7 +42,8 @@ def to_item(record: TaskRecord) -> Item:
         "submitter": record.submitter,
         "unfinishedRegion": None if record.status.finished else record.task.region,
         "notifiedAt": record.notified_at,
-        "awaitingNotification": record.task.region if record.status.finished and not record.notified_at else None,
+        "awaitingNotification": record.task.region if awaits_notification(record) else None,
+        "lastCheckedAt": record.checked_at,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     if record.enrichment is not None:
@@ -87,7 +89,13 @@ def from_item(item: Item) -> TaskRecord:
         submitter=item.get("submitter"),
         origin=item.get("origin", "event"),
         notified_at=item.get("notifiedAt"),
+        checked_at=item.get("lastCheckedAt"),
     )
+
+
+def awaits_notification(record: TaskRecord) -> bool:
+    """Finished, not yet notified, and notifiable: a backfilled task never is (it is silent)."""
+    return record.status.finished and not record.notified_at and record.origin != ORIGIN_BACKFILL
 
 
 def _int_or_none(value: Decimal | int | None) -> int | None:
