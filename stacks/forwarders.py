@@ -20,13 +20,9 @@ from constructs import Construct
 from lambdas.tracker.constants import BRAKET_EVENT_SOURCE, TASK_STATE_CHANGE
 from stacks.capture import encrypted_queue
 from stacks.nag import acknowledge
+from stacks.names import OUTPUT_FORWARDER_ALARM_TOPIC, OUTPUT_FORWARDER_DEAD_LETTER_QUEUE, forwarder_stack_name
 
-OUTPUT_FORWARDER_DEAD_LETTER_QUEUE = "ForwarderDeadLetterQueueUrl"
-OUTPUT_FORWARDER_ALARM_TOPIC = "ForwarderAlarmTopicArn"
-
-
-def forwarder_stack_name(home_stack_name: str, region: str) -> str:
-    return f"{home_stack_name}-Forwarder-{region}"
+__all__ = ["ForwarderStack", "forwarder_stack_name"]
 
 
 class ForwarderStack(Stack):

@@ -10,6 +10,7 @@ from constructs import Construct
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
 from stacks.nag import acknowledge, nag_resource
+from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
 from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.reconciliation import Reconciliation, acknowledge_reconciler
@@ -97,6 +98,12 @@ class TrackerStack(Stack):
             (OUTPUT_FAILED_NOTIFICATIONS, notifications.failures.queue_url, "Stream batches the notifier gave up on"),
         ):
             CfnOutput(self, key, value=value, description=description)
+        CfnOutput(
+            self,
+            OUTPUT_RECONCILER_STATE_TABLE,
+            value=reconciliation.state.table_name,
+            description="The reconciler's sweep watermarks and the backfill's checkpoints",
+        )
         CfnOutput(
             self,
             OUTPUT_NOTIFICATION_TOPIC,

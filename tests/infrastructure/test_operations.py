@@ -138,7 +138,9 @@ def test_operations_has_six_alarms_notifying_the_topic(
     alarms: dict[str, dict[str, Any]], synthesized: SynthesizedApp, ids: LogicalIds
 ) -> None:
     assert len(ALARMS) == 6
-    assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in ALARMS}
+    # Plus the capture path's alarms that reconciliation adds (tests/infrastructure/test_reconciliation.py).
+    added = ("CaptureRuleFailedInvocations", "ReconcilerRepairedTasks", "ReconcilerErrors")
+    assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in (*ALARMS, *added)}
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [ref(ids.topic)]
         assert alarm["OKActions"] == [ref(ids.topic)]
@@ -175,4 +177,5 @@ def test_log_retention_context_sets_the_log_group_retention(synthesized_with_ema
     assert {name: log_group["Properties"]["RetentionInDays"] for name, log_group in log_groups.items()} == {
         ids.log_group: LOG_RETENTION_DAYS,
         ids.notifier_log_group: LOG_RETENTION_DAYS,
+        logical_id(synthesized_with_email.stack, "Reconciliation/Reconciler/Logs"): LOG_RETENTION_DAYS,
     }
