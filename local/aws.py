@@ -97,8 +97,13 @@ def deploy(
         region=region,
         template=template,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-        # moto lists the resource types it only accepts (policies, alarms) as empty entries
-        physical_ids={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r},
+        # moto lists the resource types it only accepts (policies, alarms) as empty entries, and
+        # some (AWS::Lambda::Permission) without a physical id
+        physical_ids={
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in resources
+            if "LogicalResourceId" in r and "PhysicalResourceId" in r
+        },
     )
     _subscribe(moto, deployed)
     return deployed
