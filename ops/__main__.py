@@ -34,11 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--until", type=_moment, help="tasks created until (default: now)")
     backfill.add_argument("--rate", type=_rate, default=20.0, help="Braket requests per second per Region")
     backfill.add_argument("--window-hours", type=_hours, default=24, help="search window per checkpoint")
+    backfill.add_argument("--workers", type=_workers, default=4, help="tasks recorded side by side")
     backfill.add_argument("--restart", action="store_true", help="ignore the checkpoint: search the whole range")
 
     replay = commands.add_parser("replay", help="move parked events back into the capture queue")
     replay.add_argument("--region", action="append", choices=BRAKET_REGIONS, help="forwarder Regions (default: all)")
     args = parser.parse_args(argv)
+    if args.command == "backfill" and args.until is not None and args.until <= args.since:
+        parser.error("--until must be after --since")
     try:
         deployment = Deployment.find(args.stack, args.home_region)
         if args.command == "backfill":
@@ -50,14 +53,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _backfill(deployment: Deployment, args: argparse.Namespace) -> int:
-    if args.until is not None and args.until <= args.since:
-        print("error: --until must be after --since", file=sys.stderr)
-        return 2
     backfill = Backfill.for_tables(
         deployment.output(OUTPUT_TASK_TABLE),
         deployment.outputs.get(OUTPUT_STATE_TABLE),
         args.rate,
         report=lambda line: print(line, flush=True),
+        workers=args.workers,
     )
     totals = Totals()
     for region in args.region or BRAKET_REGIONS:
@@ -99,6 +100,12 @@ def _rate(text: str) -> float:
     if not 0 < rate <= MAX_RATE:
         raise argparse.ArgumentTypeError(f"give requests per second above 0, at most {MAX_RATE:g}")
     return rate
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 32:
+        raise argparse.ArgumentTypeError("give a whole number of workers from 1 to 32")
+    return int(text)
 
 
 def _hours(text: str) -> int:

@@ -7,12 +7,15 @@ the recorder's own logic, as silent `backfill` items.
 - Resumable: the range is searched one window (a day by default) at a time, and each finished
   window is checkpointed in the reconciler's state table; a new run continues after the last one
   (`--restart` searches the whole range again).
-- Under the request rate: every Braket request goes through a per-Region limiter.
+- Under the request rate: every Braket request goes through a per-Region limiter, shared by the
+  workers that record a page's tasks side by side.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +28,7 @@ from tracker.data.braket_api import BraketApi, ObservedTasks
 from tracker.data.braket_tasks import BraketUnavailable
 from tracker.data.reconciliation import TaskIndex
 from tracker.data.task_table import StorageError, TaskTable
-from tracker.domain import Status, normalize_time
+from tracker.domain import Status, TaskRecord, normalize_time
 from tracker.logic.reconcile import InvalidObservation, is_news, observed_event
 from tracker.recorder.service import Recorder
 
@@ -84,7 +87,9 @@ class Backfill:
         api: BraketApi,
         checkpoints: Checkpoints | None,
         report: Callable[[str], None] = print,
+        workers: int = 4,
     ) -> None:
+        self.workers = workers
         self.index = index
         self.recorder = recorder
         self.api = api
@@ -93,7 +98,12 @@ class Backfill:
 
     @classmethod
     def for_tables(
-        cls, task_table: str, state_table: str | None, requests_per_second: float, report: Callable[[str], None]
+        cls,
+        task_table: str,
+        state_table: str | None,
+        requests_per_second: float,
+        report: Callable[[str], None],
+        workers: int = 4,
     ) -> Backfill:
         dynamodb = boto3.client("dynamodb")
         api = BraketApi(requests_per_second)
@@ -103,6 +113,7 @@ class Backfill:
             api=api,
             checkpoints=Checkpoints(state_table, dynamodb) if state_table else None,
             report=report,
+            workers=workers,
         )
 
     def run(
@@ -141,21 +152,29 @@ class Backfill:
     def _window(self, region: str, start: datetime, stop: datetime) -> Totals:
         totals = Totals()
         observed_at = datetime.now(UTC)
+        lock = threading.Lock()
+
+        def one(summary: dict[str, Any], record: TaskRecord | None) -> None:
+            try:
+                if not is_news(record.status if record else None, Status(summary["status"])):
+                    outcome = "unchanged"
+                else:
+                    self.recorder.record_over(record, observed_event(summary, observed_at, ORIGIN_BACKFILL))
+                    outcome = "recorded"
+            except (BraketUnavailable, StorageError, InvalidObservation, ValueError) as exc:
+                outcome = "errors"
+                self.report(f"  {summary.get('quantumTaskArn')}: {exc}")
+            with lock:
+                setattr(totals, outcome, getattr(totals, outcome) + 1)
+
         try:
-            for page in self.api.search(region, start, stop):
-                stored = self.index.get_many(str(summary["quantumTaskArn"]) for summary in page)
-                for summary in page:
-                    totals.found += 1
-                    record = stored.get(str(summary["quantumTaskArn"]))
-                    try:
-                        if not is_news(record.status if record else None, Status(summary["status"])):
-                            totals.unchanged += 1
-                            continue
-                        self.recorder.record(observed_event(summary, observed_at, ORIGIN_BACKFILL))
-                        totals.recorded += 1
-                    except (BraketUnavailable, StorageError, InvalidObservation, ValueError) as exc:
-                        totals.errors += 1
-                        self.report(f"  {summary.get('quantumTaskArn')}: {exc}")
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                for page in self.api.search(region, start, stop):
+                    stored = self.index.get_many(str(summary["quantumTaskArn"]) for summary in page)
+                    totals.found += len(page)
+                    futures = [pool.submit(one, s, stored.get(str(s["quantumTaskArn"]))) for s in page]
+                    for future in futures:
+                        future.result()
         except (BraketUnavailable, StorageError) as exc:
             totals.errors += 1
             self.report(f"  {region}: {exc}")

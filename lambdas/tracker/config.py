@@ -83,7 +83,7 @@ class ReconcilerConfig:
             requests_per_second=rate,
             sweep_lookback_minutes=_minutes(env, constants.ENV_SWEEP_LOOKBACK_MINUTES, "1440"),
             notify_grace_minutes=_minutes(env, constants.ENV_NOTIFY_GRACE_MINUTES, "30"),
-            enrich_max_attempts=int(env.get(ENV_ENRICH_MAX_ATTEMPTS, "3")),
+            enrich_max_attempts=_attempts(env.get(ENV_ENRICH_MAX_ATTEMPTS, "3")),
         )
 
 
@@ -91,4 +91,10 @@ def _minutes(env: Mapping[str, str], name: str, default: str) -> int:
     value = env.get(name, default)
     if not value.isdigit() or int(value) > 525_600:
         raise ConfigError(f"{name} must be a whole number of minutes (at most a year), not {value!r}")
+    return int(value)
+
+
+def _attempts(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 10:
+        raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {value!r}")
     return int(value)

@@ -132,7 +132,7 @@ class Reconciler:
                 return
             self.observed.remember(answer)
             try:
-                self.recorder.record(event)
+                self.recorder.record_over(record, event)
             finally:
                 self.observed.forget(arn)
             report.repaired += 1
@@ -171,7 +171,7 @@ class Reconciler:
         arn = str(summary.get("quantumTaskArn"))
         try:
             event = observed_event(summary, now, ORIGIN_RECONCILER)
-            result = self.recorder.record(event)
+            result = self.recorder.record_over(None, event)  # the batch read found no item
             report.repaired += 1
             report.found += 1
             report.repaired_tasks.append(arn)
