@@ -64,10 +64,10 @@ synth: install ## Synthesize the CloudFormation template into cdk.out/
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices
 
 diff: install ## Compare with the deployed stack (needs AWS credentials)
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --no-notices
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --all --no-notices
 
 deploy: install ## Deploy into the current AWS account and Region (needs credentials)
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --no-notices
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --all --no-notices
 
 clean: ## Remove build output and caches (keeps .venv and node_modules)
 	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -59,6 +59,7 @@ def _backfill(deployment: Deployment, args: argparse.Namespace) -> int:
         args.rate,
         report=lambda line: print(line, flush=True),
         workers=args.workers,
+        home_region=deployment.region,
     )
     totals = Totals()
     for region in args.region or BRAKET_REGIONS:

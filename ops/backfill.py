@@ -102,10 +102,12 @@ class Backfill:
         task_table: str,
         state_table: str | None,
         requests_per_second: float,
+        *,
         report: Callable[[str], None],
         workers: int = 4,
+        home_region: str | None = None,
     ) -> Backfill:
-        dynamodb = boto3.client("dynamodb")
+        dynamodb = boto3.client("dynamodb", region_name=home_region)
         api = BraketApi(requests_per_second)
         return cls(
             index=TaskIndex(task_table, dynamodb),

@@ -153,3 +153,17 @@ def test_app_py_builds_the_home_stack_and_every_forwarder(tmp_path: Path) -> Non
         f"{STACK_NAME}-Forwarder-us-east-1": f"aws://{ACCOUNT}/us-east-1",
         f"{STACK_NAME}-Forwarder-us-west-1": f"aws://{ACCOUNT}/us-west-1",
     }
+
+
+def test_cfn_lint_passes_on_the_forwarder_and_home_templates(regions: SynthesizedRegions) -> None:
+    templates = [str(regions.home.template_path)] + [
+        str(regions.outdir / f"{stack.stack_name}.template.json") for stack in regions.forwarders.values()
+    ]
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), *templates, "--ignore-checks", "W3005"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"cfn-lint exited {result.returncode}:\n{result.stdout}{result.stderr}"
