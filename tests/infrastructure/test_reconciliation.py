@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stacks.config import ConfigurationError, TrackerConfig
 from tests.infrastructure.helpers import LogicalIds, grants, logical_id, ref, role_statements
 from tests.support.app import SynthesizedApp
 from tracker import constants
@@ -95,3 +96,27 @@ def test_capture_path_alarms(resources: dict[str, Any], synthesized: Synthesized
     for properties in (failed, repaired, errors):
         assert properties["Threshold"] == 0
         assert properties["AlarmActions"] == [ref(ids.topic)]
+
+
+def test_reconciliation_settings_come_from_context() -> None:
+    def config(**context: object) -> TrackerConfig:
+        return TrackerConfig.from_context(context.get)
+
+    default = config()
+    assert (default.reconcile_every_minutes, default.reconcile_after_minutes) == (10, 15)
+    assert default.braket_requests_per_second == 20.0
+    tuned = config(reconcileEveryMinutes="5", reconcileAfterMinutes=60, braketRequestsPerSecond="7.5")
+    assert (tuned.reconcile_every_minutes, tuned.reconcile_after_minutes, tuned.braket_requests_per_second) == (
+        5,
+        60,
+        7.5,
+    )
+    for key, bad in (
+        ("reconcileEveryMinutes", 0),
+        ("reconcileEveryMinutes", "often"),
+        ("reconcileAfterMinutes", 2.5),
+        ("braketRequestsPerSecond", 100),  # over the limit: Braket's quota is 100 per second
+        ("braketRequestsPerSecond", True),
+    ):
+        with pytest.raises(ConfigurationError, match=key):
+            config(**{key: bad})

@@ -91,6 +91,7 @@ class Braket:
 @pytest.fixture(scope="session")
 def reconciler_module(table_names: dict[str, str], topic_arn: str) -> ModuleType:  # noqa: F811
     os.environ["NOTIFICATION_TOPIC_ARN"] = topic_arn
+    os.environ["TASK_TABLE_NAME"] = table_names["taskArn"]
     os.environ["RECONCILER_STATE_TABLE_NAME"] = table_names["name"]
     os.environ["BRAKET_REGIONS"] = ",".join(REGIONS)
     os.environ["BRAKET_REQUESTS_PER_SECOND"] = "50"
@@ -224,7 +225,11 @@ def test_an_end_the_stream_never_notified_is_notified_by_the_reconciler(
 
 
 def test_a_braket_failure_is_counted_and_leaves_the_task_for_the_next_run(
-    reconciler_module: ModuleType, braket: Braket, recorder: Recorder, table_names: dict[str, str]
+    reconciler_module: ModuleType,
+    braket: Braket,
+    recorder: Recorder,
+    table_names: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     throttled, fine = task_arn(region="us-west-2"), task_arn(region="us-west-2")
     for arn in (throttled, fine):
@@ -238,6 +243,10 @@ def test_a_braket_failure_is_counted_and_leaves_the_task_for_the_next_run(
     assert item(table_names["taskArn"], throttled)["status"] == "RUNNING"
     assert "lastCheckedAt" not in item(table_names["taskArn"], throttled)  # due again next run
     assert item(table_names["taskArn"], fine)["status"] == "COMPLETED"
+    # The run's metrics, as Powertools writes them (EMF on stdout): checked, repaired, errors.
+    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"TasksRepaired"' in line]
+    assert (emf["TasksChecked"], emf["TasksRepaired"], emf["ReconcileErrors"]) == ([1.0], [1.0], [1.0])
+    assert emf["service"] == "task-reconciler"
 
 
 @pytest.mark.parametrize(
