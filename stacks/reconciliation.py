@@ -48,7 +48,8 @@ class Reconciliation(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            # Only the sweep's watermarks: without them the next sweep looks back a day again.
+            # The sweeps' watermarks and the backfill's checkpoints; its creation time is where the
+            # first sweep starts.
             removal_policy=RemovalPolicy.DESTROY,
         )
         reconciler = TrackerFunction(
@@ -86,7 +87,7 @@ class Reconciliation(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="KeepWatermarks",
-                actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"],
                 resources=[self.state.table_arn],
             )
         )

@@ -56,7 +56,6 @@ class ReconcilerConfig:
     regions: tuple[str, ...]
     stale_after_minutes: int
     requests_per_second: float
-    sweep_lookback_minutes: int
     notify_grace_minutes: int
     enrich_max_attempts: int
 
@@ -81,7 +80,6 @@ class ReconcilerConfig:
             regions=regions,
             stale_after_minutes=_minutes(env, constants.ENV_STALE_AFTER_MINUTES, "15"),
             requests_per_second=rate,
-            sweep_lookback_minutes=_minutes(env, constants.ENV_SWEEP_LOOKBACK_MINUTES, "1440"),
             notify_grace_minutes=_minutes(env, constants.ENV_NOTIFY_GRACE_MINUTES, "30"),
             enrich_max_attempts=_attempts(env.get(ENV_ENRICH_MAX_ATTEMPTS, "3")),
         )

@@ -42,6 +42,7 @@ def test_reconciler_role_grants_exactly_what_the_reconciler_calls(
         ("dynamodb:UpdateItem", table),
         ("dynamodb:GetItem", state),
         ("dynamodb:PutItem", state),
+        ("dynamodb:DescribeTable", state),
         ("braket:GetQuantumTask", BRAKET_TASKS),
         ("braket:SearchQuantumTasks", "*"),
         ("sns:Publish", f"${{{ids.notification_topic}}}"),

@@ -18,7 +18,7 @@ def test_defaults_and_regions() -> None:
     config = ReconcilerConfig.from_env(ENV)
     assert config.regions == ("us-east-1", "eu-north-1")
     assert (config.stale_after_minutes, config.requests_per_second) == (15, 20.0)
-    assert (config.sweep_lookback_minutes, config.notify_grace_minutes, config.enrich_max_attempts) == (1440, 30, 3)
+    assert (config.notify_grace_minutes, config.enrich_max_attempts) == (30, 3)
 
 
 @pytest.mark.parametrize(

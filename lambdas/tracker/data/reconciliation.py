@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tracker.constants import INDEX_UNFINISHED, INDEX_UNNOTIFIED, STATE_KEY, TASK_KEY
 from tracker.data.task_table import StorageError
-from tracker.domain import Status, TaskRecord
+from tracker.domain import Status, TaskRecord, normalize_time
 from tracker.models.item import from_item
 
 BATCH_GET_SIZE = 100  # BatchGetItem's maximum
@@ -116,6 +116,14 @@ class SweepState:
             raise StorageError(str(exc)) from exc
         item = response.get("Item")
         return None if item is None else str(_deserialize(item["watermark"]))
+
+    def deployed_at(self) -> str:
+        """When the state table, and so the tracker, was created: where a first sweep starts."""
+        try:
+            created = self._client.describe_table(TableName=self.table_name)["Table"]["CreationDateTime"]
+        except ClientError as exc:
+            raise StorageError(str(exc)) from exc
+        return normalize_time(created)
 
     def advance(self, region: str, watermark: str, at: str) -> None:
         """Store a later watermark; never moves one back (two runs racing keep the later)."""

@@ -90,8 +90,9 @@ def check_due(last_event_at: str, checked_at: str | None, now: datetime, stale_a
 
 @dataclass(frozen=True)
 class SweepWindow:
-    """The createdAt range a sweep searches: from the stored watermark (or the lookback on a first
-    run) to `stale_after` ago, so tasks whose events are merely in flight are left to the events."""
+    """The createdAt range a sweep searches: from the stored watermark (on a first run, from when
+    the tracker was deployed: what came before is the backfill's) to `stale_after` ago, so tasks
+    whose events are merely in flight are left to the events."""
 
     start: datetime
     end: datetime
@@ -101,12 +102,8 @@ class SweepWindow:
         return self.end <= self.start
 
 
-def sweep_window(
-    watermark: str | None, now: datetime, stale_after: timedelta, first_lookback: timedelta
-) -> SweepWindow:
-    end = now - stale_after
-    start = _parse(watermark) if watermark else now - first_lookback
-    return SweepWindow(start, end)
+def sweep_window(watermark: str, now: datetime, stale_after: timedelta) -> SweepWindow:
+    return SweepWindow(_parse(watermark), now - stale_after)
 
 
 def _parse(value: str) -> datetime:

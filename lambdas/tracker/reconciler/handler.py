@@ -45,7 +45,6 @@ reconciler = Reconciler(
 SETTINGS = Settings(
     regions=config.regions,
     stale_after=timedelta(minutes=config.stale_after_minutes),
-    first_lookback=timedelta(minutes=config.sweep_lookback_minutes),
     notify_grace=timedelta(minutes=config.notify_grace_minutes),
 )
 

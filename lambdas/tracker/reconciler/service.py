@@ -4,8 +4,9 @@
    a Scan), each checked again only after its back-off (`lastCheckedAt`), are asked about with
    GetQuantumTask in their own Region; a status the table lacks is recorded by the recorder's own
    logic (`Recorder.record`, the merge), as if its event had arrived;
-2. sweep: SearchQuantumTasks from the Region's stored watermark finds tasks whose every event was
-   lost; they are recorded the same way (origin `reconciler`) and their ends notified;
+2. sweep: SearchQuantumTasks from the Region's stored watermark (first: the tracker's deployment)
+   finds tasks whose every event was lost; they are recorded the same way (origin `reconciler`)
+   and their ends notified;
 3. notify: finished tasks still awaiting their notification after `notify_grace` (the stream's
    records expire after 24 hours, or the notifier gave up) are notified by the notifier's own code.
 
@@ -45,7 +46,6 @@ _FAILURES = (BraketUnavailable, StorageError, InvalidObservation, PublishFailed,
 class Settings:
     regions: tuple[str, ...]
     stale_after: timedelta
-    first_lookback: timedelta
     notify_grace: timedelta
 
 
@@ -152,7 +152,7 @@ class Reconciler:
     def sweep(
         self, region: str, settings: Settings, now: datetime, report: Report, out_of_time: Callable[[], bool]
     ) -> None:
-        window = sweep_window(self.state.watermark(region), now, settings.stale_after, settings.first_lookback)
+        window = sweep_window(self.state.watermark(region) or self.state.deployed_at(), now, settings.stale_after)
         if window.empty:
             return
         errors_before = report.errors
