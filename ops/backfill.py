@@ -177,6 +177,7 @@ class Backfill:
                     futures = [pool.submit(one, s, stored.get(str(s["quantumTaskArn"]))) for s in page]
                     for future in futures:
                         future.result()
+                    self.report(f"  {region}: {totals.found} found in this window, {totals.recorded} recorded")
         except (BraketUnavailable, StorageError) as exc:
             totals.errors += 1
             self.report(f"  {region}: {exc}")

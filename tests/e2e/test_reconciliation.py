@@ -224,9 +224,9 @@ def table_items(tracker: LocalTracker, region: str) -> dict[str, dict[str, Any]]
 
 def test_replay_recovers_the_events_parked_in_the_dead_letter_queue(tracker: LocalTracker) -> None:
     with events_dropped(tracker):
-        arn = submit(tracker, shots=10)
+        arn = submit_in(tracker, OTHER_REGION)
         wait_for(lambda: truth(tracker, arn) in FINISHED)
-    task = regional_braket(tracker, "us-east-1").get_quantum_task(quantumTaskArn=arn)
+    task = regional_braket(tracker, OTHER_REGION).get_quantum_task(quantumTaskArn=arn)
     created, ended = (task[key].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") for key in ("createdAt", "endedAt"))
     parked = [
         state_change(arn, status, f"{at[:19]}Z", created_at=created, shots="10", ended_at=ended)
@@ -237,14 +237,20 @@ def test_replay_recovers_the_events_parked_in_the_dead_letter_queue(tracker: Loc
         event["detail"]["outputS3Directory"] = task["outputS3Directory"]
     sqs = tracker.client("sqs")
     dead_letters = tracker.output("DeadLetterQueueUrl")
-    for event in parked:
+    for event in parked[:2]:  # forwarded, but the recorder could not record them
         sqs.send_message(QueueUrl=dead_letters, MessageBody=json.dumps(event))
+    # never forwarded: parked in the forwarder's dead-letter queue, in the task's Region
+    forwarder = tracker.forwarder_stacks[OTHER_REGION].outputs["ForwarderDeadLetterQueueUrl"]
+    assert tracker.moto is not None
+    for event in parked[2:]:
+        tracker.moto.client("sqs", OTHER_REGION).send_message(QueueUrl=forwarder, MessageBody=json.dumps(event))
 
-    replay = ops(tracker, "replay", "--region", "us-east-1")
+    replay = ops(tracker, "replay")
 
     assert replay.returncode == 0, replay.stderr + replay.stdout
     assert "Replay done: 4 events moved to the capture queue, 0 left parked" in replay.stdout
+    assert f"{OTHER_REGION}: redriving {forwarder}" in replay.stdout
     item = wait_for(lambda: (i := read_item(tracker, arn)) and i["status"] in FINISHED and i["eventCount"] == 4 and i)
-    assert item["status"] == task["status"] and item["origin"] == "event"
+    assert (item["status"], item["origin"], item["region"]) == (task["status"], "event", OTHER_REGION)
     remaining = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["ApproximateNumberOfMessages"])
     assert remaining["Attributes"]["ApproximateNumberOfMessages"] == "0"

@@ -41,12 +41,19 @@ def test_every_output_is_a_deployed_resource(stack: DeployedStack, moto: MotoSer
 def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, moto: MotoServer) -> None:
     functions = {f["Handler"]: f for f in moto.client("lambda", REGION).list_functions()["Functions"]}
 
-    assert set(functions) == {"tracker.recorder.handler.lambda_handler", "tracker.notifier.handler.lambda_handler"}
+    assert set(functions) == {
+        "tracker.recorder.handler.lambda_handler",
+        "tracker.notifier.handler.lambda_handler",
+        "tracker.reconciler.handler.lambda_handler",
+    }
     recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
     notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]
     assert recorder["TASK_TABLE_NAME"] == notifier["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
     assert recorder["REJECTED_EVENTS_TABLE_NAME"] == stack.outputs["RejectedEventsTableName"]
     assert notifier["NOTIFICATION_TOPIC_ARN"] == stack.outputs["NotificationTopicArn"]
+    reconciler = functions["tracker.reconciler.handler.lambda_handler"]["Environment"]["Variables"]
+    assert reconciler["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
+    assert reconciler["RECONCILER_STATE_TABLE_NAME"] == stack.outputs["ReconcilerStateTableName"]
 
 
 def test_the_templates_subscriptions_are_created(moto: MotoServer, synthesized: SynthesizedApp) -> None:
