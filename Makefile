@@ -39,10 +39,11 @@ lint: install ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy over lambdas/, stacks/ and local/
+typecheck: install ## mypy over lambdas/, stacks/, local/ and ops/
 	$(BIN)/mypy lambdas/tracker
 	$(BIN)/mypy stacks app.py
 	$(BIN)/mypy local
+	$(BIN)/mypy ops
 
 test: lint typecheck ## The whole check: lint, types and every test suite
 	$(BIN)/python -m pytest
@@ -66,10 +67,18 @@ synth: install ## Synthesize the CloudFormation template into cdk.out/
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices
 
 diff: install ## Compare with the deployed stack (needs AWS credentials)
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --no-notices
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --all --no-notices
 
 deploy: install ## Deploy into the current AWS account and Region (needs credentials)
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --no-notices
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --all --no-notices
 
 clean: ## Remove build output and caches (keeps .venv and node_modules)
 	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+.PHONY: backfill replay
+backfill: install ## Import the tasks Braket already has: make backfill SINCE=2026-01-01 [REGIONS="eu-north-1 us-east-1"]
+	@test -n "$(SINCE)" || { echo "usage: make backfill SINCE=2026-01-01 [REGIONS=\"eu-north-1 us-east-1\"]"; exit 2; }
+	$(BIN)/python -m ops backfill --since $(SINCE) $(foreach region,$(REGIONS),--region $(region))
+
+replay: install ## Move the events parked in the dead-letter queues back into the capture queue
+	$(BIN)/python -m ops replay

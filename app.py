@@ -6,19 +6,29 @@ import os
 import aws_cdk as cdk
 
 from stacks.config import TrackerConfig
+from stacks.forwarders import ForwarderStack, forwarder_stack_name
 from stacks.nag import add_nag_checks
 from stacks.tracker_stack import TrackerStack
 
 app = cdk.App()
 config = TrackerConfig.from_app(app)
+account = os.getenv("CDK_DEFAULT_ACCOUNT")
+home_region = os.getenv("AWS_REGION") or os.getenv("CDK_DEFAULT_REGION")
 TrackerStack(
     app,
     config.stack_name,
     config=config,
-    env=cdk.Environment(
-        account=os.getenv("CDK_DEFAULT_ACCOUNT"),
-        region=os.getenv("AWS_REGION") or os.getenv("CDK_DEFAULT_REGION"),
-    ),
+    env=cdk.Environment(account=account, region=home_region),
 )
+# One forwarder in every other Braket Region (braketRegions), once the home Region is known.
+for region in config.braket_regions if home_region else ():
+    if region != home_region:
+        ForwarderStack(
+            app,
+            forwarder_stack_name(config.stack_name, region),
+            home_region=str(home_region),
+            alarm_emails=config.alarm_emails,
+            env=cdk.Environment(account=account, region=region),
+        )
 add_nag_checks(app)
 app.synth()

@@ -21,6 +21,7 @@ class FaultPlan:
     redeliver_message: float = 0.0  # the runner leaves a processed SQS message for SQS to redeliver
     seed: int = 0
     _random: random.Random = field(init=False, repr=False, compare=False)
+    _task_random: random.Random = field(init=False, repr=False, compare=False)
     _lock: threading.Lock = field(init=False, repr=False, compare=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -33,6 +34,9 @@ class FaultPlan:
         if self.max_delay_seconds < 0:
             raise ValueError("max_delay_seconds must not be negative")
         self._random = random.Random(self.seed)
+        # fail_task draws from a generator of its own, so the n-th task to run gets the n-th draw
+        # whatever the events and the runner drew meanwhile (their draws interleave by timing).
+        self._task_random = random.Random(self.seed)
 
     @property
     def active(self) -> bool:
@@ -45,6 +49,11 @@ class FaultPlan:
         """Draw once: True with the given probability."""
         with self._lock:
             return probability > 0 and self._random.random() < probability
+
+    def fails_task(self) -> bool:
+        """Draw once for the task about to run: True with probability fail_task."""
+        with self._lock:
+            return self.fail_task > 0 and self._task_random.random() < self.fail_task
 
     def delay(self) -> float:
         with self._lock:

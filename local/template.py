@@ -26,6 +26,8 @@ LOCAL_CHANGES: dict[str, str] = {
     "moto without effect: policies are not enforced, alarms never fire, the runner serves API stages itself",
     "AWS::ApiGatewayV2::* (WebSocket APIs), AWS::ApiGateway::Account, AWS::Lambda::Permission": "accepted by moto "
     "without effect; the runner serves WebSocket APIs from the template's routes, with their @connections endpoint",
+    "AWS::Events::Rule with a ScheduleExpression: its Lambda targets": "removed; the local runner fires the schedule "
+    "itself (left in, moto's PutEvents would match every event against the rule and fail on the Lambda target)",
 }
 
 _REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::CloudFormation::CustomResource")
@@ -53,6 +55,9 @@ def for_local(template: Template) -> Template:
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::Lambda::Function":
             properties.pop("Layers", None)
+        if resource["Type"] == "AWS::Events::Rule" and properties.get("ScheduleExpression"):
+            targets = properties.get("Targets", [])
+            properties["Targets"] = [t for t in targets if not _is_function(t.get("Arn"), resources)]
         if resource["Type"] == "AWS::KMS::Key" and "Tags" in properties:
             properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties["Tags"]]
     local["Outputs"] = {
@@ -61,6 +66,13 @@ def for_local(template: Template) -> Template:
     used = _references(local["Resources"]) | _references(local["Outputs"]) | _references(local.get("Rules", {}))
     local["Parameters"] = {name: p for name, p in local.get("Parameters", {}).items() if name in used}
     return local
+
+
+def _is_function(arn: Any, resources: dict[str, Any]) -> bool:
+    """A target that is a Lambda function of the template, or a literal function ARN."""
+    if isinstance(arn, str):
+        return ":lambda:" in arn
+    return any(resources.get(name, {}).get("Type") == "AWS::Lambda::Function" for name in _references(arn))
 
 
 def _drop_depends_on(resource: dict[str, Any], removed: set[str]) -> None:

@@ -16,6 +16,7 @@ import boto3
 from local.aws import ACCOUNT, CREDENTIALS, DeployedStack, MotoServer, deploy
 from local.braket import LocalBraket
 from local.faults import FaultPlan
+from local.forwarders import deploy_forwarders
 from local.runner import LocalRunner
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,8 @@ class LocalTracker:
     stack: DeployedStack | None = None
     braket: LocalBraket | None = None
     runner: LocalRunner | None = None
+    forwarders: bool = True  # deploy the forwarder stacks of the other Braket Regions too
+    forwarder_stacks: dict[str, DeployedStack] = field(default_factory=dict)
 
     def start(self) -> LocalTracker:
         if self.synth:
@@ -64,6 +67,8 @@ class LocalTracker:
         try:
             self.moto = MotoServer.start()
             self.stack = deploy(self.moto, self.cdk_out, self.stack_name, self.region)
+            if self.forwarders:
+                self.forwarder_stacks = deploy_forwarders(self.moto, self.cdk_out, self.stack_name, self.region)
             self.braket = LocalBraket(self.moto.url, account=ACCOUNT, queue_delay=self.queue_delay, faults=self.faults)
             self.braket.start()
             if self.log_file is not None:

@@ -10,6 +10,8 @@ from typing import Any
 from aws_cdk import App
 from aws_cdk.aws_logs import RetentionDays
 
+from lambdas.tracker.constants import BRAKET_REGIONS
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
@@ -114,6 +116,10 @@ class TrackerConfig:
     notification_subscriptions: tuple[ExtraSubscription, ...] = ()
     notify_imported: bool = False
     api: ApiSettings = field(default_factory=ApiSettings)
+    braket_regions: tuple[str, ...] = BRAKET_REGIONS
+    reconcile_every_minutes: int = 10
+    reconcile_after_minutes: int = 15
+    braket_requests_per_second: float = 20.0
 
     @classmethod
     def from_app(cls, app: App) -> TrackerConfig:
@@ -136,6 +142,10 @@ class TrackerConfig:
             _subscriptions(get("notificationSubscriptions")),
             _flag("notifyImported", get("notifyImported")),
             ApiSettings.from_context(get),
+            _regions(get("braketRegions")),
+            _minutes("reconcileEveryMinutes", get("reconcileEveryMinutes"), 10, 1, 60),
+            _minutes("reconcileAfterMinutes", get("reconcileAfterMinutes"), 15, 1, 1440),
+            _rate(get("braketRequestsPerSecond")),
         )
 
 
@@ -241,3 +251,45 @@ def _flag(key: str, value: Any, *, default: bool = False) -> bool:
     if value in (True, "true"):
         return True
     raise ConfigurationError(f"{key} must be true or false, not {value!r}")
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+def _regions(value: Any) -> tuple[str, ...]:
+    """The Braket Regions to record (forwarders and the reconciler): a list or a comma-separated string."""
+    if value in (None, "", []):
+        return BRAKET_REGIONS
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        raise ConfigurationError(f"braketRegions {value!r}: give a list of Regions or a comma-separated string")
+    regions = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    bad = [region for region in regions if not _REGION.match(region)]
+    if bad or not regions:
+        raise ConfigurationError(f"braketRegions: not a Region name: {', '.join(bad) or value!r}")
+    return regions
+
+
+def _minutes(key: str, value: Any, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = low - 1
+    if isinstance(value, bool) or str(number) != str(value).strip() or not low <= number <= high:
+        raise ConfigurationError(f"{key} {value!r}: give a whole number of minutes from {low} to {high}")
+    return number
+
+
+def _rate(value: Any) -> float:
+    """Braket requests per second per Region: well under GetQuantumTask's quota of 100."""
+    if value in (None, ""):
+        return 20.0
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = 0.0
+    if isinstance(value, bool) or not 0 < rate <= 50:
+        raise ConfigurationError(f"braketRequestsPerSecond {value!r}: give a number above 0, at most 50")
+    return rate

@@ -143,3 +143,11 @@ class Operations(Construct):
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
         return alarm
+
+    def add_alarm(
+        self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float = 0
+    ) -> cloudwatch.Alarm:
+        """Another alarm on the alarm topic, added by the construct that owns the metric."""
+        alarm = self._alarm(name, description, metric, threshold)
+        self.alarms.append(alarm)
+        return alarm

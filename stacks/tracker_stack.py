@@ -11,8 +11,10 @@ from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
+from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
 from stacks.notifications import Notifications
 from stacks.operations import Operations
+from stacks.reconciliation import Reconciliation, acknowledge_reconciler
 from stacks.recorder import TIMEOUT, Recorder
 from stacks.task_api import TaskApi
 from stacks.task_tables import TaskTables
@@ -62,6 +64,20 @@ class TrackerStack(Stack):
             alarm_emails=config.alarm_emails,
         )
 
+        reconciliation = Reconciliation(
+            self,
+            "Reconciliation",
+            table=tables.tasks,
+            notifications=notifications,
+            log_retention=config.log_retention,
+            regions=config.braket_regions,
+            every_minutes=config.reconcile_every_minutes,
+            stale_after_minutes=config.reconcile_after_minutes,
+            requests_per_second=config.braket_requests_per_second,
+        )
+        reconciliation.add_alarms(operations, capture.rule)
+        acknowledge_reconciler(self, reconciliation)
+
         acknowledge(
             recorder.role,
             f"AwsSolutions-IAM5[Resource::{nag_resource(self, recorder.braket_task_arns)}]",
@@ -96,6 +112,12 @@ class TrackerStack(Stack):
             (OUTPUT_RESULTS_BUCKET, task_api.results.bucket_name, "Results of tasks submitted through the API"),
         ):
             CfnOutput(self, key, value=value, description=description)
+        CfnOutput(
+            self,
+            OUTPUT_RECONCILER_STATE_TABLE,
+            value=reconciliation.state.table_name,
+            description="The reconciler's sweep watermarks and the backfill's checkpoints",
+        )
         CfnOutput(
             self,
             OUTPUT_NOTIFICATION_TOPIC,

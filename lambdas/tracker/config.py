@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tracker import constants
 from tracker.constants import (
     ENV_ADMIN_PRINCIPALS,
     ENV_CONNECTIONS_ENDPOINT,
@@ -127,3 +128,53 @@ def _require(env: Mapping[str, str], *names: str) -> None:
     missing = [name for name in names if not env.get(name)]
     if missing:
         raise ConfigError(f"missing environment variables: {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
+class ReconcilerConfig:
+    task_table: str
+    state_table: str
+    topic_arn: str
+    regions: tuple[str, ...]
+    stale_after_minutes: int
+    requests_per_second: float
+    notify_grace_minutes: int
+    enrich_max_attempts: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> ReconcilerConfig:
+        _require(env, ENV_TASK_TABLE, constants.ENV_STATE_TABLE, ENV_TOPIC_ARN, constants.ENV_BRAKET_REGIONS)
+        regions = tuple(region.strip() for region in env[constants.ENV_BRAKET_REGIONS].split(",") if region.strip())
+        bad = [region for region in regions if not region.replace("-", "").isalnum()]
+        if not regions or bad:
+            listed = env[constants.ENV_BRAKET_REGIONS]
+            raise ConfigError(f"{constants.ENV_BRAKET_REGIONS} must list Regions, comma-separated, not {listed!r}")
+        try:
+            rate = float(env.get(constants.ENV_BRAKET_RATE, "20"))
+        except ValueError:
+            rate = -1.0
+        if not 0 < rate <= 100:
+            raise ConfigError(f"{constants.ENV_BRAKET_RATE} must be a number of requests per second from 0 to 100")
+        return cls(
+            task_table=env[ENV_TASK_TABLE],
+            state_table=env[constants.ENV_STATE_TABLE],
+            topic_arn=env[ENV_TOPIC_ARN],
+            regions=regions,
+            stale_after_minutes=_minutes(env, constants.ENV_STALE_AFTER_MINUTES, "15"),
+            requests_per_second=rate,
+            notify_grace_minutes=_minutes(env, constants.ENV_NOTIFY_GRACE_MINUTES, "30"),
+            enrich_max_attempts=_attempts(env.get(ENV_ENRICH_MAX_ATTEMPTS, "3")),
+        )
+
+
+def _minutes(env: Mapping[str, str], name: str, default: str) -> int:
+    value = env.get(name, default)
+    if not value.isdigit() or int(value) > 525_600:
+        raise ConfigError(f"{name} must be a whole number of minutes (at most a year), not {value!r}")
+    return int(value)
+
+
+def _attempts(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 10:
+        raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {value!r}")
+    return int(value)

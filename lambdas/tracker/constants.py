@@ -110,3 +110,23 @@ LIVE_ROUTES = ("$connect", "$disconnect", "subscribe", "unsubscribe", "$default"
 LIVE_STAGE = "live"
 METRIC_PUSHES_SENT = "PushesSent"
 METRIC_GONE_CONNECTIONS = "GoneConnections"
+
+# Reconciliation (issue 8): the reconciler heals what lost events left behind; the backfill imports history.
+RECONCILER_SERVICE = "task-reconciler"
+ORIGIN_RECONCILER = "reconciler"  # a task whose every event was lost, found by the reconciler's sweep
+ORIGIN_BACKFILL = "backfill"  # imported by `python -m ops backfill`: silent, never notified by default
+OBSERVED_EVENT_PREFIX = "braket-api:"
+"""Event ids of statuses observed through Braket's API (GetQuantumTask, SearchQuantumTasks), not
+received as events: `braket-api:COMPLETED`. One per status, so observing it again changes nothing."""
+BRAKET_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-2", "eu-north-1")
+"""The Regions where Amazon Braket runs tasks (its endpoints, 2026)."""
+ENV_STATE_TABLE = "RECONCILER_STATE_TABLE_NAME"
+ENV_BRAKET_REGIONS = "BRAKET_REGIONS"
+ENV_STALE_AFTER_MINUTES = "STALE_AFTER_MINUTES"
+ENV_BRAKET_RATE = "BRAKET_REQUESTS_PER_SECOND"
+ENV_NOTIFY_GRACE_MINUTES = "NOTIFY_GRACE_MINUTES"
+STATE_KEY = "name"
+METRIC_TASKS_CHECKED = "TasksChecked"
+METRIC_TASKS_REPAIRED = "TasksRepaired"
+METRIC_RECONCILE_ERRORS = "ReconcileErrors"
+METRIC_NOTIFICATIONS_RECOVERED = "NotificationsRecovered"

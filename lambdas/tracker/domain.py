@@ -98,6 +98,9 @@ class TaskEvent:
     output_s3_directory: str
     created_at: str
     ended_at: str | None = None
+    origin: str = "event"
+    """Where an item this event creates comes from: "event" (EventBridge), or an observation of
+    Braket's API by the reconciler ("reconciler") or the backfill ("backfill")."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,8 @@ class TaskRecord:
     origin: str = "event"
     notified_at: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    checked_at: str | None = None
+    """When the reconciler last asked Braket about this unfinished task (its back-off)."""
 
     @property
     def status(self) -> Status:

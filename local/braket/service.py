@@ -230,7 +230,7 @@ class BraketService:
         with self._lock:
             if task.status != QUEUED:
                 return
-            if self._faults.happens(self._faults.fail_task):
+            if self._faults.fails_task():
                 self._change(task, FAILED, reason=FAULT_FAILURE)
                 return
             self._change(task, RUNNING)

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.helpers import LogicalIds, as_list, grants, policy_statements, role_statements
+from lambdas.tracker.constants import BRAKET_REGIONS
+from tests.infrastructure.helpers import LogicalIds, as_list, grants, logical_id, policy_statements, role_statements
+from tests.support.app import SynthesizedApp
 
 pytestmark = pytest.mark.infrastructure
 
@@ -72,7 +74,7 @@ def test_recorder_role_cannot_read_indexes_or_scan(recorder_grants: set[tuple[st
 
 
 def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
-    resources: dict[str, Any], ids: LogicalIds
+    resources: dict[str, Any], ids: LogicalIds, synthesized: SynthesizedApp
 ) -> None:
     offending = [
         (name, statement)
@@ -80,9 +82,26 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
         if resource_type != "AWS::KMS::Key"
         and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
     ]
-    # The one exception: the stream event sources' ListStreams, which has no resource-level permission.
-    list_streams = {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}
-    assert offending == [(ids.notifier_policy, list_streams), (ids.pusher_policy, list_streams)]
+    # The exceptions: the stream event sources' ListStreams and the reconciler's SearchQuantumTasks,
+    # which have no resource-level permission (the search is limited to the Braket Regions).
+    reconciler_policy = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role/DefaultPolicy")
+    assert sorted(offending, key=str) == sorted(
+        [
+            (ids.notifier_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
+            (ids.pusher_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
+            (
+                reconciler_policy,
+                {
+                    "Action": "braket:SearchQuantumTasks",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": list(BRAKET_REGIONS)}},
+                    "Effect": "Allow",
+                    "Resource": "*",
+                    "Sid": "SearchTasks",
+                },
+            ),
+        ],
+        key=str,
+    )
 
 
 def test_template_allows_no_service_wide_actions_outside_the_key_policies(resources: dict[str, Any]) -> None:

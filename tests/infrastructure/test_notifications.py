@@ -119,21 +119,27 @@ def test_notification_key_rotates(key: dict[str, Any]) -> None:
 
 
 def test_notification_key_lets_only_the_notifier_use_it_and_only_through_sns(
-    key: dict[str, Any], ids: LogicalIds
+    key: dict[str, Any], ids: LogicalIds, synthesized: SynthesizedApp
 ) -> None:
     statements = as_list(key["KeyPolicy"]["Statement"])
     root = [s for s in statements if flatten(s["Principal"].get("AWS", "")) == ACCOUNT_ROOT]
     assert [(s["Effect"], s["Action"], s["Resource"]) for s in root] == [("Allow", "kms:*", "*")]
 
-    (statement,) = (s for s in statements if s not in root)
-    assert statement["Effect"] == "Allow"
-    assert statement["Principal"] == {"AWS": arn_of(ids.notifier_role)}
-    assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert statement["Resource"] == "*"  # in a key policy: this key
-    (operator, condition), *others = statement["Condition"].items()
-    assert others == []
-    assert operator == "StringEquals"
-    assert {name: flatten(value) for name, value in condition.items()} == {"kms:ViaService": SNS_OF_THIS_REGION}
+    # The notifier, and the reconciler, which sends the notifications that never went out with
+    # the notifier's code.
+    reconciler_role = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role")
+    publishers = [s for s in statements if s not in root]
+    assert sorted(str(s["Principal"]) for s in publishers) == sorted(
+        str({"AWS": arn_of(role)}) for role in (ids.notifier_role, reconciler_role)
+    )
+    for statement in publishers:
+        assert statement["Effect"] == "Allow"
+        assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert statement["Resource"] == "*"  # in a key policy: this key
+        (operator, condition), *others = statement["Condition"].items()
+        assert others == []
+        assert operator == "StringEquals"
+        assert {name: flatten(value) for name, value in condition.items()} == {"kms:ViaService": SNS_OF_THIS_REGION}
 
 
 # --- The notifier --------------------------------------------------------------------------------

@@ -140,7 +140,12 @@ def test_operations_has_seven_alarms_notifying_the_topic(
 ) -> None:
     assert len(ALARMS) == 7
     live_updates = {logical_id(synthesized.stack, f"LiveUpdates/{name}") for name in ("PusherErrors", "PushesFailed")}
-    assert set(alarms) == {logical_id(synthesized.stack, f"Operations/{name}") for name in ALARMS} | live_updates
+    # Plus the capture path's alarms that reconciliation adds (tests/infrastructure/test_reconciliation.py).
+    added = ("CaptureRuleFailedInvocations", "ReconcilerRepairedTasks", "ReconcilerErrors")
+    assert (
+        set(alarms)
+        == {logical_id(synthesized.stack, f"Operations/{name}") for name in (*ALARMS, *added)} | live_updates
+    )
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [ref(ids.topic)]
         assert alarm["OKActions"] == [ref(ids.topic)]
@@ -182,4 +187,5 @@ def test_log_retention_context_sets_the_log_group_retention(synthesized_with_ema
         ids.connections_handler_log_group: LOG_RETENTION_DAYS,
         ids.pusher_log_group: LOG_RETENTION_DAYS,
         ids.access_logs: LOG_RETENTION_DAYS,
+        logical_id(synthesized_with_email.stack, "Reconciliation/Reconciler/Logs"): LOG_RETENTION_DAYS,
     }

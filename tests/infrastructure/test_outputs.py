@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from stacks import tracker_stack
-from tests.infrastructure.helpers import LogicalIds, arn_of, ref
+from tests.infrastructure.helpers import LogicalIds, arn_of, logical_id, ref
+from tests.support.app import SynthesizedApp
 
 pytestmark = pytest.mark.infrastructure
 
@@ -15,11 +16,13 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 13
+    assert len(OUTPUT_KEYS) == 14
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
-def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: LogicalIds) -> None:
+def test_outputs_reference_their_resources(
+    template_json: dict[str, Any], ids: LogicalIds, synthesized: SynthesizedApp
+) -> None:
     values = {key: output["Value"] for key, output in template_json["Outputs"].items()}
     assert values == {
         tracker_stack.OUTPUT_TASK_TABLE: ref(ids.task_table),
@@ -55,6 +58,7 @@ def test_outputs_reference_their_resources(template_json: dict[str, Any], ids: L
         },
         tracker_stack.OUTPUT_CONNECTIONS_TABLE: ref(ids.connections_table),
         tracker_stack.OUTPUT_FAILED_PUSHES: ref(ids.failed_pushes),
+        tracker_stack.OUTPUT_RECONCILER_STATE_TABLE: ref(logical_id(synthesized.stack, "Reconciliation/State")),
     }
 
 

@@ -47,6 +47,7 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
         "tracker.api.handler.lambda_handler",
         "tracker.live.connections_handler.lambda_handler",
         "tracker.live.pusher_handler.lambda_handler",
+        "tracker.reconciler.handler.lambda_handler",
     }
     recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
     notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]
@@ -56,6 +57,9 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
     assert recorder["REJECTED_EVENTS_TABLE_NAME"] == stack.outputs["RejectedEventsTableName"]
     assert notifier["NOTIFICATION_TOPIC_ARN"] == stack.outputs["NotificationTopicArn"]
     assert json.loads(api["RESULTS_BUCKETS"]) == {REGION: stack.outputs["ResultsBucketName"]}
+    reconciler = functions["tracker.reconciler.handler.lambda_handler"]["Environment"]["Variables"]
+    assert reconciler["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
+    assert reconciler["RECONCILER_STATE_TABLE_NAME"] == stack.outputs["ReconcilerStateTableName"]
 
 
 def test_the_templates_subscriptions_are_created(moto: MotoServer, synthesized: SynthesizedApp) -> None:

@@ -83,3 +83,32 @@ def test_every_change_is_documented() -> None:
     assert any("Custom::" in change for change in LOCAL_CHANGES)
     assert any("Layers" in change for change in LOCAL_CHANGES)
     assert any("KMS" in change for change in LOCAL_CHANGES)
+
+
+def test_scheduled_rules_lose_their_function_targets_which_the_runner_fires() -> None:
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+            "Schedule": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "ScheduleExpression": "rate(10 minutes)",
+                    "Targets": [
+                        {"Arn": {"Fn::GetAtt": ["Fn", "Arn"]}, "Id": "Target0"},
+                        {"Arn": {"Fn::GetAtt": ["Queue", "Arn"]}, "Id": "Target1"},
+                    ],
+                },
+            },
+            "Capture": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"EventPattern": {"source": ["aws.braket"]}, "Targets": [{"Arn": "x", "Id": "T"}]},
+            },
+        }
+    }
+    local = for_local(template)
+    assert local["Resources"]["Schedule"]["Properties"]["Targets"] == [
+        {"Arn": {"Fn::GetAtt": ["Queue", "Arn"]}, "Id": "Target1"}
+    ]
+    assert local["Resources"]["Capture"] == template["Resources"]["Capture"]
+    assert template["Resources"]["Schedule"]["Properties"]["Targets"][0]["Id"] == "Target0"  # input unchanged

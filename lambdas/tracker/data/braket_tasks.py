@@ -59,13 +59,18 @@ class BraketTasks(_RegionalClients):
             response = self.client(task.region).get_quantum_task(quantumTaskArn=task.arn)
         except (ClientError, BotoCoreError) as exc:
             raise BraketUnavailable(str(exc)) from exc
-        return Enrichment(
-            complete=True,
-            failure_reason=response.get("failureReason") or None,
-            tags=dict(response.get("tags") or {}),
-            num_successful_shots=response.get("numSuccessfulShots"),
-            job_arn=response.get("jobArn") or None,
-        )
+        return enrichment_from(response)
+
+
+def enrichment_from(response: dict[str, Any]) -> Enrichment:
+    """Braket's details of a finished task, from a GetQuantumTask response."""
+    return Enrichment(
+        complete=True,
+        failure_reason=response.get("failureReason") or None,
+        tags=dict(response.get("tags") or {}),
+        num_successful_shots=response.get("numSuccessfulShots"),
+        job_arn=response.get("jobArn") or None,
+    )
 
 
 class BraketRefused(Exception):

@@ -19,7 +19,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_EVENT
+from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
 from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, seconds_between
 from tracker.logic.listing import QueryPlan
 from tracker.models.item import Item, enrichment_attributes, from_item, promoted_tag_attributes, to_item
@@ -230,7 +230,7 @@ class _InOrderUpdate:
             "lastEventAt = :time",
             f"eventCount = eventCount + {self.value('one', 1)}",
             # Items written before `origin` existed get it here, so the notifier's filter sees them.
-            f"origin = if_not_exists(origin, {self.value('origin', ORIGIN_EVENT)})",
+            f"origin = if_not_exists(origin, {self.value('origin', event.origin)})",
         ]
         if event.status is Status.RUNNING:
             queue = seconds_between(event.created_at, max(event.time, event.created_at))  # as TaskRecord.started_at
@@ -252,6 +252,9 @@ class _InOrderUpdate:
         """A finished event also records the end, the run time and what Braket added."""
         event = self.event
         self.removes.append("unfinishedRegion")
+        # A backfilled task is silent: it never awaits a notification, so the merge path (which
+        # knows the origin) writes its end.
+        self.conditions.append(f"(attribute_not_exists(origin) OR origin <> {self.value('silent', ORIGIN_BACKFILL)})")
         # The stored item was unfinished, so its end has not been notified yet.
         self.sets.append(f"awaitingNotification = {self.value('region', event.task.region)}")
         if event.ended_at is not None:

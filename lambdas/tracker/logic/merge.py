@@ -39,6 +39,7 @@ def merge(record: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | 
             event_ids=frozenset({event.event_id}),
             ended_at=event.ended_at,
             enrichment=enrichment if event.status.finished else None,
+            origin=event.origin,
         )
     return _tags_in_one_place(_merge_into(record, event, enrichment))
 

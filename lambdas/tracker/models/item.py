@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from tracker.constants import TAG_ATTRIBUTE_PREFIX
+from tracker.constants import ORIGIN_BACKFILL, TAG_ATTRIBUTE_PREFIX
 from tracker.domain import Enrichment, Status, TaskArn, TaskRecord
 
 Item = dict[str, Any]
@@ -46,7 +46,8 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "submitter": record.submitter,
         "unfinishedRegion": None if record.status.finished else record.task.region,
         "notifiedAt": record.notified_at,
-        "awaitingNotification": record.task.region if record.status.finished and not record.notified_at else None,
+        "awaitingNotification": record.task.region if awaits_notification(record) else None,
+        "lastCheckedAt": record.checked_at,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
@@ -99,7 +100,13 @@ def from_item(item: Item) -> TaskRecord:
         origin=item.get("origin", "event"),
         notified_at=item.get("notifiedAt"),
         tags=dict(item.get("tags", {})) if enrichment is None else {},
+        checked_at=item.get("lastCheckedAt"),
     )
+
+
+def awaits_notification(record: TaskRecord) -> bool:
+    """Finished, not yet notified, and notifiable: a backfilled task never is (it is silent)."""
+    return record.status.finished and not record.notified_at and record.origin != ORIGIN_BACKFILL
 
 
 def _int_or_none(value: Decimal | int | None) -> int | None:

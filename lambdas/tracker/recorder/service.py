@@ -47,6 +47,15 @@ class Recorder:
             current = changed.current
         return self._merge_until_written(current, event, enrichment, error)
 
+    def record_over(
+        self, current: TaskRecord | None, event: TaskEvent, seconds_left: float | None = None
+    ) -> RecordResult:
+        """Record `event` over the item as the caller just read it (None: absent), as `record` does
+        when its first write finds the item: merge, then one conditional write, merging again if
+        the item changed meanwhile. Saves the first attempt when a batch read already has the item."""
+        enrichment, error = self._enrich(event, seconds_left)
+        return self._merge_until_written(current, event, enrichment, error)
+
     def _merge_until_written(
         self, current: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | None, error: str | None
     ) -> RecordResult:
