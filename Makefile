@@ -43,6 +43,7 @@ typecheck: install ## mypy over lambdas/, stacks/ and local/
 	$(BIN)/mypy lambdas/tracker
 	$(BIN)/mypy stacks app.py
 	$(BIN)/mypy local
+	MYPYPATH=client $(BIN)/mypy -p braket_tracker
 
 test: lint typecheck ## The whole check: lint, types and every test suite
 	$(BIN)/python -m pytest
