@@ -14,7 +14,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from braket_tracker import __version__
-from braket_tracker.errors import ApiError, ApiUnreachable, error_from_answer
+from braket_tracker.errors import ApiUnreachable, error_from_answer
 from braket_tracker.settings import Endpoints, frozen_credentials
 from braket_tracker.transport import HttpResponse, Transport
 
@@ -86,9 +86,7 @@ class TaskApi:
             body = response.body.decode(errors="replace")
         if 200 <= response.status < 300:
             if body is not None and not isinstance(body, dict):
-                raise ApiError(
-                    f"the API answered {response.status} with a non-JSON body", status=502, error="BadAnswer"
-                )
+                raise error_from_answer(502, f"the API answered {response.status} without a JSON object")
             return body
         raise error_from_answer(response.status, body)
 
