@@ -74,7 +74,8 @@ Connector = Callable[[str, dict[str, str], float], Any]
 def websocket_connector(url: str, headers: dict[str, str], open_timeout: float) -> Any:
     from websockets.sync.client import connect  # noqa: PLC0415 (only when the channel opens)
 
-    return connect(url, additional_headers=headers, open_timeout=open_timeout, max_size=MAX_MESSAGE_BYTES)
+    # legacy=True: the connection outlives this call (websockets 17.1+ otherwise wants a `with` block)
+    return connect(url, additional_headers=headers, open_timeout=open_timeout, max_size=MAX_MESSAGE_BYTES, legacy=True)
 
 
 def handshake_headers(url: str, credentials: Any, region: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ import contextlib
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -190,6 +191,8 @@ class LiveServer:
         self.refuse = refuse
         self.close_after_snapshots = 0
         self.snapshot_extra: list[dict[str, Any]] = []  # sent after snapshots (e.g. repeats, stale statuses)
+        self.on_subscribe: Callable[[int], None] = lambda count: None  # after each answer and its snapshots
+        self.subscribes = 0
         self._lock = threading.Lock()
         self._subscribed = threading.Condition(self._lock)
         self.server: Server = serve(self._handle, "127.0.0.1", 0, process_request=self._check)
@@ -248,6 +251,8 @@ class LiveServer:
                     connection.send(json.dumps({"type": "task", "snapshot": True, "document": doc}))
             for doc in self.snapshot_extra:
                 connection.send(json.dumps({"type": "task", "snapshot": False, "document": doc}))
+            self.subscribes += 1
+            self.on_subscribe(self.subscribes)
             if self.close_after_snapshots > 0:
                 self.close_after_snapshots -= 1
                 connection.close(1001, "Going away")
