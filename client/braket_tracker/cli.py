@@ -62,11 +62,11 @@ ClientFactory = Callable[[argparse.Namespace], TrackerClient]
 def exit_code(error: BaseException) -> int:
     """The exit code for an error (the table is EXIT_CODES)."""
     checks: list[tuple[type[BaseException] | tuple[type[BaseException], ...], int]] = [
+        (WaitTimeout, TIMEOUT),  # first: it is a TimeoutError, hence an OSError
         ((MissingCredentials, Forbidden), AUTH),
         ((StackNotFound, TaskNotFound, ResultsGone), NOT_FOUND),
         ((ConfigurationError, BadRequest, ProgramTooLarge, ValueError, OSError), USAGE),
         (Conflict, CONFLICT),
-        (WaitTimeout, TIMEOUT),
         (KeyboardInterrupt, INTERRUPTED),
     ]
     for types, code in checks:
@@ -174,7 +174,8 @@ def main(
 ) -> int:
     from rich.console import Console  # noqa: PLC0415
 
-    out = Console(file=stdout or sys.stdout, soft_wrap=False)
+    file = stdout or sys.stdout
+    out = Console(file=file, soft_wrap=False, width=None if file.isatty() else 250)  # piped: don't cut lines
     err = Console(file=stderr or sys.stderr, stderr=True)
     parser = build_parser()
     try:
@@ -472,7 +473,7 @@ def result_view(result: TaskResult) -> Any:
 
 
 def _number(value: Any) -> str:
-    return "" if value is None else f"{float(value):.1f}"
+    return "" if value is None else f"{float(value):.2f}"
 
 
 if __name__ == "__main__":  # pragma: no cover
