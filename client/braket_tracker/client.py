@@ -30,6 +30,7 @@ POLL_CAP_SECONDS = 15.0
 UNKNOWN_GRACE_SECONDS = 120.0  # how long a task may stay unrecorded while waiting for it
 
 UpdateCallback = Callable[[TaskUpdate], None]
+_DEFAULT: list[TrackerClient] = []  # TrackerClient.default()
 Arns = list[str]  # (TrackerClient.list shadows the builtin inside the class)
 
 
@@ -103,6 +104,13 @@ class TrackerClient:
 
     def __repr__(self) -> str:
         return f"TrackerClient(api_url={self.endpoints.api_url!r}, live_url={self.endpoints.live_url!r})"
+
+    @classmethod
+    def default(cls) -> TrackerClient:
+        """One shared client configured from the environment (made on first use), for from_arn."""
+        if not _DEFAULT:
+            _DEFAULT.append(cls())
+        return _DEFAULT[0]
 
     # -- the API ------------------------------------------------------------------------------
 
@@ -297,7 +305,7 @@ class TrackedTask:
         """Rebuild a task from its ARN (after a kernel restart): no request until it is used."""
         if not arn.startswith("arn:") or ":quantum-task/" not in arn:
             raise ValueError(f"not a quantum task ARN: {arn!r}")
-        return cls(arn, client or TrackerClient())
+        return cls(arn, client or TrackerClient.default())
 
     @property
     def id(self) -> str:

@@ -5,8 +5,9 @@ documents it pushes, kept as the protocol asks (README, "Live updates"):
 - keep each task's highest-ranked status; a finished status is final;
 - treat any close as routine (10-minute idle limit, 2-hour connection limit): reconnect, sign the
   new handshake, subscribe again, and let the snapshots cover what changed meanwhile;
-- after a quiet spell, subscribe again: that keeps the connection from idling out and, through
-  the snapshot, covers a push missed in the instant a subscription was being written.
+- after a quiet spell (60 s), subscribe again: through the snapshot, that covers a push missed in
+  the instant a subscription was being written; and send something at least every 5 minutes,
+  which keeps the connection under the 10-minute idle limit even while pushes keep arriving.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class LiveChannel:
         connector: Connector = websocket_connector,
         open_timeout: float = 10,
         resubscribe_after: float = 60,
+        keepalive_after: float = 300,
         max_reconnects: int = 5,
         unknown_grace: float = 120,
         clock: Callable[[], float] = time.monotonic,
@@ -110,6 +112,8 @@ class LiveChannel:
         self.connector = connector
         self.open_timeout = open_timeout
         self.resubscribe_after = resubscribe_after
+        self.keepalive_after = keepalive_after
+        self._last_sent = 0.0
         self.max_reconnects = max_reconnects
         self.unknown_grace = unknown_grace
         self.clock, self.sleep = clock, sleep
@@ -174,6 +178,7 @@ class LiveChannel:
 
     def _send_subscriptions(self, tasks: list[str] | None = None, *, mine: bool | None = None) -> None:
         """Send subscribe messages for `tasks` (all of them by default), 100 ARNs per message."""
+        self._last_sent = self.clock()
         tasks = self.tasks if tasks is None else tasks
         mine = self.mine if mine is None else mine
         chunks = [tasks[i : i + MAX_TASKS_PER_MESSAGE] for i in range(0, len(tasks), MAX_TASKS_PER_MESSAGE)]
@@ -209,12 +214,17 @@ class LiveChannel:
             now = self.clock()
             if until is not None and now >= until:
                 return
-            wait = self.resubscribe_after if until is None else min(self.resubscribe_after, until - now)
+            if now - self._last_sent >= self.keepalive_after:
+                self._send_subscriptions()  # pushes keep coming, but API Gateway's idle limit counts ours
+                continue
+            wait = min(self.resubscribe_after, self.keepalive_after - (now - self._last_sent))
+            if until is not None:
+                wait = min(wait, until - now)
             try:
                 raw = self._connection.recv(timeout=wait)
             except TimeoutError:
                 if until is None or self.clock() < until:
-                    self._send_subscriptions()  # keeps the connection alive; the snapshot fills gaps
+                    self._send_subscriptions()  # no news for a while: the snapshot fills any gap
                 continue
             except ConnectionClosed as closed:
                 log.info("live channel closed (%s); reconnecting and subscribing again", _describe(closed))
@@ -244,6 +254,8 @@ class LiveChannel:
             if code in {"TooManySubscriptions", "BadRequest", "UnknownAction"}:
                 raise LiveChannelUnavailable(f"the live-updates API refused a subscription: {code}: {text}")
             log.warning("live channel error %s: %s", code, text)
+            if code == "NotConnected":  # the server lost this connection's record: start afresh
+                self._reconnect()
         elif kind is None:  # API Gateway's own answer, e.g. {"message": "Internal server error"}
             log.warning("live channel: %s", message.get("message", message))
         return None

@@ -357,3 +357,35 @@ def test_a_non_json_success_is_an_error(client: TrackerClient, api: FakeTaskApi)
 
     with pytest.raises(ServerError):
         client.task("x")
+
+
+def test_an_sdk_circuit_is_submitted_as_openqasm(client: TrackerClient, api: FakeTaskApi) -> None:
+    pytest.importorskip("braket.circuits", reason="amazon-braket-sdk (the [sdk] extra) is not installed")
+    from braket.circuits import Circuit, FreeParameter
+
+    circuit = Circuit().rx(0, FreeParameter("theta")).cnot(0, 1)
+
+    client.submit(circuit, "sv1", 10, inputs={"theta": 0.25})
+
+    body = api.requests[0].body
+    assert body["program"].startswith("OPENQASM 3.0;")
+    assert "input float theta;" in body["program"]
+    assert "rx(theta) q[0];" in body["program"]
+    assert body["inputs"] == {"theta": 0.25}
+
+
+def test_from_arn_without_a_client_uses_one_shared_default(api: FakeTaskApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    from braket_tracker import client as module
+
+    made: list[Any] = []
+    monkeypatch.setattr(module, "_DEFAULT", [])
+    monkeypatch.setattr(
+        module.TrackerClient,
+        "__init__",
+        lambda self, *args, **kwargs: made.append(self) or None,
+    )
+
+    first, second = TrackedTask.from_arn(task_arn()), TrackedTask.from_arn(task_arn())
+
+    assert first.client is second.client
+    assert made == [first.client]

@@ -4,6 +4,8 @@ keeping rule (dedupe by notificationId, highest rank, final end) as a property."
 
 from __future__ import annotations
 
+import itertools
+import json
 import socket
 import warnings
 from collections.abc import Callable
@@ -203,3 +205,49 @@ def test_each_task_keeps_its_highest_status_and_a_finished_one_is_final(deliveri
         else:
             best = max((s for k, s in deliveries if k == key), key=RANK.__getitem__)
             assert RANK[states.latest[f"arn:{key}"].status] == RANK[best]
+
+
+class ScriptedConnection:
+    """A connection whose server pushes one document every 30 s of a fake clock."""
+
+    def __init__(self, clock: list[float], arns: list[str]) -> None:
+        self.clock = clock
+        self.sent: list[tuple[float, dict[str, Any]]] = []
+        self.pushes = iter([document(arn, status) for arn in arns for status in ("QUEUED", "RUNNING")])
+
+    def send(self, text: str) -> None:
+        self.sent.append((self.clock[0], json.loads(text)))
+
+    def recv(self, timeout: float) -> str:
+        if timeout < 30:
+            self.clock[0] += timeout
+            raise TimeoutError
+        self.clock[0] += 30
+        return json.dumps({"type": "task", "snapshot": False, "document": next(self.pushes)})
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_busy_channel_still_sends_before_the_idle_limit() -> None:
+    clock = [0.0]
+    arns = [task_arn() for _ in range(40)]
+    connection = ScriptedConnection(clock, arns)
+    channel = LiveChannel(
+        "wss://x.execute-api.us-east-1.amazonaws.com/live",
+        "us-east-1",
+        session(),
+        connector=lambda url, headers, timeout: connection,
+        clock=lambda: clock[0],
+    )
+
+    with channel:
+        channel.subscribe(arns[:1], mine=True)
+        received = [update for _, update in zip(range(60), channel.updates(), strict=False)]
+
+    times = [at for at, _ in connection.sent]
+    assert len(received) == 60  # pushes every 30 s: never 60 s of silence
+    assert times[0] == 0
+    assert clock[0] >= 1_800  # half an hour of traffic
+    assert max(b - a for a, b in itertools.pairwise([*times, clock[0]])) <= 300  # never 10 min without a message
+    assert all(message["mine"] is True for _, message in connection.sent)
