@@ -49,7 +49,7 @@ test: lint typecheck ## The whole check: lint, types and every test suite
 	$(BIN)/python -m pytest
 
 unit: install ## Unit tests only (no network)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit tests/client
 
 integration: install ## Integration tests (moto server on 127.0.0.1)
 	$(BIN)/python -m pytest tests/integration
