@@ -44,12 +44,13 @@ typecheck: install ## mypy over lambdas/, stacks/, local/ and ops/
 	$(BIN)/mypy stacks app.py
 	$(BIN)/mypy local
 	$(BIN)/mypy ops
+	MYPYPATH=client $(BIN)/mypy -p braket_tracker
 
 test: lint typecheck ## The whole check: lint, types and every test suite
 	$(BIN)/python -m pytest
 
 unit: install ## Unit tests only (no network)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit tests/client
 
 integration: install ## Integration tests (moto server on 127.0.0.1)
 	$(BIN)/python -m pytest tests/integration
