@@ -103,8 +103,8 @@ class LocalTracker:
         self.stop()
 
     def environment(self) -> dict[str, str]:
-        """What points boto3, the AWS CLI and the client at local mode."""
-        assert self.moto is not None and self.braket is not None
+        """What points boto3, the AWS CLI and the client (`braket-tracker`) at local mode."""
+        assert self.moto is not None and self.braket is not None and self.runner is not None
         return {
             "AWS_ENDPOINT_URL": self.moto.url,
             "AWS_ENDPOINT_URL_BRAKET": self.braket.url,
@@ -112,6 +112,9 @@ class LocalTracker:
             "AWS_SECRET_ACCESS_KEY": CREDENTIALS[1],
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
+            # The stack's outputs name the API Gateway hosts these would have in AWS.
+            "BRAKET_TRACKER_API_URL": self.runner.api_endpoints()[0].url,
+            "BRAKET_TRACKER_LIVE_URL": self.live_updates_url(),
         }
 
     def client(self, service: str) -> Any:

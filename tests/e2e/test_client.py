@@ -1,9 +1,8 @@
 """The Python client and the `braket-tracker` CLI against local mode: the signed Task API served by
 the runner, the deployed function, the local Braket service and the recording pipeline.
 
-This branch's stack has no live-updates API yet, so waiting falls back to reading the Task API
-with backoff (and says so once per client); the live channel is tested against a local WebSocket
-server in tests/client/test_live.py.
+Waiting goes over the live-updates WebSocket API that the runner serves from the template (no
+Braket call, no reading of the Task API); one test shows the fallback, for a client with no live URL.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from local.aws import CREDENTIALS
 from local.tracker import LocalTracker
 from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, RESULTS_BUCKET, SV1, read_item, submit, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::braket_tracker.LiveUpdatesUnavailableWarning")]
+pytestmark = pytest.mark.e2e
 CLI = Path(sys.executable).parent / "braket-tracker"
 
 
@@ -53,13 +52,32 @@ def api_url(tracker: LocalTracker) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(api_url: str) -> TrackerClient:
-    return TrackerClient(api_url=api_url, session=aws_session(), sdk_results=False)
+def live_url(tracker: LocalTracker) -> str:
+    return tracker.live_updates_url()
 
 
 @pytest.fixture(scope="module")
-def sdk_client(api_url: str) -> TrackerClient:
-    return TrackerClient(api_url=api_url, session=aws_session(), sdk_results=True)
+def client(api_url: str, live_url: str) -> TrackerClient:
+    return TrackerClient(api_url=api_url, live_url=live_url, session=aws_session(), sdk_results=False)
+
+
+@pytest.fixture(scope="module")
+def sdk_client(api_url: str, live_url: str) -> TrackerClient:
+    return TrackerClient(api_url=api_url, live_url=live_url, session=aws_session(), sdk_results=True)
+
+
+class ApiCalls:
+    """The Task API requests a client sends, by method and path."""
+
+    def __init__(self, client: TrackerClient) -> None:
+        self.calls: list[tuple[str, str]] = []
+        original = client.api.request
+
+        def counted(method: str, path: str, **kwargs: Any) -> Any:
+            self.calls.append((method, path))
+            return original(method, path, **kwargs)
+
+        client.api.request = counted  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -67,19 +85,26 @@ def project() -> str:
     return f"e2e-{uuid.uuid4().hex[:8]}"
 
 
-def test_submit_state_metadata_and_result_as_with_the_sdk(client: TrackerClient, tracker: LocalTracker) -> None:
+def test_submit_state_metadata_and_result_as_with_the_sdk(api_url: str, live_url: str, tracker: LocalTracker) -> None:
+    client = TrackerClient(api_url=api_url, live_url=live_url, session=aws_session(), sdk_results=False)
     task = client.submit(BELL_PAIR, "sv1", 200, tags={"project": "client"})
-
     first_state = task.state()
+    calls = ApiCalls(client)
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = task.result(timeout=120)
         task.result(timeout=120)  # cached: no second wait
+    waited_with = list(calls.calls)
     metadata = task.metadata()
 
     assert task.id.startswith(f"arn:aws:braket:{REGION}:123456789012:quantum-task/")
     assert first_state in {"CREATED", "QUEUED", "RUNNING", "COMPLETED"}
-    assert [type(w.message) for w in caught] == [LiveUpdatesUnavailableWarning]
+    assert [type(w.message) for w in caught] == []  # the end was pushed over the live channel
+    # No polling: waiting sent the Task API nothing; the one request read the result once it ended.
+    assert len(waited_with) == 1
+    assert waited_with[0][0] == "GET"
+    assert waited_with[0][1].endswith("/result")
     assert isinstance(result, TaskResult)
     assert result.status == "COMPLETED"
     assert sum(result.measurement_counts.values()) == 200
@@ -91,6 +116,20 @@ def test_submit_state_metadata_and_result_as_with_the_sdk(client: TrackerClient,
     assert metadata["resultsUri"] == f"s3://{metadata['outputS3Bucket']}/{metadata['outputS3Directory']}/results.json"
     assert {"CREATED", "COMPLETED"} <= set(metadata["statusTimes"])
     assert metadata["submitter"] == tracker.client("sts").get_caller_identity()["Arn"]
+
+
+def test_without_a_live_channel_waiting_reads_the_api_and_says_so_once(api_url: str) -> None:
+    client = TrackerClient(api_url=api_url, session=aws_session(), sdk_results=False)  # no live URL
+    tasks = [client.submit(BELL_PAIR, SV1, 50) for _ in range(2)]
+    calls = ApiCalls(client)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [task.result(timeout=120) for task in tasks]
+
+    assert [type(w.message) for w in caught] == [LiveUpdatesUnavailableWarning]
+    assert [result.status for result in results] == ["COMPLETED", "COMPLETED"]
+    assert any(method == "GET" and not path.endswith("/result") for method, path in calls.calls)
 
 
 def test_from_arn_after_a_restart_gives_the_sdk_result(
