@@ -53,8 +53,9 @@ def up(tracker: LocalTracker) -> int:
     for endpoint in tracker.runner.websocket_endpoints.values() if tracker.runner else []:
         print(f"  {'Live updates (WebSocket, SigV4-signed connect)':<50}{endpoint.url}")
     print("\nStack outputs:")
+    width = max(map(len, tracker.stack.outputs)) + 2
     for key, value in sorted(tracker.stack.outputs.items()):
-        print(f"  {key:<26}{value}")
+        print(f"  {key:<{width}}{value}")
     print("\nPoint boto3, the AWS CLI and the client at it (paste into another shell):")
     print("  export " + " ".join(f"{k}={v}" for k, v in env.items()))
     print(f"\nFunction logs: {tracker.log_file}")
