@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_cdk import ArnFormat, CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -18,6 +17,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from lambdas.tracker.constants import BRAKET_EVENT_SOURCE, TASK_STATE_CHANGE
+from stacks.alarms import alarm_to_topic
 from stacks.capture import encrypted_queue
 from stacks.nag import acknowledge
 from stacks.names import OUTPUT_FORWARDER_ALARM_TOPIC, OUTPUT_FORWARDER_DEAD_LETTER_QUEUE, forwarder_stack_name
@@ -97,18 +97,7 @@ class ForwarderStack(Stack):
                 ),
             ),
         ):
-            alarm = cloudwatch.Alarm(
-                self,
-                name,
-                alarm_description=description,
-                metric=metric,
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(actions.SnsAction(self.alarm_topic))
-            alarm.add_ok_action(actions.SnsAction(self.alarm_topic))
+            alarm_to_topic(self, name, description, metric, self.alarm_topic)
 
         CfnOutput(
             self,

@@ -10,7 +10,6 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -20,9 +19,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambdas.tracker import constants
+from stacks.alarms import alarm_to_topic
 from stacks.api_logging import api_gateway_logging
 from stacks.capture import encrypted_queue
 from stacks.functions import TrackerFunction
+from stacks.task_tables import working_table
 
 ROUTE_SELECTION = "$request.body.action"
 CONNECTIONS_TIMEOUT = Duration.seconds(29)  # API Gateway's integration timeout
@@ -57,18 +58,12 @@ class LiveUpdates(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.connections = dynamodb.Table(
+        self.connections = working_table(  # open connections only: nothing to keep
             self,
             "Connections",
-            partition_key=dynamodb.Attribute(name=constants.CONNECTIONS_KEY, type=_STRING),
-            sort_key=dynamodb.Attribute(name=constants.CONNECTIONS_SORT_KEY, type=_STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute=constants.CONNECTIONS_TTL_ATTRIBUTE,
-            removal_policy=RemovalPolicy.DESTROY,  # open connections only: nothing to keep
+            key=constants.CONNECTIONS_KEY,
+            sort_key=constants.CONNECTIONS_SORT_KEY,
+            ttl=constants.CONNECTIONS_TTL_ATTRIBUTE,
         )
         self.connections.add_global_secondary_index(
             index_name=constants.INDEX_BY_TARGET,
@@ -217,33 +212,22 @@ class LiveUpdates(Construct):
 
     def add_alarms(self, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
         alarms = [
-            self._alarm(
+            alarm_to_topic(
+                self,
                 "PusherErrors",
                 "The live-updates pusher failed: read its logs; the stream batch is retried meanwhile",
                 self.pusher.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+                topic,
             ),
-            self._alarm(
+            alarm_to_topic(
+                self,
                 "PushesFailed",
                 "Stream records the pusher gave up on are in the failed-pushes queue: their subscribers missed "
                 "a status (a resubscribe sends the current state)",
                 self.failures.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(5), statistic="Maximum"
                 ),
+                topic,
             ),
         ]
-        for alarm in alarms:
-            alarm.add_alarm_action(actions.SnsAction(topic))
-            alarm.add_ok_action(actions.SnsAction(topic))
         return alarms
-
-    def _alarm(self, name: str, description: str, metric: cloudwatch.IMetric) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            name,
-            alarm_description=description,
-            metric=metric,
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )

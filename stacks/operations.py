@@ -5,7 +5,6 @@ from __future__ import annotations
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -15,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambdas.tracker import constants
+from stacks.alarms import alarm_to_topic
 
 BACKLOG_AGE_ALARM = Duration.minutes(15)
 
@@ -130,19 +130,7 @@ class Operations(Construct):
         )
 
     def _alarm(self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float = 0) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            name,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(actions.SnsAction(self.topic))
-        alarm.add_ok_action(actions.SnsAction(self.topic))
-        return alarm
+        return alarm_to_topic(self, name, description, metric, self.topic, threshold=threshold)
 
     def add_alarm(
         self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float = 0

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -17,6 +17,7 @@ from stacks.functions import TrackerFunction
 from stacks.nag import acknowledge, nag_resource
 from stacks.notifications import Notifications
 from stacks.operations import Operations
+from stacks.task_tables import working_table
 
 TIMEOUT = Duration.minutes(5)
 """Well under the schedule's period, so runs do not overlap (they would be harmless: every write is
@@ -39,19 +40,9 @@ class Reconciliation(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.state = dynamodb.Table(
-            self,
-            "State",
-            partition_key=dynamodb.Attribute(name=constants.STATE_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # The sweeps' watermarks and the backfill's checkpoints; its creation time is where the
-            # first sweep starts.
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        # The sweeps' watermarks and the backfill's checkpoints; its creation time is where the
+        # first sweep starts.
+        self.state = working_table(self, "State", key=constants.STATE_KEY)
         reconciler = TrackerFunction(
             self,
             "Reconciler",

@@ -17,6 +17,7 @@ from lambdas.tracker import constants
 from stacks.api_logging import api_gateway_logging
 from stacks.config import ApiSettings
 from stacks.functions import TrackerFunction
+from stacks.task_tables import working_table
 
 TIMEOUT = Duration.seconds(25)
 """Under API Gateway's 29-second integration timeout, so the function answers before the gateway gives up."""
@@ -74,17 +75,8 @@ class TaskApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.idempotency = dynamodb.Table(
-            self,
-            "Idempotency",
-            partition_key=dynamodb.Attribute(name=constants.IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute=constants.IDEMPOTENCY_TTL_ATTRIBUTE,
-            removal_policy=RemovalPolicy.DESTROY,  # 24-hour records: nothing to keep
+        self.idempotency = working_table(  # 24-hour records: nothing to keep
+            self, "Idempotency", key=constants.IDEMPOTENCY_KEY, ttl=constants.IDEMPOTENCY_TTL_ATTRIBUTE
         )
         self.results = s3.Bucket(
             self,

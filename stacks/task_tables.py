@@ -58,3 +58,23 @@ class TaskTables(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+
+def working_table(
+    scope: Construct, construct_id: str, *, key: str, sort_key: str | None = None, ttl: str | None = None
+) -> dynamodb.Table:
+    """A table of working state that can be rebuilt (idempotency records, connections, watermarks):
+    on demand, encrypted, with point-in-time recovery, and deleted with the stack."""
+    return dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=dynamodb.Attribute(name=key, type=_STRING),
+        sort_key=dynamodb.Attribute(name=sort_key, type=_STRING) if sort_key else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        time_to_live_attribute=ttl,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
