@@ -87,28 +87,7 @@ class Notifications(Construct):
                 resources=[table.table_arn],
             )
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="Publish", actions=["sns:Publish"], resources=[self.topic.topic_arn])
-        )
-        # The key admits only what must publish: the notifier, and only through SNS.
-        via_sns = {"StringEquals": {"kms:ViaService": f"sns.{Stack.of(self).region}.amazonaws.com"}}
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowTheNotifierToPublish",
-                principals=[self.role],
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions=via_sns,
-            )
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptForTheTopic",
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=[self.key.key_arn],
-                conditions=via_sns,
-            )
-        )
+        self.grant_publish(self.role, "AllowTheNotifierToPublish")
         self.function.add_event_source(
             sources.DynamoEventSource(
                 table,
@@ -137,6 +116,30 @@ class Notifications(Construct):
             self.topic.add_subscription(subscriptions.SqsSubscription(queue, filter_policy=policy))
         else:
             self.topic.add_subscription(subscriptions.UrlSubscription(subscription.endpoint, filter_policy=policy))
+
+    def grant_publish(self, role: iam.IRole, key_policy_sid: str) -> None:
+        """Let `role` publish to the topic. The key admits only what must publish, and only through SNS."""
+        via_sns = {"StringEquals": {"kms:ViaService": f"sns.{Stack.of(self).region}.amazonaws.com"}}
+        role.add_to_principal_policy(
+            iam.PolicyStatement(sid="Publish", actions=["sns:Publish"], resources=[self.topic.topic_arn])
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EncryptForTheTopic",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[self.key.key_arn],
+                conditions=via_sns,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=key_policy_sid,
+                principals=[role],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions=via_sns,
+            )
+        )
 
 
 def _status_filter(statuses: tuple[str, ...]) -> dict[str, sns.SubscriptionFilter] | None:

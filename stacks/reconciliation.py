@@ -97,27 +97,7 @@ class Reconciliation(Construct):
             )
         )
         # The notifier's own code sends the notifications that never went out: the same topic and key.
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="Publish", actions=["sns:Publish"], resources=[notifications.topic.topic_arn])
-        )
-        via_sns = {"StringEquals": {"kms:ViaService": f"sns.{stack.region}.amazonaws.com"}}
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptForTheTopic",
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=[notifications.key.key_arn],
-                conditions=via_sns,
-            )
-        )
-        notifications.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowTheReconcilerToPublish",
-                principals=[self.role],
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions=via_sns,
-            )
-        )
+        notifications.grant_publish(self.role, "AllowTheReconcilerToPublish")
 
         self.schedule = events.Rule(
             self,
