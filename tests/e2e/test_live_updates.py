@@ -155,11 +155,25 @@ def test_every_subscriber_learns_every_recorded_end_once_and_a_reconnecting_one_
     assert len(recorded_ends) >= TASKS // 2  # the fault mode drops some final events: not every end is recorded
     ended.set()
 
+    expected = {arn: {end} for arn, end in recorded_ends.items()}
+
     def everyone_knows() -> bool:
-        return all(s.finals() == {arn: {end} for arn, end in recorded_ends.items()} for s in subscribers)
+        return all(s.finals() == expected for s in subscribers)
 
     try:
-        wait_for(everyone_knows, 60)
+        # Delivery is what is tested, not its speed: on a loaded 2-core machine the runner's stream
+        # polling and the pusher's posts to 17 connections take a while.
+        wait_for(everyone_knows, 150)
+    except AssertionError:
+        gaps = {
+            i: {
+                arn: sorted(s.finals().get(arn, set()) ^ expected.get(arn, set()))
+                for arn in set(s.finals()) | set(expected)
+            }
+            for i, s in enumerate(subscribers)
+            if s.finals() != expected
+        }
+        raise AssertionError(f"subscribers that do not hold exactly the recorded ends: {gaps}") from None
     finally:
         for subscriber in subscribers:
             subscriber.stop.set()
