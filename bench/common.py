@@ -30,7 +30,7 @@ def p95(values: Sequence[float]) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[max(0, int(round(len(ordered) * 0.95)) - 1)]
+    return ordered[max(0, round(len(ordered) * 0.95) - 1)]
 
 
 def write(name: str, text: str) -> None:

@@ -197,7 +197,8 @@ def report(tasks: int, polling: Side, tracked: Side) -> str:
     def ops(counter: Counter[str]) -> str:
         return ", ".join(f"{name} {count}" for name, count in sorted(counter.items()) if count > 0) or "none"
 
-    sweep = "it ran in this window" if tracked.server_calls["SearchQuantumTasks"] > 0 else "no sweep fell in this window"
+    swept = tracked.server_calls["SearchQuantumTasks"] > 0
+    sweep = "it ran in this window" if swept else "no sweep fell in this window"
     waits = list(polling.waited.values()) + list(tracked.waited.values())
     rows = [
         "| measure | polling (SDK) | tracker (live channel) |",
@@ -209,11 +210,8 @@ def report(tasks: int, polling: Side, tracked: Side) -> str:
         f"| calls per waiter per second of waiting | {rate(polling):.2f} | {rate(tracked):.2f} |",
     ]
     for waiters in WAITERS:
-        share = lambda side: rate(side) * waiters / QUOTA_PER_SECOND * 100  # noqa: E731
-        rows.append(
-            f"| GetQuantumTask quota used by W = {waiters:,} waiters | {share(polling):.0f} % "
-            f"| {share(tracked):.0f} % |"
-        )
+        shares = [rate(side) * waiters / QUOTA_PER_SECOND * 100 for side in (polling, tracked)]
+        rows.append(f"| GetQuantumTask quota used by W = {waiters:,} waiters | {shares[0]:.0f} % | {shares[1]:.0f} % |")
     rows += [
         f"| end -> waiter knows, median | {median(delays(polling)) * 1000:.0f} ms "
         f"| {median(delays(tracked)) * 1000:.0f} ms |",
