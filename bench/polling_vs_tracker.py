@@ -125,7 +125,7 @@ def measured(tracker: LocalTracker, side: Side, body: Callable[[], None]) -> Non
 
 
 def polling_side(tracker: LocalTracker, tasks: int) -> Side:
-    from braket.aws import AwsQuantumTask, AwsSession  # the real SDK, at its defaults  # noqa: PLC0415
+    from braket.aws import AwsQuantumTask, AwsSession  # type: ignore[import-untyped]  # noqa: PLC0415
 
     side = Side("polling: AwsQuantumTask.result()")
     env = tracker.environment()

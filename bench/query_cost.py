@@ -184,8 +184,9 @@ def run(sizes: list[int]) -> tuple[list[dict[str, Any]], dict[int, float]]:
         sys.path.insert(0, str(PROJECT / "lambdas"))
         requests = Requests()
         boto3.DEFAULT_SESSION = None
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", requests)  # type: ignore[union-attr]
+        boto3.setup_default_session()  # the handler's client is made from it, with the hook
+        session: Any = boto3.DEFAULT_SESSION
+        session.events.register("after-call.dynamodb", requests)
         handler = importlib.import_module("tracker.api.handler")
 
         rows: list[dict[str, Any]] = []

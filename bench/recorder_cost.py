@@ -151,7 +151,7 @@ def template() -> dict[str, Any]:
 
 def create_tables(client: Any, resources: dict[str, Any], prefix: str) -> dict[str, str]:
     """Every table of the template, keyed and indexed as synthesized: name by partition key."""
-    names = {}
+    names: dict[str, str] = {}
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::DynamoDB::Table":
             continue
