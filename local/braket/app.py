@@ -61,6 +61,10 @@ class LocalBraket:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def request_counts(self) -> dict[str, int]:
+        """The requests answered so far, by operation (CreateQuantumTask, GetQuantumTask, ...)."""
+        return {} if self._server is None else self._server.request_counts()
+
     def start(self) -> str:
         if self._server is not None:
             return self.url

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +34,8 @@ class BraketHTTPServer(ThreadingHTTPServer):
         self.protocol = Protocol(frozenset(operations))
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.requests: Counter[str] = Counter()  # answered requests by operation (bench/ reads them)
+        self._requests_lock = threading.Lock()
 
     def track(self, connection: socket.socket, open_: bool) -> None:
         with self._connections_lock:
@@ -44,10 +47,16 @@ class BraketHTTPServer(ThreadingHTTPServer):
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
 
+    def request_counts(self) -> dict[str, int]:
+        with self._requests_lock:
+            return dict(self.requests)
+
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any], str]:
         """Status, JSON body and a label for the log: the operation, or the error code."""
         try:
             request = self.protocol.decode(method, path, headers, body)
+            with self._requests_lock:
+                self.requests[request.operation] += 1
             status = int(self.protocol.model.operation_model(request.operation).http.get("responseCode", 200))
             return status, self.operations[request.operation](request.region, request.params), request.operation
         except BraketError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
@@ -23,7 +24,21 @@ class ConnectionsApi:
             read_timeout=5,
             max_pool_connections=pool_size,
         )
-        self._client = client or boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+        self._config = config
+        # Made on the first post: most status changes reach no connection, and a client costs about
+        # as much cold start as the rest of the pusher's init (bench/results/cold-start.md).
+        self._client_made: Any | None = client
+        self._lock = threading.Lock()
+
+    @property
+    def _client(self) -> Any:
+        if self._client_made is None:
+            with self._lock:  # the pusher posts from several threads
+                if self._client_made is None:
+                    self._client_made = boto3.client(
+                        "apigatewaymanagementapi", endpoint_url=self.endpoint, config=self._config
+                    )
+        return self._client_made
 
     def post(self, connection_id: str, data: str) -> bool:
         """Send `data` to the connection. False if it is gone (410): the caller forgets it."""

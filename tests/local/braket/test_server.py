@@ -141,3 +141,22 @@ def test_the_cli_serves_until_interrupted(moto_url: str) -> None:
         _, errors = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "GetDevice" in errors  # one log line per request
+
+
+def test_the_service_counts_the_requests_it_answered_by_operation(moto_url: str) -> None:
+    service = LocalBraket(moto_url, queue_delay=0.2)
+    url = service.start()
+    try:
+        client = boto3.client("braket", region_name="us-east-1", endpoint_url=url)
+        before = service.request_counts()
+        client.search_devices(filters=[])
+        client.search_devices(filters=[])
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_quantum_task(quantumTaskArn="arn:aws:braket:us-east-1:123456789012:quantum-task/nope")
+        counts = service.request_counts()
+    finally:
+        service.stop()
+
+    assert before == {}
+    assert counts == {"SearchDevices": 2, "GetQuantumTask": 1}  # an error answer is a request too
+    assert service.request_counts() == {}  # stopped: nothing to count

@@ -1,0 +1,321 @@
+"""Cost model: dollars per million tracked tasks, from AWS list prices, written to bench/cost.md.
+
+Not a measurement of AWS: a model whose every input is stated. What can be computed from this
+repository is computed: the task table's write units per event come from the synthesized indexes
+(keys and projections read from the template) and from the item images the tracker's own code
+writes for one task's life (logic.merge, models.item.to_item); requests per event come from
+bench/results/recorder-cost.md's measurement (one write per in-order event). Everything else is an
+assumption, listed in the output.
+
+Run: .venv/bin/python -m bench.cost_model
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.common import PROJECT
+
+PRICES_AS_OF = "AWS list prices for us-east-1 (N. Virginia) as published in 2025"
+OUT = Path(__file__).resolve().parent / "cost.md"
+
+# US East (N. Virginia) list prices, in dollars. Free tiers ignored.
+LAMBDA_REQUEST = 0.20 / 1e6
+LAMBDA_GB_SECOND_ARM = 0.0000133334
+DYNAMODB_WRITE_UNIT = 0.625 / 1e6  # on-demand, per write request unit (after the November 2024 cut)
+DYNAMODB_READ_UNIT = 0.125 / 1e6  # on-demand, per read request unit
+SQS_REQUEST = 0.40 / 1e6  # standard queue, per request (64 KB chunk)
+SNS_PUBLISH = 0.50 / 1e6  # standard topic, per publish (64 KB chunk); delivery to SQS is free
+REST_API_REQUEST = 3.50 / 1e6  # API Gateway REST API, first 333 million a month
+WEBSOCKET_MESSAGE = 1.00 / 1e6  # API Gateway WebSocket, per message (32 KB chunk), both ways
+WEBSOCKET_CONNECTION_MINUTE = 0.25 / 1e6
+LOG_INGESTION_GB = 0.50  # CloudWatch Logs, standard class
+EVENTBRIDGE_CROSS_REGION_EVENT = 1.00 / 1e6  # an event sent to a bus in another Region is a custom event
+# Braket (bench/../braket-facts.md, section 3.3; verify at aws.amazon.com/braket/pricing).
+SV1_PER_MINUTE, SV1_MINIMUM_SECONDS = 0.075, 3
+QPU_PER_TASK = 0.30
+QPU_PER_SHOT = {"IQM Garnet": 0.00145, "IonQ Forte": 0.08, "QuEra Aquila": 0.01}
+
+# Assumptions about one task's life.
+EVENTS = ("CREATED", "QUEUED", "RUNNING", "COMPLETED")
+RECORDER_MS_PER_EVENT = 25  # billed ms per event, one event per invocation (the worst case: no batching)
+RECORDER_MS_ENRICH = 60  # the finishing event's GetQuantumTask
+NOTIFIER_MS, PUSHER_MS, API_MS = 60, 30, 40
+LOG_BYTES_PER_INVOCATION = 1500  # Powertools JSON lines, plus Lambda's START/END/REPORT lines
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: attribute names plus values (strings by UTF-8 length, numbers by digits)."""
+
+    def value(v: Any) -> int:
+        if isinstance(v, str):
+            return len(v.encode())
+        if isinstance(v, bool) or v is None:
+            return 1
+        if isinstance(v, (int, float, Decimal)):
+            return (len(str(v).lstrip("-").replace(".", "")) + 1) // 2 + 1
+        if isinstance(v, (set, frozenset, list, tuple)):
+            return 3 + sum(value(x) + 1 for x in v)
+        if isinstance(v, dict):
+            return 3 + sum(len(k.encode()) + value(x) + 1 for k, x in v.items())
+        raise TypeError(type(v))
+
+    return sum(len(name.encode()) + value(v) for name, v in item.items())
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    keys: tuple[str, ...]
+    projection: str
+    included: tuple[str, ...]
+
+    def image(self, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> dict[str, Any] | None:
+        if item is None or not all(key in item for key in self.keys):
+            return None  # a sparse index holds only items with every key attribute
+        if self.projection == "ALL":
+            return item
+        names = set(self.keys) | set(table_keys) | set(self.included)
+        return {name: v for name, v in item.items() if name in names}
+
+
+def units(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+def write_units(old: dict[str, Any] | None, new: dict[str, Any], indexes: list[Index], keys: tuple[str, ...]) -> int:
+    """A write's units: the table (the larger image), then each index: put, delete, or update."""
+    total = units(max(item_size(old or {}), item_size(new)))
+    for index in indexes:
+        before, after = index.image(old, keys), index.image(new, keys)
+        if before is None and after is None:
+            continue
+        if before is None:
+            total += units(item_size(after or {}))
+        elif after is None:
+            total += units(item_size(before))
+        elif any(before.get(k) != after.get(k) for k in index.keys):
+            total += units(item_size(before)) + units(item_size(after))  # a key change: delete and put
+        elif before != after:
+            total += units(item_size(after))
+    return total
+
+
+def task_table(template: dict[str, Any]) -> tuple[list[Index], tuple[str, ...]]:
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::DynamoDB::Table" and props["KeySchema"][0]["AttributeName"] == "taskArn":
+            indexes = [
+                Index(
+                    g["IndexName"],
+                    tuple(k["AttributeName"] for k in g["KeySchema"]),
+                    g["Projection"]["ProjectionType"],
+                    tuple(g["Projection"].get("NonKeyAttributes", ())),
+                )
+                for g in props.get("GlobalSecondaryIndexes", [])
+            ]
+            return indexes, tuple(k["AttributeName"] for k in props["KeySchema"])
+    raise LookupError("no task table in the template")
+
+
+def life_of_a_task(promoted: list[str]) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+    """Each write of one task's life, as (what, item before, item after), made by the tracker's code."""
+    sys.path.insert(0, str(PROJECT / "lambdas"))
+    from bench.recorder_cost import events_for  # noqa: PLC0415
+    from tracker.data.braket_tasks import enrichment_from  # noqa: PLC0415
+    from tracker.logic.merge import fold  # noqa: PLC0415
+    from tracker.models.event import parse_task_event  # noqa: PLC0415
+    from tracker.models.item import to_item  # noqa: PLC0415
+
+    (stream,) = events_for(1)
+    arn = stream[0]["detail"]["quantumTaskArn"]
+    enrichment = enrichment_from(
+        {"quantumTaskArn": arn, "status": "COMPLETED", "tags": {"project": "qml-2026"}, "numSuccessfulShots": 1000}
+    )
+    writes: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
+    before: dict[str, Any] | None = None
+    for count in range(1, len(stream) + 1):
+        events = [parse_task_event(event) for event in stream[:count]]
+        finished = events[-1].status.finished
+        record = fold(events, enrichment if finished else None)
+        assert record is not None
+        after = to_item(record, promoted)
+        writes.append((f"recorder: {events[-1].status.value} event", before, after))
+        before = after
+    assert before is not None
+    marked = {k: v for k, v in before.items() if k != "awaitingNotification"} | {"notifiedAt": "2026-11-25T01:00:00Z"}
+    writes.append(("notifier: marks the end notified", before, marked))
+    return writes
+
+
+@dataclass
+class Line:
+    service: str
+    what: str
+    per_task: float  # dollars
+
+    @property
+    def per_million(self) -> float:
+        return self.per_task * 1e6
+
+
+def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
+    cdk_out = PROJECT / ".local" / "cdk.out"
+    path = cdk_out / "BraketTaskTracker.template.json"
+    if not path.exists():
+        from local.tracker import synthesize  # noqa: PLC0415
+
+        synthesize(cdk_out, "us-east-1")
+    template = json.loads(path.read_text())
+    indexes, keys = task_table(template)
+    api = next(
+        r["Properties"]["Environment"]["Variables"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("tracker.api.")
+    )
+    writes = life_of_a_task(json.loads(api["PROMOTED_TAG_KEYS"]))
+    per_write = [(what, write_units(old, new, indexes, keys)) for what, old, new in writes]
+    wru = sum(n for _, n in per_write)
+    finished = writes[-1][2]
+    stored = item_size(finished) + 100
+    stored += sum(item_size(image) + 100 for index in indexes if (image := index.image(finished, keys)) is not None)
+    sizes = {
+        "item when finished (bytes)": item_size(finished),
+        "stored per finished task, table and indexes (bytes)": stored,
+    }
+    n = len(EVENTS)
+    gb_s = (0.25 * (n * RECORDER_MS_PER_EVENT + RECORDER_MS_ENRICH) + 0.25 * NOTIFIER_MS + 0.5 * n * PUSHER_MS) / 1000
+    invocations = n + 1 + n  # recorder per event, notifier once, pusher per status change
+    lines = [
+        Line("EventBridge", "Braket's events on the default bus, and the rule's delivery to SQS: no charge", 0.0),
+        Line("SQS", f"{n} events x 3 requests (send, receive, delete; batches of one)", n * 3 * SQS_REQUEST),
+        Line(
+            "Lambda",
+            f"{invocations} invocations (recorder {n}, notifier 1, live pusher {n})",
+            invocations * LAMBDA_REQUEST,
+        ),
+        Line("Lambda", f"{gb_s:.4f} GB-s on arm64 (billed ms in the assumptions)", gb_s * LAMBDA_GB_SECOND_ARM),
+        Line(
+            "DynamoDB",
+            f"{wru} write units: the task table and its indexes, over the task's {len(writes)} writes",
+            wru * DYNAMODB_WRITE_UNIT,
+        ),
+        Line(
+            "DynamoDB",
+            "reads: notifier 1 GetItem (strong, 1 unit); pusher 2 index queries per change "
+            f"(eventual, 0.5 unit each): {1 + n}",
+            (1 + n) * DYNAMODB_READ_UNIT,
+        ),
+        Line("SNS", "1 publish per finished task", SNS_PUBLISH),
+        Line(
+            "CloudWatch Logs",
+            f"{invocations} x {LOG_BYTES_PER_INVOCATION} bytes ingested",
+            invocations * LOG_BYTES_PER_INVOCATION / 1e9 * LOG_INGESTION_GB,
+        ),
+    ]
+    return lines, per_write, sizes
+
+
+def braket_costs() -> list[tuple[str, float]]:
+    costs = [("SV1, the 3 s minimum", SV1_PER_MINUTE * SV1_MINIMUM_SECONDS / 60)]
+    costs += [(f"{qpu}, 1,000 shots", QPU_PER_TASK + 1000 * shot) for qpu, shot in QPU_PER_SHOT.items()]
+    return costs
+
+
+def report() -> str:
+    lines, per_write, sizes = model()
+    total = sum(line.per_task for line in lines)
+    waiter = REST_API_REQUEST + LAMBDA_REQUEST + 0.5 * API_MS / 1000 * LAMBDA_GB_SECOND_ARM + 0.5 * DYNAMODB_READ_UNIT
+    live = 2 * WEBSOCKET_MESSAGE + WEBSOCKET_CONNECTION_MINUTE * 5
+    rows = ["| service | per task | per million tasks |", "|---|---|---|"]
+    rows += [f"| {line.service}: {line.what} | ${line.per_task:.8f} | ${line.per_million:,.2f} |" for line in lines]
+    rows.append(f"| **tracking, in all** | **${total:.8f}** | **${total * 1e6:,.2f}** |")
+    braket = ["| a task on Braket | per task | per million tasks | tracking adds |", "|---|---|---|---|"]
+    braket += [f"| {name} | ${cost:.5f} | ${cost * 1e6:,.0f} | {total / cost:.2%} |" for name, cost in braket_costs()]
+    writes = ["| write | write units |", "|---|---|"] + [f"| {what} | {n} |" for what, n in per_write]
+    return "\n".join(
+        [
+            "# What tracking costs",
+            "",
+            f"Prices: {PRICES_AS_OF}, as list prices with no free tier, no Savings Plan and no discount. This "
+            "machine has no network: they are quoted as known when this model was written (2026-11-25), not "
+            "fetched; check them at aws.amazon.com/pricing before relying on a figure. Generated by "
+            "`python -m bench.cost_model` (part of `make bench`), which reads the synthesized template.",
+            "",
+            "## Per tracked task",
+            "",
+            *rows,
+            "",
+            "## Beside what the task itself costs",
+            "",
+            *braket,
+            "",
+            "Braket prices from /work/shared/reference/braket-facts.md (section 3.3): $0.30 per QPU task plus a "
+            "per-shot price; SV1 $0.075 a minute, billed for at least 3 s.",
+            "",
+            "## Waiting for a result",
+            "",
+            "Polling Braket (`AwsQuantumTask.result()`) costs nothing in dollars: GetQuantumTask is not billed. "
+            "It spends quota instead: every waiter sends about one GetQuantumTask a second (more while queued, "
+            "see results/polling-vs-tracker.md), against 100 a second per account and Region, shared with "
+            "everything else in the account. That is not priced here.",
+            "",
+            f"Waiting through the tracker adds, per waiter: over the live channel, about ${live * 1e6:,.2f} per "
+            "million waits (a subscribe message and a push, and five connection-minutes); then one GET "
+            f"/tasks/{{id}}/result (REST API request, Lambda, a GetItem): ${waiter * 1e6:,.2f} per million. The "
+            "presigned results download is an S3 GET billed to the results bucket's owner either way.",
+            "",
+            "## The task table's writes, from the template",
+            "",
+            "Write units per write of one task's life: the table (1 unit per KB of the larger of the item "
+            "before and after) plus each index that holds the item (projection ALL: the whole item; a key "
+            "change is a delete and a put; a sparse index is written only while the item has its key). Items "
+            "made by the tracker's own merge and item mapping; the task is tagged with the promoted key "
+            f"`project`. The finished item is {sizes['item when finished (bytes)']:,} bytes.",
+            "",
+            *writes,
+            "",
+            "## Assumptions",
+            "",
+            f"- {len(EVENTS)} events per task ({', '.join(EVENTS)}); Braket does not promise every "
+            "intermediate status, so this is the usual upper end. A task submitted in another Braket Region "
+            f"adds its forwarding: {len(EVENTS)} cross-Region events, "
+            f"${len(EVENTS) * EVENTBRIDGE_CROSS_REGION_EVENT * 1e6:.2f} per million tasks.",
+            "- One event per recorder invocation and one SQS receive and delete per event: the worst case, at low "
+            "traffic. The mapping batches up to 10 events for up to 1 s, which cuts both under load.",
+            f"- Billed duration: recorder {RECORDER_MS_PER_EVENT} ms per event plus {RECORDER_MS_ENRICH} ms for "
+            f"the finishing event's GetQuantumTask (256 MB); notifier {NOTIFIER_MS} ms (256 MB); live pusher "
+            f"{PUSHER_MS} ms per status change (512 MB); API {API_MS} ms (512 MB). arm64.",
+            "- DynamoDB on-demand capacity. Storage is per month, not per task, and left out of the total: "
+            f"{sizes['stored per finished task, table and indexes (bytes)']:,} bytes per finished task (the item "
+            "in the table and in every index that holds it, 100 bytes of overhead each), so a million kept "
+            f"tasks cost about ${sizes['stored per finished task, table and indexes (bytes)'] * 1e6 / 1e9 * 0.25:,.2f} "
+            "a month at $0.25 per GB-month; point-in-time recovery doubles about that.",
+            "- DynamoDB Streams reads by Lambda are free. The notifier's and live pusher's filters drop records "
+            "that need no work before any invocation.",
+            "- Fixed monthly costs, whatever the task count, left out: the SQS pollers' empty receives, the "
+            "reconciler every 10 minutes (one invocation, a few requests, SearchQuantumTasks free), CloudWatch "
+            "alarms and custom metrics; encryption (the notification topic's customer managed KMS key, $1 a "
+            "month, and DynamoDB's AWS managed key: both services cache data keys for minutes, so KMS requests "
+            "do not grow with tasks).",
+            "- A task submitted through the Task API adds one REST request, one invocation and its idempotency "
+            f"record (about ${(REST_API_REQUEST + LAMBDA_REQUEST + 4 * DYNAMODB_WRITE_UNIT) * 1e6:,.2f} per million).",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    text = report()
+    OUT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
