@@ -20,7 +20,6 @@ import argparse
 import dataclasses
 import importlib
 import json
-import logging
 import os
 import random
 import sys
@@ -30,7 +29,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from bench.common import PROJECT, machine, write
+from bench.common import PROJECT, machine, moto_server, write
 from bench.recorder_cost import ACCOUNT, REGION, Context, create_tables, events_for, quiet, template
 
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/TrackerAdmin"
@@ -141,27 +140,9 @@ def reads(sample: dict[str, Any]) -> list[tuple[str, str, dict[str, str] | None]
 
 
 def run(sizes: list[int]) -> tuple[list[dict[str, Any]], dict[int, float]]:
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    try:
-        host, port = server.get_host_and_port()
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION,
-                "POWERTOOLS_SERVICE_NAME": "task-api",
-                "POWERTOOLS_METRICS_NAMESPACE": "BraketTaskTracker",
-            }
-        )
+    with moto_server(REGION, "task-api") as client:
         import boto3  # noqa: PLC0415
 
-        client = boto3.client("dynamodb")
         resources = template()["Resources"]
         names = create_tables(client, resources, f"bench-{uuid.uuid4().hex[:6]}")
         api_env = next(
@@ -219,8 +200,6 @@ def run(sizes: list[int]) -> tuple[list[dict[str, Any]], dict[int, float]]:
                     }
                 )
         return rows, fill_seconds
-    finally:
-        server.stop()
 
 
 def report(rows: list[dict[str, Any]], fill_seconds: dict[int, float]) -> str:

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from bench.common import PROJECT, machine, write
+from bench.common import PROJECT, machine, moto_server, write
 
 BATCH = 10
 DUPLICATE_SHARE = 0.3
@@ -164,26 +164,7 @@ def create_tables(client: Any, resources: dict[str, Any], prefix: str) -> dict[s
 
 
 def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measurement, read top to bottom)
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION,
-                "POWERTOOLS_SERVICE_NAME": "task-recorder",
-                "POWERTOOLS_METRICS_NAMESPACE": "BraketTaskTracker",
-            }
-        )
-        import boto3  # noqa: PLC0415
-
-        client = boto3.client("dynamodb")
+    with moto_server(REGION, "task-recorder") as client:
         resources = template()["Resources"]
         names = create_tables(client, resources, f"bench-{uuid.uuid4().hex[:6]}")
         recorder_env = next(
@@ -282,8 +263,6 @@ def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measur
             ops[request.split(".")[-1]] = ops.get(request.split(".")[-1], 0) + 1
         results["_shuffled_ops"] = {k: float(v) for k, v in ops.items()}
         return results
-    finally:
-        server.stop()
 
 
 def report(results: dict[str, dict[str, float]], tasks: int) -> str:
