@@ -28,6 +28,8 @@ for region in config.braket_regions if home_region else ():
             forwarder_stack_name(config.stack_name, region),
             home_region=str(home_region),
             alarm_emails=config.alarm_emails,
+            tracker_stack_name=config.stack_name,
+            results_retention_days=config.api.results_retention_days,
             env=cdk.Environment(account=account, region=region),
         )
 add_nag_checks(app)

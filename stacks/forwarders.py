@@ -21,6 +21,7 @@ from stacks.alarms import alarm_to_topic
 from stacks.capture import encrypted_queue
 from stacks.nag import acknowledge
 from stacks.names import OUTPUT_FORWARDER_ALARM_TOPIC, OUTPUT_FORWARDER_DEAD_LETTER_QUEUE, forwarder_stack_name
+from stacks.results_bucket import results_bucket, results_bucket_name
 
 __all__ = ["ForwarderStack", "forwarder_stack_name"]
 
@@ -28,7 +29,8 @@ __all__ = ["ForwarderStack", "forwarder_stack_name"]
 class ForwarderStack(Stack):
     """In one Braket Region: a rule for Braket task state changes, whose target is the home Region's
     default bus, through a role that may only put events on that bus; undeliverable events go to a
-    dead-letter queue in this Region, which has an alarm, as do the rule's failed invocations."""
+    dead-letter queue in this Region, which has an alarm, as do the rule's failed invocations. And
+    the Region's results bucket for tasks submitted through the Task API."""
 
     def __init__(
         self,
@@ -37,6 +39,8 @@ class ForwarderStack(Stack):
         *,
         home_region: str,
         alarm_emails: tuple[str, ...],
+        tracker_stack_name: str,
+        results_retention_days: int,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -52,6 +56,13 @@ class ForwarderStack(Stack):
             service="events", region=home_region, resource="event-bus", resource_name="default"
         )
         home_bus = events.EventBus.from_event_bus_arn(self, "HomeBus", self.home_bus_arn)
+        # Tasks submitted through the Task API to a device of this Region write their results here.
+        self.results = results_bucket(
+            self,
+            "Results",
+            name=results_bucket_name(tracker_stack_name, self.account, self.region),
+            retention_days=results_retention_days,
+        )
         self.dead_letter_queue = encrypted_queue(self, "DeadLetterQueue")
         self.role = iam.Role(
             self,

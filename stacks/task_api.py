@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambdas.tracker import constants
 from stacks.api_logging import api_gateway_logging
 from stacks.config import ApiSettings
 from stacks.functions import TrackerFunction
+from stacks.results_bucket import results_bucket, results_bucket_name
 from stacks.task_tables import working_table
 
 TIMEOUT = Duration.seconds(25)
@@ -58,11 +58,6 @@ LIST_INDEXES = (
 )
 
 
-def _slug(name: str) -> str:
-    """A stack name as a bucket name part: lowercase letters, digits and hyphens, at most 20."""
-    return "".join(c for c in name.lower() if c.isalnum() or c == "-")[:20].strip("-")
-
-
 class TaskApi(Construct):
     def __init__(
         self,
@@ -72,32 +67,29 @@ class TaskApi(Construct):
         tasks: dynamodb.Table,
         settings: ApiSettings,
         log_retention: logs.RetentionDays,
+        other_regions: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.idempotency = working_table(  # 24-hour records: nothing to keep
             self, "Idempotency", key=constants.IDEMPOTENCY_KEY, ttl=constants.IDEMPOTENCY_TTL_ATTRIBUTE
         )
-        self.results = s3.Bucket(
+        self.results = results_bucket(
             self,
             "Results",
-            # Braket's service-linked role writes only to amazon-braket-* buckets in the task's Region;
-            # the stack's name keeps two deployments in one account and Region apart.
-            bucket_name=f"{constants.RESULTS_BUCKET_PREFIX}{_slug(stack.stack_name)}-{stack.account}-{stack.region}",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireTaskResults",
-                    prefix=f"{constants.RESULTS_PREFIX}/",
-                    expiration=Duration.days(settings.results_retention_days),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
+            name=results_bucket_name(stack.stack_name, stack.account, stack.region),
+            retention_days=settings.results_retention_days,
         )
+        # The forwarder stacks own the other Regions' buckets, by the same rule (known once the home
+        # Region is: app.py builds forwarders only then).
+        self.other_regions = (
+            ()
+            if Token.is_unresolved(stack.region)
+            else tuple(region for region in other_regions if region != stack.region)
+        )
+        self.results_buckets = {stack.region: self.results.bucket_name} | {
+            region: results_bucket_name(stack.stack_name, stack.account, region) for region in self.other_regions
+        }
         self.handler = TrackerFunction(
             self,
             "Handler",
@@ -110,7 +102,7 @@ class TaskApi(Construct):
             environment={
                 constants.ENV_TASK_TABLE: tasks.table_name,
                 constants.ENV_IDEMPOTENCY_TABLE: self.idempotency.table_name,
-                constants.ENV_RESULTS_BUCKETS: stack.to_json_string({stack.region: self.results.bucket_name}),
+                constants.ENV_RESULTS_BUCKETS: stack.to_json_string(self.results_buckets),
                 constants.ENV_READABLE_BUCKETS: json.dumps(list(settings.readable_results_buckets)),
                 constants.ENV_DEVICE_ALLOWLIST: json.dumps(list(settings.device_allowlist)),
                 constants.ENV_ADMIN_PRINCIPALS: json.dumps(list(settings.admin_principals)),
@@ -135,7 +127,7 @@ class TaskApi(Construct):
             (
                 "SubmitTasks",
                 ["braket:CreateQuantumTask", "braket:TagResource"],
-                [self.task_arns(stack, stack.region)],
+                [self.task_arns(stack, region) for region in self.results_buckets],
             ),
             ("CancelAndQueueInfo", ["braket:CancelQuantumTask", "braket:GetQuantumTask"], [self.task_arns(stack, "*")]),
             (
@@ -143,6 +135,10 @@ class TaskApi(Construct):
                 ["s3:GetObject"],
                 [
                     self.results.arn_for_objects(f"{constants.RESULTS_PREFIX}/*"),
+                    *(
+                        f"{self.regional_results(stack, region)}/{constants.RESULTS_PREFIX}/*"
+                        for region in self.other_regions
+                    ),
                     *(f"arn:{stack.partition}:s3:::{bucket}/*" for bucket in settings.readable_results_buckets),
                 ],
             ),
@@ -155,7 +151,7 @@ class TaskApi(Construct):
             iam.PolicyStatement(
                 sid="TellDeletedResults",
                 actions=["s3:ListBucket"],
-                resources=[self.results.bucket_arn],
+                resources=[self.results.bucket_arn, *(self.regional_results(stack, r) for r in self.other_regions)],
                 conditions={"StringLike": {"s3:prefix": f"{constants.RESULTS_PREFIX}/*"}},
             )
         )
@@ -167,6 +163,10 @@ class TaskApi(Construct):
                     resources=[f"arn:{stack.partition}:s3:::{bucket}" for bucket in settings.readable_results_buckets],
                 )
             )
+
+    def regional_results(self, stack: Stack, region: str) -> str:
+        """The ARN of the results bucket of another Region (a forwarder stack owns it)."""
+        return f"arn:{stack.partition}:s3:::{self.results_buckets[region]}"
 
     @staticmethod
     def task_arns(stack: Stack, region: str) -> str:

@@ -52,7 +52,14 @@ class TrackerStack(Stack):
             extra=config.notification_subscriptions,
             notify_imported=config.notify_imported,
         )
-        task_api = TaskApi(self, "TaskApi", tasks=tables.tasks, settings=config.api, log_retention=config.log_retention)
+        task_api = TaskApi(
+            self,
+            "TaskApi",
+            tasks=tables.tasks,
+            settings=config.api,
+            log_retention=config.log_retention,
+            other_regions=config.braket_regions,
+        )
         operations = Operations(
             self,
             "Operations",
@@ -145,18 +152,20 @@ class TrackerStack(Stack):
             "AwsSolutions-COG4",
             "The API authorizes callers with IAM (SigV4), the way researchers already reach Braket; no Cognito.",
         )
-        acknowledge(
-            task_api.results,
-            "AwsSolutions-S1",
-            "Braket writes results here and the API reads them; the API's access logs record every request for "
-            "a result, and CloudTrail data events are the tool if object-level auditing is needed.",
-        )
-        acknowledge(
-            task_api.role,
-            f"AwsSolutions-IAM5[Resource::{nag_resource(self, TaskApi.task_arns(self, self.region))}]",
-            "CreateQuantumTask (and TagResource, which tags at creation need) on quantum tasks in this Region: "
-            "a task's ARN does not exist before it is created.",
-        )
+        for region in task_api.results_buckets:
+            acknowledge(
+                task_api.role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, TaskApi.task_arns(self, region))}]",
+                "CreateQuantumTask (and TagResource, which tags at creation need) on quantum tasks in a Region "
+                "whose results bucket the tracker owns: a task's ARN does not exist before it is created.",
+            )
+        for region in task_api.other_regions:
+            acknowledge(
+                task_api.role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, task_api.regional_results(self, region))}/tasks/*]",
+                f"Reads results.json in the {region} results bucket (a forwarder stack owns it); each task has its "
+                "own key under the results prefix.",
+            )
         acknowledge(
             task_api.role,
             f"AwsSolutions-IAM5[Resource::{nag_resource(self, TaskApi.task_arns(self, '*'))}]",

@@ -167,3 +167,25 @@ def test_cfn_lint_passes_on_the_forwarder_and_home_templates(regions: Synthesize
         timeout=120,
     )
     assert result.returncode == 0, f"cfn-lint exited {result.returncode}:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("region", ["us-west-1", "eu-north-1"])
+def test_each_forwarder_owns_its_regions_results_bucket_where_the_api_looks(
+    regions: SynthesizedRegions, region: str
+) -> None:
+    bucket = only(regions.forwarder_template(region), "AWS::S3::Bucket")
+    expected = f"amazon-braket-brakettasktracker-{ACCOUNT}-{region}"  # Braket's prefix; the Task API's rule
+
+    assert bucket["BucketName"] == expected
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["Prefix"] == "tasks/"
+    api_function = next(
+        r["Properties"]
+        for r in regions.home.resources_of_type("AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "tracker.api.handler.lambda_handler"
+    )
+    buckets = json.loads(flatten(api_function["Environment"]["Variables"]["RESULTS_BUCKETS"]))
+    assert buckets[region] == expected
+    assert set(buckets) == set(BRAKET_REGIONS)

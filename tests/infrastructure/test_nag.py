@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 
 import stacks.api_logging
+import stacks.results_bucket
 import stacks.tracker_stack
 from tests.support.app import SynthesizedApp, synthesize
 
@@ -49,6 +50,7 @@ def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatc
     # Given the stack without its acknowledgements
     monkeypatch.setattr(stacks.tracker_stack, "acknowledge", lambda *args, **kwargs: None)
     monkeypatch.setattr(stacks.api_logging, "acknowledge", lambda *args, **kwargs: None)
+    monkeypatch.setattr(stacks.results_bucket, "acknowledge", lambda *args, **kwargs: None)
 
     # When the app is synthesized with cdk-nag on
     with pytest.raises(RuntimeError, match="ValidationFailed"):

@@ -17,6 +17,7 @@ import aws_cdk as cdk
 import pytest
 from moto.events.models import EventPattern
 
+import stacks.results_bucket
 import stacks.tracker_stack
 from stacks.config import DEFAULT_DEVICES, MAX_PROMOTED_TAG_KEYS, ApiSettings, ConfigurationError
 from stacks.task_api import TaskApi
@@ -49,8 +50,12 @@ CUSTOM_CONTEXT: dict[str, Any] = {
     "resultsRetentionDays": 30,
     "apiThrottle": {"rateLimit": 7, "burstLimit": 9},
     "apiGatewayCloudWatchRole": False,
+    "braketRegions": ["us-west-1", "eu-north-1"],
 }
 """Every API setting away from its default, so that one extra synth covers them all."""
+OTHER_REGION = "eu-north-1"
+OTHER_RESULTS = f"amazon-braket-brakettasktracker-{ACCOUNT}-{OTHER_REGION}"
+"""The forwarder stack of eu-north-1 owns its results bucket, named by the same rule."""
 
 ROUTES = {
     ("POST", "/tasks"),
@@ -376,7 +381,10 @@ def test_function_environment_by_default(default: ApiIds) -> None:
 def test_function_environment_follows_the_context(custom: ApiIds) -> None:
     variables = custom.environment()
 
-    assert json.loads(flatten(variables[constants.ENV_RESULTS_BUCKETS])) == {REGION: f"${{{custom.results}}}"}
+    assert json.loads(flatten(variables[constants.ENV_RESULTS_BUCKETS])) == {
+        REGION: f"${{{custom.results}}}",
+        OTHER_REGION: OTHER_RESULTS,
+    }
     assert json.loads(variables[constants.ENV_DEVICE_ALLOWLIST]) == CUSTOM_CONTEXT["deviceAllowlist"]
     assert json.loads(variables[constants.ENV_ADMIN_PRINCIPALS]) == CUSTOM_CONTEXT["adminPrincipals"]
     assert json.loads(variables[constants.ENV_READABLE_BUCKETS]) == CUSTOM_CONTEXT["readableResultsBuckets"]
@@ -394,7 +402,7 @@ def test_function_environment_passes_the_functions_own_config_check(custom: ApiI
 
     config = ApiConfig.from_env({**variables, "AWS_REGION": REGION})
 
-    assert config.results_buckets == {REGION: bucket}
+    assert config.results_buckets == {REGION: bucket, OTHER_REGION: OTHER_RESULTS}
     assert config.device_allowlist == tuple(CUSTOM_CONTEXT["deviceAllowlist"])
     assert config.readable_buckets == tuple(CUSTOM_CONTEXT["readableResultsBuckets"])
     assert config.admin_principals == tuple(CUSTOM_CONTEXT["adminPrincipals"])
@@ -405,8 +413,16 @@ def test_function_environment_passes_the_functions_own_config_check(custom: ApiI
 
 
 def _expected_grants(
-    ids: ApiIds, *, create: str, any_region: str, readable: list[str], tag_keys: list[str]
+    ids: ApiIds,
+    *,
+    create: str,
+    any_region: str,
+    readable: list[str],
+    tag_keys: list[str],
+    other_regions: dict[str, str] | None = None,
 ) -> set[tuple[str, str]]:
+    """`other_regions`: Region -> the results bucket that its forwarder stack owns."""
+    others = other_regions or {}
     tasks = f"${{{ids.task_table}.Arn}}"
     indexes = [*LIST_INDEXES, *(constants.tag_index_name(key) for key in tag_keys)]
     return {
@@ -420,6 +436,13 @@ def _expected_grants(
         ),
         ("braket:CreateQuantumTask", create),
         ("braket:TagResource", create),
+        *(
+            (action, create.replace(f":{REGION}:", f":{region}:"))
+            for region in others
+            for action in ("braket:CreateQuantumTask", "braket:TagResource")
+        ),
+        *(("s3:GetObject", f"arn:aws:s3:::{bucket}/{constants.RESULTS_PREFIX}/*") for bucket in others.values()),
+        *(("s3:ListBucket", f"arn:aws:s3:::{bucket}") for bucket in others.values()),
         ("braket:CancelQuantumTask", any_region),
         ("braket:GetQuantumTask", any_region),
         ("s3:GetObject", f"${{{ids.results}.Arn}}/{constants.RESULTS_PREFIX}/*"),
@@ -446,6 +469,7 @@ def test_api_role_follows_the_context_and_the_deployment_region(custom: ApiIds) 
         any_region=f"arn:aws:braket:*:{ACCOUNT}:quantum-task/*",
         readable=[f"arn:aws:s3:::{bucket}" for bucket in CUSTOM_CONTEXT["readableResultsBuckets"]],
         tag_keys=CUSTOM_CONTEXT["promotedTagKeys"],
+        other_regions={OTHER_REGION: OTHER_RESULTS},
     )
 
 
@@ -782,6 +806,7 @@ def test_nag_names_exactly_the_acknowledged_api_findings_without_them(
 ) -> None:
     # Given the stack without the API's acknowledgements (the others stay)
     monkeypatch.setattr(stacks.tracker_stack.TrackerStack, "_acknowledge_api", lambda self, task_api, config: None)
+    monkeypatch.setattr(stacks.results_bucket, "acknowledge", lambda *args, **kwargs: None)
 
     # When the app is synthesized with cdk-nag on
     with pytest.raises(RuntimeError, match="ValidationFailed"):

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from local.braket import LocalBraket
 from tests.support.lambda_context import FakeLambdaContext
@@ -552,3 +552,58 @@ def test_empty_filters_are_400_not_a_failed_query(api: ModuleType, query: dict[s
 
     assert status == 400
     assert error["error"] in {"ValidationError", "UnsupportedFilter"}
+
+
+def test_a_qpu_of_another_region_runs_there_and_writes_to_that_regions_bucket(api: ModuleType) -> None:
+    from tracker.api.service import TaskService
+    from tracker.config import ApiConfig
+    from tracker.data.idempotency import IdempotencyStore
+    from tracker.data.results_store import ResultsStore
+    from tracker.logic.submission import SubmitRequest
+
+    garnet = "arn:aws:braket:eu-north-1::device/qpu/iqm/Garnet"
+    north_bucket = f"amazon-braket-brakettasktracker-{ACCOUNT}-eu-north-1"
+    config = ApiConfig.from_env(
+        {
+            **os.environ,
+            "RESULTS_BUCKETS": json.dumps({REGION: RESULTS_BUCKET, "eu-north-1": north_bucket}),
+            "DEVICE_ALLOWLIST": json.dumps([SV1, garnet]),
+        }
+    )
+    clients: dict[str, Any] = {}
+
+    def client(region: str) -> Any:
+        clients[region] = boto3.client("braket", region_name=region)
+        return clients[region]
+
+    braket = BraketSubmissions(client_factory=client)
+    service = TaskService(
+        config,
+        TaskTable(os.environ["TASK_TABLE_NAME"]),
+        IdempotencyStore(os.environ["IDEMPOTENCY_TABLE_NAME"], 3600),
+        braket,
+        ResultsStore(),
+    )
+    arn = f"arn:aws:braket:eu-north-1:{ACCOUNT}:quantum-task/{uuid.uuid4()}"
+    stub = Stubber(braket.client("eu-north-1"))
+    stub.add_response(
+        "create_quantum_task",
+        {"quantumTaskArn": arn},
+        {
+            "clientToken": ANY,
+            "deviceArn": garnet,
+            "shots": 100,
+            "action": ANY,
+            "outputS3Bucket": north_bucket,
+            "outputS3KeyPrefix": "tasks",
+            "tags": ANY,
+        },
+    )
+    with stub:
+        submitted = service.submit(SubmitRequest(garnet, 100, BELL), ADA, None)
+
+    assert submitted.task_arn == arn
+    assert set(clients) == {"eu-north-1"}  # asked in the device's Region, not the API's
+    item = TaskTable(os.environ["TASK_TABLE_NAME"]).get(arn)
+    assert item is not None
+    assert (item.output_s3_bucket, item.task.region) == (north_bucket, "eu-north-1")

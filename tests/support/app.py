@@ -75,6 +75,8 @@ def synthesize_regions(
             forwarder_stack_name(STACK_NAME, region),
             home_region=home_region,
             alarm_emails=config.alarm_emails,
+            tracker_stack_name=config.stack_name,
+            results_retention_days=config.api.results_retention_days,
             env=cdk.Environment(account=account, region=region),
         )
         for region in config.braket_regions
