@@ -25,14 +25,13 @@ from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
 from local.runner.deployed import CallerIdentity, Credentials
-from local.runner.patterns import FilterCriteria
 from local.runner.sigv4 import SigV4Verifier
-from local.runner.streams import StreamSource, lambda_record
 from local.runner.websocket import WebSocketApi, WebSocketApiSpec
 from tests.integration.conftest import Recorder
 from tests.support.app import SynthesizedApp
 from tests.support.events import state_change, task_arn
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.streams import FilteredStream
 from tracker.data.connections import Connection, ConnectionsTable
 from tracker.data.task_table import TaskTable
 from tracker.logic import live
@@ -143,41 +142,9 @@ def lifecycle(arn: str) -> list[str]:
     ]
 
 
-class Stream:
-    """The task table's stream as the pusher's mapping delivers it (its filter applied)."""
-
-    def __init__(self, table: str, synthesized: SynthesizedApp) -> None:
-        self.client = boto3.client("dynamodbstreams")
-        self.source = StreamSource(
-            boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"], "us-east-1"
-        )
-        (mapping,) = [
-            r["Properties"]
-            for r in synthesized.resources.values()
-            if r["Type"] == "AWS::Lambda::EventSourceMapping"
-            and "Pusher" in json.dumps(r["Properties"]["FunctionName"])
-        ]
-        self.filters = FilterCriteria([f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]])
-
-    def records(self, task_arns: set[str]) -> list[dict[str, Any]]:
-        found = []
-        for shard in self.client.describe_stream(StreamArn=self.source.arn)["StreamDescription"]["Shards"]:
-            iterator = self.client.get_shard_iterator(
-                StreamArn=self.source.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while iterator:
-                page = self.client.get_records(ShardIterator=iterator, Limit=1000)
-                for raw in page["Records"]:
-                    record = lambda_record(raw, self.source)
-                    if record["dynamodb"]["Keys"]["taskArn"]["S"] in task_arns and self.filters.matches(record):
-                        found.append(record)
-                iterator = page.get("NextShardIterator") if page["Records"] else None
-        return found
-
-
 @pytest.fixture(scope="module")
-def stream(table_names: dict[str, str], synthesized: SynthesizedApp, recorder_module: ModuleType) -> Stream:
-    return Stream(table_names["taskArn"], synthesized)
+def stream(table_names: dict[str, str], synthesized: SynthesizedApp, recorder_module: ModuleType) -> FilteredStream:
+    return FilteredStream(table_names["taskArn"], synthesized, "Pusher")
 
 
 def push(pusher: ModuleType, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -199,7 +166,7 @@ def statuses(messages: list[dict[str, Any]]) -> list[str]:
 
 
 def test_every_subscriber_of_a_task_gets_each_status_change_once(
-    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: Stream
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
 ) -> None:
     handler, pusher = modules
     arn = task_arn()
@@ -221,7 +188,7 @@ def test_every_subscriber_of_a_task_gets_each_status_change_once(
 
 
 def test_a_redelivered_stream_batch_repeats_identical_documents_that_dedupe_to_one_per_status(
-    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: Stream
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
 ) -> None:
     handler, pusher = modules
     arn = task_arn()
@@ -261,7 +228,7 @@ def test_subscribing_after_the_end_sends_the_final_state_at_once(
 
 
 def test_one_subscriber_to_many_tasks_gets_every_snapshot_and_every_change(
-    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: Stream
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
 ) -> None:
     handler, pusher = modules
     ended = [task_arn() for _ in range(40)]
@@ -310,7 +277,7 @@ def test_a_connection_holds_at_most_the_subscription_limit(
 
 
 def test_mine_means_the_tasks_whose_submitter_is_the_connected_principal(
-    api: WebSocketApi, modules: tuple[Any, Any], recorder_module: ModuleType, stream: Stream
+    api: WebSocketApi, modules: tuple[Any, Any], recorder_module: ModuleType, stream: FilteredStream
 ) -> None:
     handler, pusher = modules
     table = TaskTable(handler.config.task_table, boto3.client("dynamodb"))
@@ -347,7 +314,7 @@ def test_mine_means_the_tasks_whose_submitter_is_the_connected_principal(
 
 
 def test_a_gone_connection_is_forgotten_and_the_others_still_get_the_push(
-    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: Stream
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
 ) -> None:
     handler, pusher = modules
     arn = task_arn()
@@ -451,7 +418,7 @@ def test_the_index_lists_exactly_the_subscribed_connections(
 
 
 def test_an_item_that_is_not_a_task_record_is_skipped_not_retried(
-    api: WebSocketApi, modules: tuple[Any, Any], stream: Stream
+    api: WebSocketApi, modules: tuple[Any, Any], stream: FilteredStream
 ) -> None:
     handler, pusher = modules
     arn = task_arn()

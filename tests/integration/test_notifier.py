@@ -17,8 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.runner.patterns import FilterCriteria
-from local.runner.streams import StreamSource, lambda_record
 from tests.integration.conftest import Recorder
 from tests.integration.test_recorder_properties import as_eventbridge, fresh_task
 from tests.support.app import SynthesizedApp
@@ -26,6 +24,7 @@ from tests.support.events import state_change, task_arn
 from tests.support.failures import missing_resource
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.strategies import deliveries, task_events
+from tests.support.streams import FilteredStream
 from tracker.domain import TaskEvent
 from tracker.logic.merge import fold
 
@@ -65,43 +64,9 @@ class Subscriber:
         return received
 
 
-class Stream:
-    """The task table's stream, read with the dynamodbstreams API, as the event source mapping reads it."""
-
-    def __init__(self, table: str, synthesized: SynthesizedApp) -> None:
-        self.client = boto3.client("dynamodbstreams")
-        description = boto3.client("dynamodb").describe_table(TableName=table)["Table"]
-        self.source = StreamSource(description["LatestStreamArn"], "us-east-1")
-        (mapping,) = [
-            r["Properties"]
-            for r in synthesized.resources.values()
-            if r["Type"] == "AWS::Lambda::EventSourceMapping"
-            and "StreamArn" in json.dumps(r["Properties"])
-            and "Notifier" in json.dumps(r["Properties"]["FunctionName"])
-        ]
-        self.filters = FilterCriteria([f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]])
-
-    def records(self, task_arns: set[str]) -> list[dict[str, Any]]:
-        """Every record of these tasks since the stream began, as Lambda would deliver them after filtering."""
-        found = []
-        shards = self.client.describe_stream(StreamArn=self.source.arn)["StreamDescription"]["Shards"]
-        for shard in shards:
-            iterator = self.client.get_shard_iterator(
-                StreamArn=self.source.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while iterator:
-                page = self.client.get_records(ShardIterator=iterator, Limit=1000)
-                for raw in page["Records"]:
-                    record = lambda_record(raw, self.source)
-                    if record["dynamodb"]["Keys"]["taskArn"]["S"] in task_arns and self.filters.matches(record):
-                        found.append(record)
-                iterator = page.get("NextShardIterator") if page["Records"] else None
-        return found
-
-
 @pytest.fixture
-def stream(table_names: dict[str, str], synthesized: SynthesizedApp, recorder_module: ModuleType) -> Stream:
-    return Stream(table_names["taskArn"], synthesized)
+def stream(table_names: dict[str, str], synthesized: SynthesizedApp, recorder_module: ModuleType) -> FilteredStream:
+    return FilteredStream(table_names["taskArn"], synthesized, "Notifier")
 
 
 @pytest.fixture
@@ -124,7 +89,7 @@ def lifecycle(arn: str, end: str = "COMPLETED") -> list[str]:
 
 
 def test_a_finished_task_is_notified_once_with_its_document(
-    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
 ) -> None:
     arn = task_arn()
     recorder.deliver(lifecycle(arn))
@@ -148,7 +113,7 @@ def test_a_finished_task_is_notified_once_with_its_document(
 
 
 def test_filter_policies_choose_what_a_subscriber_receives(
-    recorder: Recorder, notifier_module: ModuleType, stream: Stream, topic_arn: str, everything: Subscriber
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, topic_arn: str, everything: Subscriber
 ) -> None:
     failures_only = Subscriber(topic_arn, {"status": ["FAILED"]})
     on_sv1 = Subscriber(topic_arn, {"device": ["sv1"], "region": ["us-west-2"]})
@@ -163,7 +128,7 @@ def test_filter_policies_choose_what_a_subscriber_receives(
 
 
 def test_unfinished_tasks_are_not_notified(
-    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
 ) -> None:
     arn = task_arn()
     recorder.deliver(lifecycle(arn)[:3])
@@ -173,7 +138,7 @@ def test_unfinished_tasks_are_not_notified(
 
 
 def test_a_publish_failure_fails_the_record_for_a_retry_and_nothing_is_marked(
-    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
 ) -> None:
     doomed, fine = task_arn(), task_arn()
     recorder.deliver(lifecycle(doomed) + lifecycle(fine))
@@ -197,12 +162,14 @@ def test_a_publish_failure_fails_the_record_for_a_retry_and_nothing_is_marked(
 class Pipeline:
     recorder: Recorder
     notifier: ModuleType
-    stream: Stream
+    stream: FilteredStream
     subscriber: Subscriber
 
 
 @pytest.fixture
-def pipeline(recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber) -> Pipeline:
+def pipeline(
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
+) -> Pipeline:
     return Pipeline(recorder, notifier_module, stream, everything)
 
 
@@ -232,7 +199,7 @@ def test_exactly_one_message_per_finished_task_and_none_for_unfinished(
 
 
 def test_a_late_event_after_the_notification_keeps_the_mark(
-    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
 ) -> None:
     arn = task_arn()
     created, queued, running, completed = lifecycle(arn)
@@ -255,7 +222,7 @@ def test_a_late_event_after_the_notification_keeps_the_mark(
 
 
 def test_a_mark_that_fails_after_the_publish_does_not_send_again(
-    recorder: Recorder, notifier_module: ModuleType, stream: Stream, everything: Subscriber
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
 ) -> None:
     arn = task_arn()
     recorder.deliver(lifecycle(arn))
