@@ -121,12 +121,10 @@ class Operations(Construct):
 
     def watch_api(self, api: apigw.RestApi) -> None:
         """An alarm on the Task API's 5xx answers: bad input never gets one, so each is our fault."""
-        self.alarms.append(
-            self._alarm(
-                "ApiServerErrors",
-                "The Task API answered 5xx (a dependency failed, or the function did): read its logs.",
-                api.metric_server_error(period=Duration.minutes(5), statistic="Sum"),
-            )
+        self.add_alarm(
+            "ApiServerErrors",
+            "The Task API answered 5xx (a dependency failed, or the function did): read its logs.",
+            api.metric_server_error(period=Duration.minutes(5), statistic="Sum"),
         )
 
     def _alarm(self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float = 0) -> cloudwatch.Alarm:
