@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import Recorder
 from tests.integration.test_notifier import (  # noqa: F401 (fixtures)
-    Stream,
     Subscriber,
     notify,
     stream,
@@ -25,6 +24,7 @@ from tests.integration.test_notifier import (  # noqa: F401 (fixtures)
 )
 from tests.support.events import state_change, task_arn
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.streams import FilteredStream
 
 pytestmark = pytest.mark.integration
 # Regions no other integration test writes tasks in, so each test sees only its own tasks.
@@ -129,7 +129,7 @@ def test_a_lost_end_is_healed_through_the_recorder_and_notified_like_an_event(
     reconciler_module: ModuleType,
     braket: Braket,
     recorder: Recorder,
-    stream: Stream,  # noqa: F811
+    stream: FilteredStream,  # noqa: F811
     table_names: dict[str, str],
 ) -> None:
     arn = task_arn(region="eu-west-2")
