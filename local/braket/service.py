@@ -66,7 +66,7 @@ class BraketService:
         self._scheduler = scheduler
         self._faults = faults
         self._account = account
-        self._queue_delay = queue_delay
+        self.queue_delay = queue_delay  # seconds a task waits in QUEUED; tests may hold tasks there longer
         self._tasks: dict[str, Task] = {}
         self._by_token: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
@@ -215,7 +215,7 @@ class BraketService:
         with self._lock:
             if task.status == CREATED:
                 self._change(task, QUEUED)
-                self._scheduler.call_later(self._queue_delay, partial(self._ready.put, task.arn))
+                self._scheduler.call_later(self.queue_delay, partial(self._ready.put, task.arn))
 
     def _cancelled(self, task: Task) -> None:
         with self._lock:

@@ -183,7 +183,11 @@ def test_a_task_whose_results_the_api_may_not_read_is_forbidden_with_the_reason(
     assert RESULTS_BUCKET in raised.value.message
 
 
-def test_cancel_list_and_a_conflict(client: TrackerClient, project: str) -> None:
+def test_cancel_list_and_a_conflict(
+    client: TrackerClient, project: str, tracker: LocalTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tracker.braket is not None
+    monkeypatch.setattr(tracker.braket.service, "queue_delay", 60)  # the task waits in the queue until cancelled
     task = client.submit(BELL_PAIR, "sv1", 100, tags={"project": project})
 
     assert task.cancel() == "CANCELLING"
@@ -273,8 +277,10 @@ def in_process(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, *argv: str)
 
 
 def test_cli_cancel_watch_and_exit_codes(
-    cli_env: dict[str, str], program: Path, monkeypatch: pytest.MonkeyPatch
+    cli_env: dict[str, str], program: Path, monkeypatch: pytest.MonkeyPatch, tracker: LocalTracker
 ) -> None:
+    assert tracker.braket is not None
+    monkeypatch.setattr(tracker.braket.service, "queue_delay", 60)  # the task waits in the queue until cancelled
     submitted = in_process(cli_env, monkeypatch, "submit", str(program), "--device", "sv1", "--shots", "50")
     arn = submitted[1].strip()
     cancelled = in_process(cli_env, monkeypatch, "cancel", arn)  # at once, while it waits in the queue

@@ -65,7 +65,11 @@ def test_a_task_submitted_through_the_api_is_recorded_notified_and_read(tracker:
     assert notified[created["taskArn"]] == 1
 
 
-def test_the_submitter_cancels_through_the_api(tracker: LocalTracker, api: SignedApi) -> None:
+def test_the_submitter_cancels_through_the_api(
+    tracker: LocalTracker, api: SignedApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tracker.braket is not None
+    monkeypatch.setattr(tracker.braket.service, "queue_delay", 60)  # the task waits in the queue until cancelled
     created = post_task(api)
 
     cancel = api.request("POST", f"/tasks/{created['taskId']}/cancel")
