@@ -144,6 +144,17 @@ def test_a_product_that_cannot_be_read_is_refused_with_its_reason(text: Any, rea
     assert reason in outcome.reason
 
 
+@pytest.mark.parametrize(
+    ("written", "read"), [("0.0700000000", "0.07"), ("7000.0000000000", "7000"), ("0.0000001000", "0.0000001")]
+)
+def test_amounts_are_kept_exact_without_the_price_lists_trailing_zeros(written: str, read: str) -> None:
+    document = product(FORTE_SHOT)
+    _set_dimension(document, pricePerUnit={"USD": written})
+    outcome = read_product(json.dumps(document))
+    assert not isinstance(outcome, Refusal)
+    assert outcome[0].to_json()["usd"] == read and outcome[0].usd == Decimal(written)
+
+
 def test_a_simulator_without_its_operation_or_version_is_refused() -> None:
     sv1 = price(Family.SIMULATOR, "us-east-1", "0.075", "SV1")
     no_version = product(sv1)

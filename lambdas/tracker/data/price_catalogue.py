@@ -81,7 +81,7 @@ class CatalogueStore:
             answer = self._client.put_item(
                 TableName=self.table_name,
                 Item={PRICES_KEY: {"S": CURRENT}, **attributes},
-                ConditionExpression="attribute_not_exists(#key) OR takenAt < :takenAt",
+                ConditionExpression="attribute_not_exists(#key) OR takenAt <= :takenAt",
                 ExpressionAttributeNames={"#key": PRICES_KEY},
                 ExpressionAttributeValues={":takenAt": {"S": catalogue.taken_at}},
                 ReturnValues="ALL_OLD",

@@ -136,7 +136,7 @@ class Price:
         ):
             if value is not None:
                 document[name] = value
-        document.update({"unit": self.unit.value, "usd": str(self.usd), "source": self.source})
+        document.update({"unit": self.unit.value, "usd": f"{self.usd:f}", "source": self.source})
         for name, value in (("sku", self.sku), ("effectiveDate", self.effective_date)):
             if value is not None:
                 document[name] = value
@@ -203,6 +203,12 @@ def shape_problem(price: Price) -> str | None:
     if price.family in SIMULATOR_OPERATION and price.operation is None:
         return f"{price.family.value} prices name the operation billed (e.g. {SIMULATOR_OPERATION[price.family]})"
     return None
+
+
+def plain(value: Decimal) -> Decimal:
+    """The amount without trailing zeros, never in exponent form: 0.0700000000 is 0.07, 7000.00 is 7000."""
+    normalized = value.normalize()
+    return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral_value() else normalized
 
 
 def amount(value: Any) -> Decimal:

@@ -35,6 +35,7 @@ from tracker.logic.catalogue import (
     PriceCatalogue,
     Source,
     Unit,
+    plain,
     shape_problem,
 )
 
@@ -237,7 +238,7 @@ def _on_demand_price(document: dict[str, Any], sku: str) -> tuple[Decimal, str, 
     effective = term.get("effectiveDate")
     if effective is not None and (not isinstance(effective, str) or not _TIMESTAMP.fullmatch(effective)):
         raise _Refused(sku, f"effectiveDate {effective!r} is not an ISO-8601 UTC time")
-    return Decimal(usd), unit, effective
+    return plain(Decimal(usd)), unit, effective
 
 
 def _unit(family: Family, unit: str, sku: str) -> Unit:
