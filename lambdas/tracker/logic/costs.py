@@ -173,6 +173,7 @@ def task_cost(usage: TaskUsage, catalogue: PriceCatalogue) -> TaskCost:
         rule=Rule.UNPRICED,
         catalogue_version=catalogue.version,
         catalogue_taken_at=catalogue.taken_at,
+        execution_ms=usage.execution_ms,
         job_task=usage.job_task,
         reservation_arn=usage.reservation_arn,
     )
@@ -246,8 +247,7 @@ def _simulator(basis: CostBasis, kind: Device, region: str, execution_ms: int, c
         return _unpriced(basis, f"no {family.value} price for {kind.price_list_name} in {region}")
     billed = max(execution_ms, MIN_SIMULATOR_MS)
     usd = ARITHMETIC.divide(ARITHMETIC.multiply(price.usd, Decimal(billed)), Decimal(MS_PER_UNIT[price.unit]))
-    execution = None if basis.estimate else execution_ms
-    return TaskCost(usd, _with(basis, rule=Rule.SIMULATOR, prices=(price,), execution_ms=execution, billed_ms=billed))
+    return TaskCost(usd, _with(basis, rule=Rule.SIMULATOR, prices=(price,), billed_ms=billed))
 
 
 def _unpriced(basis: CostBasis, reason: str) -> TaskCost:
