@@ -1,5 +1,6 @@
 """Operator commands, run with your own AWS credentials against a deployed tracker (or local mode):
-`python -m ops backfill` imports existing tasks, `python -m ops replay` redrives the dead-letter queues.
+`python -m ops backfill` imports existing tasks, `python -m ops replay` redrives the dead-letter queues,
+`python -m ops prices` rewrites the shipped price catalogue from the AWS Price List.
 
 They use the functions' own code (the recorder's logic, the merge), from `lambdas/`.
 """

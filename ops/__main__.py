@@ -1,10 +1,12 @@
-"""`python -m ops backfill ...` and `python -m ops replay`: see README.md, "Operations"."""
+"""`python -m ops backfill ...`, `python -m ops replay` and `python -m ops prices`: see README.md, "Operations",
+and docs/costs.md."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ops.backfill import Backfill, Totals
 from ops.deployment import (
@@ -15,8 +17,12 @@ from ops.deployment import (
     Deployment,
     DeploymentError,
 )
+from ops.prices import refresh, write_offer_file
 from ops.replay import Replay, queue_region
 from tracker.constants import BRAKET_REGIONS
+from tracker.data.price_catalogue import SHIPPED_CATALOGUE
+from tracker.data.price_list_api import PriceListApi
+from tracker.prices.config import PRICE_LIST_REGIONS
 
 DEFAULT_STACK = "BraketTaskTracker"
 MAX_RATE = 90.0  # Braket allows 100 GetQuantumTask requests/s per account and Region
@@ -39,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
 
     replay = commands.add_parser("replay", help="move parked events back into the capture queue")
     replay.add_argument("--region", action="append", choices=BRAKET_REGIONS, help="forwarder Regions (default: all)")
+
+    prices = commands.add_parser("prices", help="rewrite the shipped price catalogue from the AWS Price List")
+    prices.add_argument("--region", choices=PRICE_LIST_REGIONS, default=PRICE_LIST_REGIONS[0], help="its endpoint")
+    prices.add_argument("--catalogue", type=Path, default=SHIPPED_CATALOGUE, help="the catalogue file")
+    prices.add_argument("--offer-file", type=Path, help="instead, write the catalogue as the SDK's bulk CSV here")
     args = parser.parse_args(argv)
+    if args.command == "prices":
+        if args.offer_file:
+            return write_offer_file(args.catalogue, args.offer_file, _report)
+        return refresh(args.catalogue, PriceListApi(args.region), _report)
     if args.command == "backfill" and args.until is not None and args.until <= args.since:
         parser.error("--until must be after --since")
     try:
@@ -83,6 +98,10 @@ def _replay(deployment: Deployment, regions: tuple[str, ...]) -> int:
         moved, failed = moved + result.moved, failed + result.failed
     print(f"Replay done: {moved} events moved to the capture queue, {failed} left parked")
     return 1 if failed else 0
+
+
+def _report(line: str) -> None:
+    print(line, flush=True)
 
 
 def _moment(text: str) -> datetime:

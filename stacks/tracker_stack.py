@@ -14,6 +14,7 @@ from stacks.nag import acknowledge, nag_resource
 from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
 from stacks.notifications import Notifications
 from stacks.operations import Operations
+from stacks.prices import Prices
 from stacks.reconciliation import Reconciliation, acknowledge_reconciler
 from stacks.recorder import TIMEOUT, Recorder
 from stacks.task_api import TaskApi
@@ -84,6 +85,8 @@ class TrackerStack(Stack):
         )
         reconciliation.add_alarms(operations, capture.rule)
         acknowledge_reconciler(self, reconciliation)
+        self.prices = Prices(self, "Prices", log_retention=config.log_retention)
+        self.prices.add_alarms(operations)
 
         acknowledge(
             recorder.role,

@@ -130,3 +130,15 @@ METRIC_TASKS_CHECKED = "TasksChecked"
 METRIC_TASKS_REPAIRED = "TasksRepaired"
 METRIC_RECONCILE_ERRORS = "ReconcileErrors"
 METRIC_NOTIFICATIONS_RECOVERED = "NotificationsRecovered"
+
+# Prices (issue 19): the price catalogue, read from the AWS Price List on a schedule.
+PRICES_SERVICE = "price-refresher"
+ENV_PRICES_TABLE = "PRICES_TABLE_NAME"
+ENV_PRICE_LIST_REGION = "PRICE_LIST_REGION"
+PRICE_LIST_REGION = "us-east-1"
+"""The Price List Query API answers in us-east-1, eu-central-1 and ap-south-1 only (AWS Billing User
+Guide, "Using the AWS Price List Query API"); us-east-1 is the endpoint every version of it lists."""
+PRICES_KEY = "catalogue"
+"""Items of the prices table: `current` (the catalogue in use) and `version#<digest>` (each one taken)."""
+METRIC_PRICES_READ = "PricesRead"
+METRIC_PRICE_PRODUCTS_REFUSED = "PriceProductsRefused"

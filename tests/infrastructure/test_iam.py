@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lambdas.tracker.constants import BRAKET_REGIONS
+from lambdas.tracker.constants import BRAKET_REGIONS, PRICE_LIST_REGION
 from tests.infrastructure.helpers import LogicalIds, as_list, grants, logical_id, policy_statements, role_statements
 from tests.support.app import SynthesizedApp
 
@@ -82,9 +82,10 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
         if resource_type != "AWS::KMS::Key"
         and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
     ]
-    # The exceptions: the stream event sources' ListStreams and the reconciler's SearchQuantumTasks,
-    # which have no resource-level permission (the search is limited to the Braket Regions).
+    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks and the
+    # price refresher's GetProducts, which have no resource-level permission (each limited to its Regions).
     reconciler_policy = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role/DefaultPolicy")
+    prices_policy = logical_id(synthesized.stack, "Prices/Refresher/Role/DefaultPolicy")
     assert sorted(offending, key=str) == sorted(
         [
             (ids.notifier_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
@@ -97,6 +98,16 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
                     "Effect": "Allow",
                     "Resource": "*",
                     "Sid": "SearchTasks",
+                },
+            ),
+            (
+                prices_policy,
+                {
+                    "Action": "pricing:GetProducts",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": PRICE_LIST_REGION}},
+                    "Effect": "Allow",
+                    "Resource": "*",
+                    "Sid": "ReadPriceList",
                 },
             ),
         ],

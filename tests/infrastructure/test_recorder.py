@@ -59,7 +59,11 @@ def test_recorder_asset_is_pure_python_and_small(function: dict[str, Any], synth
 
     assert sum(path.stat().st_size for path in files) < 1_000_000
     assert [path for path in compiled if not AARCH64_LINUX.search(path.name)] == []
-    assert {path.suffix for path in files} <= {".py", ".so", ".typed"}
+    assert {path.suffix for path in files} <= {".py", ".so", ".typed", ".json"}
+    # The one data file: the price catalogue that ships with the functions (docs/costs.md).
+    assert [path.relative_to(asset).as_posix() for path in files if path.suffix == ".json"] == [
+        "tracker/data/price-catalogue.json"
+    ]
 
 
 def test_recorder_has_only_the_powertools_layer_from_its_ssm_parameter(

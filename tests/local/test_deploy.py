@@ -48,6 +48,7 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
         "tracker.live.connections_handler.lambda_handler",
         "tracker.live.pusher_handler.lambda_handler",
         "tracker.reconciler.handler.lambda_handler",
+        "tracker.prices.handler.lambda_handler",
     }
     recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
     notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]
@@ -60,6 +61,8 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
     reconciler = functions["tracker.reconciler.handler.lambda_handler"]["Environment"]["Variables"]
     assert reconciler["TASK_TABLE_NAME"] == stack.outputs["TaskTableName"]
     assert reconciler["RECONCILER_STATE_TABLE_NAME"] == stack.outputs["ReconcilerStateTableName"]
+    prices = functions["tracker.prices.handler.lambda_handler"]["Environment"]["Variables"]
+    assert moto.client("dynamodb", REGION).describe_table(TableName=prices["PRICES_TABLE_NAME"])["Table"]
 
 
 def test_the_templates_subscriptions_are_created(moto: MotoServer, synthesized: SynthesizedApp) -> None:
