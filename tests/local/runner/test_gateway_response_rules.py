@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local.runner.apigateway import Request, RestApi, escape_javascript, render
+from local.runner.apigateway import Request, RestApi
 from local.runner.deployed import CallerIdentity, Credentials
+from local.runner.gateway_responses import escape_javascript, render
 from local.runner.sigv4 import SigV4Verifier
 from local.runner.template import StackTemplate
 
