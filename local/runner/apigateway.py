@@ -32,8 +32,15 @@ from urllib.parse import parse_qsl, unquote
 
 from local.runner.deployed import CallerIdentity
 from local.runner.functions import LocalFunction
-from local.runner.gateway_responses import BUILT_IN, REJECTIONS, _ErrorContext, _response_headers, _template, render
-from local.runner.request_validation import _body_problems, _missing_parameters, _model_validators, _schema_key
+from local.runner.gateway_responses import (
+    BUILT_IN,
+    REJECTIONS,
+    ErrorContext,
+    render,
+    response_headers,
+    response_template,
+)
+from local.runner.request_validation import body_problems, missing_parameters, model_validators, schema_key
 from local.runner.sigv4 import Rejected, SigV4Verifier
 from local.runner.template import MethodSpec, RestApiSpec
 
@@ -144,7 +151,7 @@ class RestApi:
         self.identity = identity
         self.account = account
         self.tree = build_tree(spec.methods)
-        self.validators = _model_validators(spec)
+        self.validators = model_validators(spec)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,), daemon=True)
@@ -169,7 +176,7 @@ class RestApi:
         stage, _, rest = path.lstrip("/").partition("/")
         if stage not in self.spec.stages:
             return _message(403, "Forbidden", "ForbiddenException")  # no stage, no API: not a gateway response
-        context = _ErrorContext(request_id=str(uuid.uuid4()), stage=stage, path=f"/{stage}/{rest}", request=request)
+        context = ErrorContext(request_id=str(uuid.uuid4()), stage=stage, path=f"/{stage}/{rest}", request=request)
         if len(request.body) > MAX_PAYLOAD:
             return self._error(context, "REQUEST_TOO_LARGE", "Request Too Long")
         found = match(self.tree, [unquote(s) for s in rest.split("/") if s], {})
@@ -190,7 +197,7 @@ class RestApi:
         return self._integrate(request, spec, context, query=query, authenticated=authenticated)
 
     def _integrate(
-        self, request: Request, spec: MethodSpec, context: _ErrorContext, *, query: str, authenticated: bool
+        self, request: Request, spec: MethodSpec, context: ErrorContext, *, query: str, authenticated: bool
     ) -> Response:
         """An authorized request: validated, then given to the method's function."""
         refused = self._validate(request, spec, query=query, params=context.path_parameters)
@@ -229,7 +236,7 @@ class RestApi:
         the request has none), else the `$default` model, else not at all."""
         if spec.validate_parameters:
             pairs = parse_qsl(query, keep_blank_values=True)
-            missing = _missing_parameters(spec.request_parameters, request, pairs, params)
+            missing = missing_parameters(spec.request_parameters, request, pairs, params)
             if missing:
                 message = f"Missing required request parameters: [{', '.join(missing)}]"
                 return "BAD_REQUEST_PARAMETERS", message, message
@@ -237,7 +244,7 @@ class RestApi:
             content_type = (request.header("content-type") or "application/json").split(";")[0].strip().lower()
             model = spec.request_models.get(content_type) or spec.request_models.get("$default")
             if model is not None:
-                problems = _body_problems(self.validators[_schema_key(model)], request.body)
+                problems = body_problems(self.validators[schema_key(model)], request.body)
                 if problems:
                     return "BAD_REQUEST_BODY", "Invalid request body", "[" + ", ".join(problems) + "]"
         return None
@@ -246,7 +253,7 @@ class RestApi:
 
     def _error(
         self,
-        context: _ErrorContext,
+        context: ErrorContext,
         kind: str,
         message: str,
         *,
@@ -266,8 +273,8 @@ class RestApi:
         variables = context.variables(self, kind, message, validation)
         headers = [("x-amzn-ErrorType", error_type or built_in_error_type)]
         if custom is not None:
-            headers += _response_headers(custom, context, self.spec.stages.get(context.stage, {}))
-        content_type, template = _template(custom, context.request.header("accept"))
+            headers += response_headers(custom, context, self.spec.stages.get(context.stage, {}))
+        content_type, template = response_template(custom, context.request.header("accept"))
         body = render(template, variables, f"{self.spec.logical_id} gateway response {kind}")
         if not any(name.lower() == "content-type" for name, _ in headers):
             headers.insert(0, ("Content-Type", content_type))

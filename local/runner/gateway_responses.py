@@ -60,7 +60,7 @@ _JS_ESCAPES = {
 
 
 @dataclass
-class _ErrorContext:
+class ErrorContext:
     """What API Gateway knows of a request when it answers it itself: the `$context` of its templates."""
 
     request_id: str
@@ -124,7 +124,7 @@ def _utf16_escape(c: str) -> str:
     return "".join(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04X}" for i in range(0, len(units), 2))
 
 
-def _template(custom: GatewayResponseSpec | None, accept: str | None) -> tuple[str, str]:
+def response_template(custom: GatewayResponseSpec | None, accept: str | None) -> tuple[str, str]:
     """(content type, template): the one for the request's Accept, else application/json, else the first."""
     templates = custom.templates if custom is not None else {}
     if not templates:
@@ -135,8 +135,8 @@ def _template(custom: GatewayResponseSpec | None, accept: str | None) -> tuple[s
     return content_type, templates[content_type]
 
 
-def _response_headers(
-    custom: GatewayResponseSpec, context: _ErrorContext, stage_variables: dict[str, str]
+def response_headers(
+    custom: GatewayResponseSpec, context: ErrorContext, stage_variables: dict[str, str]
 ) -> list[tuple[str, str]]:
     """ResponseParameters: gatewayresponse.header.NAME from a 'literal', method.request.{header,querystring,path}.X
     or stageVariables.X."""

@@ -21,11 +21,11 @@ logger = logging.getLogger("local.runner")
 _SHOWN = 100  # characters of a value quoted in a validation error
 
 
-def _schema_key(schema: dict[str, Any]) -> str:
+def schema_key(schema: dict[str, Any]) -> str:
     return json.dumps(schema, sort_keys=True)
 
 
-def _model_validators(spec: RestApiSpec) -> dict[str, Any]:
+def model_validators(spec: RestApiSpec) -> dict[str, Any]:
     """A draft 4 validator per distinct model; a schema that is not valid draft 4 stops the runner, as
     API Gateway refuses the model ("Invalid model specified") and the deployment fails."""
     validators: dict[str, Any] = {}
@@ -38,11 +38,11 @@ def _model_validators(spec: RestApiSpec) -> dict[str, Any]:
                     f"API {spec.logical_id}: the {content_type} model of {method.http_method} {method.path} "
                     f"is not a valid JSON Schema draft 4: {error.message}"
                 ) from error
-            validators[_schema_key(schema)] = Draft4Validator(schema)
+            validators[schema_key(schema)] = Draft4Validator(schema)
     return validators
 
 
-def _missing_parameters(
+def missing_parameters(
     declared: dict[str, bool], request: Request, query: list[tuple[str, str]], path_parameters: dict[str, str]
 ) -> list[str]:
     """The required parameters a request lacks or leaves blank, in the method's order."""
@@ -65,7 +65,7 @@ def _missing_parameters(
     return missing
 
 
-def _body_problems(validator: Any, body: bytes) -> list[str]:
+def body_problems(validator: Any, body: bytes) -> list[str]:
     """Why a body does not match its model, phrased as API Gateway's validator phrases it; [] if it does.
     An empty body is validated as an empty object."""
     try:
