@@ -25,7 +25,8 @@ from local.runner.sigv4 import SigV4Verifier
 from local.runner.sqs import QueueSource, SqsPoller
 from local.runner.streams import StreamPoller, StreamSource
 from local.runner.template import FunctionSpec, MappingSpec, StackTemplate, ref_target
-from local.runner.websocket import WebSocketApi, local_variables, websocket_apis
+from local.runner.websocket import WebSocketApi
+from local.runner.websocket_spec import local_variables, websocket_apis
 
 logger = logging.getLogger("local.runner")
 
