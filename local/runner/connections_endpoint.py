@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("local.runner")
 
 
-def _management_handler(api: WebSocketApi) -> type[BaseHTTPRequestHandler]:
+def connections_handler(api: WebSocketApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 

@@ -45,7 +45,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from local.runner.connections_endpoint import _management_handler
+from local.runner.connections_endpoint import connections_handler
 from local.runner.deployed import CallerIdentity
 from local.runner.functions import LocalFunction
 from local.runner.sigv4 import Rejected, SigV4Verifier
@@ -99,7 +99,7 @@ class WebSocketApi:
         self.max_duration = max_duration
         self._socket = create_server(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
-        self._management = ThreadingHTTPServer(("127.0.0.1", 0), _management_handler(self))
+        self._management = ThreadingHTTPServer(("127.0.0.1", 0), connections_handler(self))
         self._management.daemon_threads = True
         self.management_port: int = self._management.server_address[1]
         self._connections: dict[str, _Connection] = {}
