@@ -41,8 +41,8 @@ from local.runner.gateway_responses import (
     response_template,
 )
 from local.runner.request_validation import body_problems, missing_parameters, model_validators, schema_key
+from local.runner.rest_api_spec import MethodSpec, RestApiSpec
 from local.runner.sigv4 import Rejected, SigV4Verifier
-from local.runner.template import MethodSpec, RestApiSpec
 
 logger = logging.getLogger("local.runner")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from local.runner.template import GatewayResponseSpec
+from local.runner.rest_api_spec import GatewayResponseSpec
 
 if TYPE_CHECKING:
     from local.runner.apigateway import Request, RestApi

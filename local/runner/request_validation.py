@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError, ValidationError  # type: ignore[import-untyped]
 
-from local.runner.template import RestApiSpec
+from local.runner.rest_api_spec import RestApiSpec
 
 if TYPE_CHECKING:
     from local.runner.apigateway import Request

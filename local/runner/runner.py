@@ -20,6 +20,7 @@ from local.runner.deployed import Credentials, DeployedStack
 from local.runner.environment import lambda_environment
 from local.runner.functions import FunctionConfig, Invocation, LocalFunction
 from local.runner.logs import RunnerLogs
+from local.runner.rest_api_spec import rest_apis
 from local.runner.schedules import ScheduledRule, Scheduler
 from local.runner.sigv4 import SigV4Verifier
 from local.runner.sqs import QueueSource, SqsPoller
@@ -116,7 +117,7 @@ class LocalRunner:
             stack.account,
             self.region,
         )
-        apis = self.template.rest_apis()
+        apis = rest_apis(self.template)
         if apis:
             identity = stack.caller_identity()
             verifier = SigV4Verifier(self.credentials, self.region)
