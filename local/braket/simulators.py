@@ -52,9 +52,10 @@ class SimulatorProcess:
         )
         self.pid = self.process.pid
         self._ready = False
-        threading.Thread(
+        self._logger = threading.Thread(
             target=self._log, args=(self.process.stderr,), name=f"simulator-{self.pid}", daemon=True
-        ).start()
+        )
+        self._logger.start()
 
     @property
     def alive(self) -> bool:
