@@ -17,13 +17,9 @@ A body over REST APIs' 10 MB payload quota is REQUEST_TOO_LARGE (413), before ro
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import fnmatch
 import json
 import logging
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +36,7 @@ from local.runner.gateway_responses import (
     response_headers,
     response_template,
 )
+from local.runner.proxy_integration import proxy_event, proxy_response
 from local.runner.request_validation import body_problems, missing_parameters, model_validators, schema_key
 from local.runner.rest_api_spec import MethodSpec, RestApiSpec
 from local.runner.sigv4 import Rejected, SigV4Verifier
@@ -184,20 +181,20 @@ class RestApi:
         if not found or not spec:
             return self._error(context, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
         context.resource_path, context.path_parameters = spec.path, found[1]
-        authenticated = spec.authorization == "AWS_IAM"
-        if authenticated:
+        signer = None  # the access key that signed an AWS_IAM method's request
+        if spec.authorization == "AWS_IAM":
             url = f"http://{request.header('host', '127.0.0.1')}{request.target}"
             try:
-                self.verifier.verify(request.method, url, request.headers, request.body)
+                signer = self.verifier.verify(request.method, url, request.headers, request.body)
             except Rejected as rejected:
                 kind = REJECTIONS.get(rejected.error_type, "DEFAULT_4XX")
                 return self._error(context, kind, rejected.message, status=403, error_type=rejected.error_type)
         elif spec.authorization != "NONE":
             logger.warning("%s: authorization %s is not checked locally", spec.path, spec.authorization)
-        return self._integrate(request, spec, context, query=query, authenticated=authenticated)
+        return self._integrate(request, spec, context, query=query, signer=signer)
 
     def _integrate(
-        self, request: Request, spec: MethodSpec, context: ErrorContext, *, query: str, authenticated: bool
+        self, request: Request, spec: MethodSpec, context: ErrorContext, *, query: str, signer: str | None
     ) -> Response:
         """An authorized request: validated, then given to the method's function."""
         refused = self._validate(request, spec, query=query, params=context.path_parameters)
@@ -208,21 +205,23 @@ class RestApi:
         if spec.integration != "AWS_PROXY" or function is None:
             return self._error(context, "API_CONFIGURATION_ERROR", "Internal server error")
         invocation = function.invoke(
-            self._event(
+            proxy_event(
+                self,
                 request,
                 spec,
                 stage=context.stage,
                 path=context.path.removeprefix("/" + context.stage),
                 query=query,
                 params=context.path_parameters,
-                authenticated=authenticated,
+                signer=signer,
                 request_id=context.request_id,
             )
         )
-        answer = _proxy_response(invocation.payload) if invocation.ok else None
+        answer = proxy_response(invocation.payload) if invocation.ok else None
         if answer is None:  # a function error or a malformed proxy response: 502, through DEFAULT_5XX
             return self._error(context, "DEFAULT_5XX", "Internal server error", status=502)
-        return Response(answer.status, answer.headers, answer.body, context.request_id)
+        status, headers, body = answer
+        return Response(status, headers, body, context.request_id)
 
     # -- request validation ----------------------------------------------------------------------
 
@@ -280,99 +279,9 @@ class RestApi:
             headers.insert(0, ("Content-Type", content_type))
         return Response(status, headers, body.encode(), context.request_id)
 
-    def _event(
-        self,
-        request: Request,
-        spec: MethodSpec,
-        *,
-        stage: str,
-        path: str,
-        query: str,
-        params: dict[str, str],
-        authenticated: bool,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        headers, body, method = request.headers, request.body, request.method
-        multi_headers: dict[str, list[str]] = {}
-        for name, value in headers:
-            multi_headers.setdefault(name, []).append(value)
-        multi_query: dict[str, list[str]] = {}
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            multi_query.setdefault(name, []).append(value)
-        content_type = (request.header("content-type") or "").split(";")[0].strip()
-        binary = bool(body) and any(fnmatch.fnmatch(content_type, t) for t in self.spec.binary_media_types)
-        host = request.header("host", "127.0.0.1") or "127.0.0.1"
-        now = dt.datetime.now(dt.UTC)
-        request_id = request_id or str(uuid.uuid4())
-        return {
-            "resource": spec.path,
-            "path": path,
-            "httpMethod": method,
-            "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
-            "multiValueHeaders": multi_headers or None,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": params or None,
-            "stageVariables": self.spec.stages[stage] or None,
-            "requestContext": {
-                "resourceId": spec.resource_id or "root",
-                "resourcePath": spec.path,
-                "httpMethod": method,
-                "extendedRequestId": request_id,
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "path": f"/{stage}{path}",
-                "accountId": self.account,
-                "protocol": "HTTP/1.1",
-                "stage": stage,
-                "domainPrefix": host.split(".")[0],
-                "requestTimeEpoch": int(time.time() * 1000),
-                "requestId": request_id,
-                "identity": self._identity(request.source_ip, request.header("user-agent"), authenticated),
-                "domainName": host,
-                "apiId": self.api_id,
-            },
-            "body": (base64.b64encode(body).decode() if binary else body.decode(errors="replace")) if body else None,
-            "isBase64Encoded": binary,
-        }
-
-    def _identity(self, source_ip: str, user_agent: str | None, authenticated: bool) -> dict[str, Any]:
-        who = self.identity if authenticated else None
-        return {
-            "cognitoIdentityPoolId": None,
-            "accountId": who.account if who else None,
-            "cognitoIdentityId": None,
-            "caller": who.user_id if who else None,
-            "sourceIp": source_ip,
-            "principalOrgId": None,
-            "accessKey": self.verifier.credentials.access_key if who else None,
-            "cognitoAuthenticationType": None,
-            "cognitoAuthenticationProvider": None,
-            "userArn": who.arn if who else None,
-            "userAgent": user_agent,
-            "user": who.user_id if who else None,
-        }
-
 
 def _internal_error() -> Response:
     return _message(502, "Internal server error", "InternalServerErrorException")
-
-
-def _proxy_response(answer: Any) -> Response | None:
-    """The function's proxy response as HTTP; None for anything else (a malformed proxy response: 502)."""
-    if not isinstance(answer, dict) or not isinstance(answer.get("statusCode", 200), int):
-        return None
-    headers: dict[str, list[str]] = {
-        k: [str(v) for v in vs] for k, vs in (answer.get("multiValueHeaders") or {}).items()
-    }
-    for name, value in (answer.get("headers") or {}).items():
-        headers.setdefault(name, [str(value)])
-    body = answer.get("body")
-    if body is not None and not isinstance(body, str):
-        return None
-    raw = base64.b64decode(body) if body and answer.get("isBase64Encoded") else (body or "").encode()
-    if not any(k.lower() == "content-type" for k in headers):
-        headers["Content-Type"] = ["application/json"]
-    return Response(int(answer.get("statusCode", 200)), [(k, v) for k, vs in headers.items() for v in vs], raw)
 
 
 def _handler_class(api: RestApi) -> type[BaseHTTPRequestHandler]:

@@ -32,6 +32,13 @@ from local.runner.websocket_spec import local_variables, websocket_apis
 logger = logging.getLogger("local.runner")
 
 
+def function_credentials(function_name: str) -> Credentials:
+    """A function's own local credentials: its access key id is its name, as each function in AWS signs with its
+    role's credentials. The local Braket service counts requests by access key id, so the tracker's own calls
+    are told apart from a researcher's."""
+    return Credentials(access_key=function_name, secret_key=f"local-{function_name}")
+
+
 class LocalRunner:
     """Every AWS::Lambda::Function of the template runs its real handler in worker processes of its own,
     fed by the template's SQS and DynamoDB stream event source mappings, scheduled rules and REST APIs.
@@ -40,8 +47,9 @@ class LocalRunner:
       directory holding it and its assets; `stack_name`: the stack as deployed in moto.
     - `aws_endpoint`: moto; `braket_endpoint`: given to functions as AWS_ENDPOINT_URL_BRAKET.
     - `faults`: `redeliver_message` leaves processed SQS messages for SQS to redeliver.
-    - `credentials`: (key, secret) or (key, secret, token): the functions' credentials, and the only
-      ones the APIs accept.
+    - `credentials`: (key, secret) or (key, secret, token): the runner's credentials, which the APIs accept.
+      Each function signs with credentials of its own (`function_credentials`: its name as access key id),
+      which the APIs accept too.
     - `retry_visibility_seconds`: how soon a failed SQS message comes back (see `SqsPoller`); the one
       place the runner shortens AWS timing. None keeps the queue's visibility timeout.
     - `log_file` / `verbose`: where the runner's and the functions' log lines go (quiet by default).
@@ -69,6 +77,7 @@ class LocalRunner:
         self.braket_endpoint = braket_endpoint
         self.faults = faults or FaultPlan()
         self.credentials = Credentials.of(credentials)
+        self.function_credentials: dict[str, Credentials] = {}  # by logical id: each function signs as itself
         self.retry_visibility_seconds = retry_visibility_seconds
         self.functions: dict[str, LocalFunction] = {}
         self._logs = RunnerLogs(log_file, verbose)
@@ -95,6 +104,11 @@ class LocalRunner:
 
     def _start(self) -> None:
         stack = DeployedStack(self.stack_name, self.aws_endpoint, self.region, self.credentials)
+        self.function_credentials = {
+            spec.logical_id: function_credentials(name)
+            for spec in self.template.functions()
+            if (name := stack.physical.get(spec.logical_id))
+        }
         self._websocket_apis = self._websockets(stack)  # before the functions: their variables name its URL
         for spec in self.template.functions():
             function = self._function(spec, stack)
@@ -120,7 +134,7 @@ class LocalRunner:
         apis = rest_apis(self.template)
         if apis:
             identity = stack.caller_identity()
-            verifier = SigV4Verifier(self.credentials, self.region)
+            verifier = self._verifier()
             for api in apis:
                 api_id = stack.physical.get(api.logical_id, api.logical_id)
                 self._apis.append(
@@ -228,6 +242,10 @@ class LocalRunner:
 
     # -- building ----------------------------------------------------------------------------------
 
+    def _verifier(self) -> SigV4Verifier:
+        """AWS_IAM as the APIs check it here: the runner's credentials, or a function's own."""
+        return SigV4Verifier([self.credentials, *self.function_credentials.values()], self.region)
+
     def _function(self, spec: FunctionSpec, stack: DeployedStack) -> LocalFunction | None:
         name = stack.physical.get(spec.logical_id)
         if name is None:
@@ -267,7 +285,7 @@ class LocalRunner:
             runtime=spec.runtime,
             log_group=log_group,
             region=self.region,
-            credentials=self.credentials,
+            credentials=self.function_credentials.get(spec.logical_id, self.credentials),
             aws_endpoint=self.aws_endpoint,
             braket_endpoint=self.braket_endpoint,
         )
@@ -319,7 +337,7 @@ class LocalRunner:
         if not specs:
             return []
         identity = stack.caller_identity()
-        verifier = SigV4Verifier(self.credentials, self.region)
+        verifier = self._verifier()
         return [
             WebSocketApi(
                 spec,

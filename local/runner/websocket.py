@@ -174,12 +174,12 @@ class WebSocketApi:
         if stage not in self.spec.stages:
             return _respond(socket, HTTPStatus.FORBIDDEN, {"message": "Forbidden"})
         connect = self.spec.routes.get("$connect")
-        signed = connect is not None and connect.authorization == "AWS_IAM"
+        signer = None  # the access key that signed $connect, when it is AWS_IAM
         headers = list(request.headers.raw_items())
         host = request.headers.get("Host", "127.0.0.1")
-        if signed:
+        if connect is not None and connect.authorization == "AWS_IAM":
             try:
-                self.verifier.verify("GET", f"http://{host}{request.path}", headers, b"")
+                signer = self.verifier.verify("GET", f"http://{host}{request.path}", headers, b"")
             except Rejected as rejected:
                 return _respond(socket, HTTPStatus.FORBIDDEN, {"message": rejected.message})
         connection = _Connection(
@@ -192,7 +192,7 @@ class WebSocketApi:
             domain=host,
         )
         if connect is not None:
-            event = self._connect_event(connection, request.headers, query, signed)
+            event = self._connect_event(connection, request.headers, query, signer)
             invocation = await self._invoke(connect, event)
             status = _status_of(invocation)
             if not 200 <= status < 300:
@@ -313,12 +313,14 @@ class WebSocketApi:
             "apiId": self.api_id,
         }
 
-    def _connect_event(self, connection: _Connection, headers: Headers, query: str, signed: bool) -> dict[str, Any]:
+    def _connect_event(
+        self, connection: _Connection, headers: Headers, query: str, signer: str | None
+    ) -> dict[str, Any]:
         context = self._context(connection, "$connect", "CONNECT", _request_id())
-        who = self.identity if signed else None
+        who = self.identity if signer else None
         context["identity"] = {
             "accountId": who.account if who else None,
-            "accessKey": self.verifier.credentials.access_key if who else None,
+            "accessKey": signer,
             "caller": who.user_id if who else None,
             "cognitoAuthenticationProvider": None,
             "cognitoAuthenticationType": None,
