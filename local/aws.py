@@ -73,12 +73,19 @@ class DeployedStack:
 
 
 def deploy(
-    moto: LocalAws, cdk_out: Path, stack_name: str, region: str, *, deployed_name: str | None = None
+    moto: LocalAws,
+    cdk_out: Path,
+    stack_name: str,
+    region: str,
+    *,
+    deployed_name: str | None = None,
+    api_urls: dict[str, str] | None = None,
 ) -> DeployedStack:
     """Bootstrap (as `cdk bootstrap` would), publish the assets, and create the stack in moto.
 
     `stack_name` names the synthesized stack in `cdk_out`; `deployed_name` (default: the same)
-    names it in moto, whose state every server of a process shares.
+    names it in moto, whose state every server of a process shares. `api_urls` (API logical id -> local
+    URL) makes the outputs that hold an API's URL name where local mode serves it.
     """
     template: Template = json.loads((cdk_out / f"{stack_name}.template.json").read_text())
     _bootstrap(moto, region)
@@ -87,7 +94,7 @@ def deploy(
     stack_name = deployed_name or stack_name
     cloudformation.create_stack(
         StackName=stack_name,
-        TemplateBody=json.dumps(for_local(template)),
+        TemplateBody=json.dumps(for_local(template, api_urls)),
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
     stack = _wait_for_stack(cloudformation, stack_name)

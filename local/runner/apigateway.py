@@ -140,6 +140,7 @@ class RestApi:
         verifier: SigV4Verifier,
         identity: CallerIdentity,
         account: str,
+        port: int = 0,
     ) -> None:
         self.spec = spec
         self.api_id = api_id
@@ -149,7 +150,7 @@ class RestApi:
         self.account = account
         self.tree = build_tree(spec.methods)
         self.validators = model_validators(spec)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self))
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,), daemon=True)
 

@@ -53,6 +53,8 @@ class LocalRunner:
     - `retry_visibility_seconds`: how soon a failed SQS message comes back (see `SqsPoller`); the one
       place the runner shortens AWS timing. None keeps the queue's visibility timeout.
     - `log_file` / `verbose`: where the runner's and the functions' log lines go (quiet by default).
+    - `ports`: the port of each REST or WebSocket API, by logical id (local mode fixes them before deploying,
+      so that the stack's URL outputs can name them); any free port otherwise.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class LocalRunner:
         retry_visibility_seconds: int | None = 2,
         log_file: Path | None = None,
         verbose: bool = False,
+        ports: dict[str, int] | None = None,
     ) -> None:
         self.template = StackTemplate(template, Path(cdk_out))
         self.stack_name = stack_name
@@ -79,6 +82,7 @@ class LocalRunner:
         self.credentials = Credentials.of(credentials)
         self.function_credentials: dict[str, Credentials] = {}  # by logical id: each function signs as itself
         self.retry_visibility_seconds = retry_visibility_seconds
+        self.ports = dict(ports or {})  # API logical id -> the port to serve it on (0 or absent: any free port)
         self.functions: dict[str, LocalFunction] = {}
         self._logs = RunnerLogs(log_file, verbose)
         self._pollers: list[SqsPoller | StreamPoller] = []
@@ -145,6 +149,7 @@ class LocalRunner:
                         verifier=verifier,
                         identity=identity,
                         account=stack.account,
+                        port=self.ports.get(api.logical_id, 0),
                     )
                 )
         for poller in self._pollers:
@@ -346,6 +351,7 @@ class LocalRunner:
                 verifier=verifier,
                 identity=identity,
                 account=stack.account,
+                port=self.ports.get(spec.logical_id, 0),
             )
             for spec in specs
         ]

@@ -88,6 +88,7 @@ class WebSocketApi:
         account: str,
         idle_timeout: float = IDLE_TIMEOUT,
         max_duration: float = MAX_DURATION,
+        port: int = 0,
     ) -> None:
         self.spec = spec
         self.api_id = api_id
@@ -97,7 +98,7 @@ class WebSocketApi:
         self.account = account
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
-        self._socket = create_server(("127.0.0.1", 0))
+        self._socket = create_server(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
         self._management = ThreadingHTTPServer(("127.0.0.1", 0), connections_handler(self))
         self._management.daemon_threads = True
