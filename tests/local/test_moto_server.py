@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from local.aws import AtomicDynamoDB, MotoServer
+
+TABLE = f"counter-{uuid.uuid4().hex[:8]}"
 
 
 class Overlap:
@@ -51,21 +54,21 @@ def test_concurrent_optimistic_writes_to_one_item_lose_no_update() -> None:
     try:
         dynamodb = server.client("dynamodb", "us-east-1")
         dynamodb.create_table(
-            TableName="counter",
+            TableName=TABLE,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        dynamodb.put_item(TableName="counter", Item={"id": {"S": "x"}, "count": {"N": "0"}, "writers": {"SS": ["-"]}})
+        dynamodb.put_item(TableName=TABLE, Item={"id": {"S": "x"}, "count": {"N": "0"}, "writers": {"SS": ["-"]}})
 
         def increment(writer: int) -> None:
             # Read, then write only if nobody wrote in between (the recorder's optimistic write).
             while True:
-                item = dynamodb.get_item(TableName="counter", Key={"id": {"S": "x"}}, ConsistentRead=True)["Item"]
+                item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "x"}}, ConsistentRead=True)["Item"]
                 count = int(item["count"]["N"])
                 try:
                     dynamodb.put_item(
-                        TableName="counter",
+                        TableName=TABLE,
                         Item={
                             "id": {"S": "x"},
                             "count": {"N": str(count + 1)},
@@ -81,9 +84,10 @@ def test_concurrent_optimistic_writes_to_one_item_lose_no_update() -> None:
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(increment, range(60)))
-        item = dynamodb.get_item(TableName="counter", Key={"id": {"S": "x"}}, ConsistentRead=True)["Item"]
+        item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "x"}}, ConsistentRead=True)["Item"]
     finally:
-        server.stop()
+        assert server.server is not None
+        server.server.stop()  # not MotoServer.stop: its reset would empty the backends other tests share
         sys.setswitchinterval(interval)
 
     assert int(item["count"]["N"]) == 60
