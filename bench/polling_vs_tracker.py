@@ -1,7 +1,7 @@
 """Benchmark: waiting for a task's result by polling Braket, against the tracker's live channel.
 
 The same workload twice, one side after the other, on local mode (the local Braket service, the
-deployed stack on moto, the runner): N tasks of varied duration (GHZ circuits of 2 to 10 qubits,
+deployed stack on moto, the runner): N tasks of varied duration (GHZ circuits of 2 to 16 qubits,
 100 to 5,000 shots, submitted together to a service with two workers and a queue delay, so that
 they queue behind each other). One waiter thread per task.
 
@@ -40,9 +40,9 @@ from local.tracker import LocalTracker
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 RESULTS_PREFIX = "tasks"  # the stack's results bucket, where the Task API may read (constants.RESULTS_PREFIX)
 QUEUE_DELAY = 2.0
-# At most 10 qubits: past that the local simulator runs numba parallel kernels, and two of them at once
-# (the local service has two workers) abort the process (numba workqueue layer: "Concurrent access").
-QUBITS = (2, 4, 6, 8, 10)
+# Up to 16 qubits: simulations run in worker processes of their own (local/braket/simulators.py), so two
+# parallel kernels at once no longer abort the local service.
+QUBITS = (2, 4, 8, 12, 16)
 SHOTS = (100, 1000, 5000)
 QUOTA_PER_SECOND = 100  # GetQuantumTask, per account and Region (bench/cost.md, braket-facts.md)
 WAITERS = (10, 100, 1000)

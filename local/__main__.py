@@ -48,6 +48,8 @@ def up(tracker: LocalTracker) -> int:
     print("\nLocal mode is up. Endpoints (127.0.0.1 only):")
     print(f"  AWS (moto: DynamoDB, SQS, EventBridge, S3, ...)  {env['AWS_ENDPOINT_URL']}")
     print(f"  Amazon Braket (local service)                     {env['AWS_ENDPOINT_URL_BRAKET']}")
+    counts = f"{env['AWS_ENDPOINT_URL_BRAKET']}/_local/request-counts"
+    print(f"  {'Braket requests by operation and access key':<50}{counts}")
     for name, endpoint in sorted(tracker.runner.endpoints.items() if tracker.runner else []):
         print(f"  API {name:<46}{endpoint.url}")
     for endpoint in tracker.runner.websocket_endpoints.values() if tracker.runner else []:
@@ -58,6 +60,9 @@ def up(tracker: LocalTracker) -> int:
         print(f"  {key:<{width}}{value}")
     print("\nPoint boto3, the AWS CLI and the client at it (paste into another shell):")
     print("  export " + " ".join(f"{k}={v}" for k, v in env.items()))
+    functions = tracker.runner.function_credentials.values() if tracker.runner else []
+    keys = ", ".join(sorted(credentials.access_key for credentials in functions))
+    print(f"\nThe functions sign with access keys of their own (the counts name them): {keys}")
     print(f"\nFunction logs: {tracker.log_file}")
     print("\nPress Ctrl-C to stop.")
     stop = threading.Event()

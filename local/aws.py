@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 import urllib.request
 import warnings
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from local.template import Template, for_local
 
@@ -41,6 +44,36 @@ class LocalAws:
         )
 
 
+class AtomicDynamoDB:
+    """WSGI middleware: moto's DynamoDB answers one request at a time, so each write is atomic, as in DynamoDB.
+
+    moto checks a ConditionExpression and then writes the item, without a lock: two concurrent conditional
+    writes to one item can both pass their checks, and the second overwrites the first (a lost update that
+    DynamoDB never allows). The recorder's optimistic writes (`eventCount = :expected`) lost a task's
+    COMPLETED that way under load. DynamoDB Streams and every other service stay concurrent.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_20120810."):
+            return self.app(environ, start_response)
+        with self._lock:
+            return list(self.app(environ, start_response))
+
+
+class _LocalMotoServer(ThreadedMotoServer):
+    """moto's threaded server, with DynamoDB's writes made atomic (AtomicDynamoDB)."""
+
+    def _server_entry(self) -> None:
+        app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 @dataclass
 class MotoServer(LocalAws):
     server: ThreadedMotoServer | None = None
@@ -51,7 +84,7 @@ class MotoServer(LocalAws):
         # moto warns about each resource type it accepts without creating it: local.template lists them.
         logging.getLogger("moto").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
-        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        server = _LocalMotoServer(ip_address=host, port=port, verbose=False)
         server.start()
         bound_host, bound_port = server.get_host_and_port()
         return cls(f"http://{bound_host}:{bound_port}", server)
@@ -73,12 +106,19 @@ class DeployedStack:
 
 
 def deploy(
-    moto: LocalAws, cdk_out: Path, stack_name: str, region: str, *, deployed_name: str | None = None
+    moto: LocalAws,
+    cdk_out: Path,
+    stack_name: str,
+    region: str,
+    *,
+    deployed_name: str | None = None,
+    api_urls: dict[str, str] | None = None,
 ) -> DeployedStack:
     """Bootstrap (as `cdk bootstrap` would), publish the assets, and create the stack in moto.
 
     `stack_name` names the synthesized stack in `cdk_out`; `deployed_name` (default: the same)
-    names it in moto, whose state every server of a process shares.
+    names it in moto, whose state every server of a process shares. `api_urls` (API logical id -> local
+    URL) makes the outputs that hold an API's URL name where local mode serves it.
     """
     template: Template = json.loads((cdk_out / f"{stack_name}.template.json").read_text())
     _bootstrap(moto, region)
@@ -87,7 +127,7 @@ def deploy(
     stack_name = deployed_name or stack_name
     cloudformation.create_stack(
         StackName=stack_name,
-        TemplateBody=json.dumps(for_local(template)),
+        TemplateBody=json.dumps(for_local(template, api_urls)),
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
     stack = _wait_for_stack(cloudformation, stack_name)

@@ -8,6 +8,7 @@ with what local mode does instead.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 Template = dict[str, Any]
@@ -28,6 +29,9 @@ LOCAL_CHANGES: dict[str, str] = {
     "without effect; the runner serves WebSocket APIs from the template's routes, with their @connections endpoint",
     "AWS::Events::Rule with a ScheduleExpression: its Lambda targets": "removed; the local runner fires the schedule "
     "itself (left in, moto's PutEvents would match every event against the rule and fail on the Lambda target)",
+    "Outputs with an API's execute-api URL": "the local URL the runner serves that API on "
+    "(http://127.0.0.1:PORT/STAGE/ or ws://127.0.0.1:PORT/STAGE), so clients that read the stack's outputs reach "
+    "local mode",
 }
 
 _REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::CloudFormation::CustomResource")
@@ -37,8 +41,10 @@ class TemplateError(ValueError):
     """The template cannot run locally as it is (a resource refers to one that local mode removes)."""
 
 
-def for_local(template: Template) -> Template:
-    """A copy of `template` that moto's CloudFormation deploys. The input is not changed."""
+def for_local(template: Template, api_urls: dict[str, str] | None = None) -> Template:
+    """A copy of `template` that moto's CloudFormation deploys. The input is not changed.
+
+    `api_urls` (API logical id -> local URL) replaces each output that builds that API's execute-api URL."""
     local = copy.deepcopy(template)
     resources: dict[str, Any] = local["Resources"]
     removed = {
@@ -61,11 +67,21 @@ def for_local(template: Template) -> Template:
         if resource["Type"] == "AWS::KMS::Key" and "Tags" in properties:
             properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties["Tags"]]
     local["Outputs"] = {
-        key: output for key, output in local.get("Outputs", {}).items() if not _refers_to(output, removed)
+        key: _local_url(output, api_urls or {})
+        for key, output in local.get("Outputs", {}).items()
+        if not _refers_to(output, removed)
     }
     used = _references(local["Resources"]) | _references(local["Outputs"]) | _references(local.get("Rules", {}))
     local["Parameters"] = {name: p for name, p in local.get("Parameters", {}).items() if name in used}
     return local
+
+
+def _local_url(output: dict[str, Any], api_urls: dict[str, str]) -> dict[str, Any]:
+    """The output as is, or with the local URL of the one API whose execute-api URL it builds."""
+    apis = _references(output.get("Value")) & set(api_urls)
+    if len(apis) != 1 or ".execute-api." not in json.dumps(output.get("Value")):
+        return output
+    return {**output, "Value": api_urls[apis.pop()]}
 
 
 def _is_function(arn: Any, resources: dict[str, Any]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from local.braket import LocalBraket
 from local.faults import FaultPlan
 from local.forwarders import deploy_forwarders
 from local.runner import LocalRunner
+from local.runner.rest_api_spec import rest_apis
+from local.runner.template import StackTemplate
+from local.runner.websocket_spec import websocket_apis
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "BraketTaskTracker"
@@ -43,6 +47,28 @@ def synthesize(outdir: Path, region: str) -> Path:
     return outdir
 
 
+def api_addresses(cdk_out: Path, stack_name: str) -> tuple[dict[str, int], dict[str, str]]:
+    """A free port for each REST and WebSocket API of the synthesized stack, and the local URL of its first
+    stage: the runner serves each API there, and the stack's outputs name those URLs (local/template.py)."""
+    template = StackTemplate(json.loads((cdk_out / f"{stack_name}.template.json").read_text()), cdk_out)
+    ports: dict[str, int] = {}
+    urls: dict[str, str] = {}
+    for api in rest_apis(template):
+        ports[api.logical_id] = _free_port()
+        urls[api.logical_id] = f"http://127.0.0.1:{ports[api.logical_id]}/{next(iter(api.stages))}/"
+    for websocket in websocket_apis(template):
+        ports[websocket.logical_id] = _free_port()
+        urls[websocket.logical_id] = f"ws://127.0.0.1:{ports[websocket.logical_id]}/{next(iter(websocket.stages))}"
+    return ports, urls
+
+
+def _free_port() -> int:
+    """A port nothing listens on now (the runner binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @dataclass
 class LocalTracker:
     """Start with `with LocalTracker(...) as tracker:`; everything stops on exit."""
@@ -66,7 +92,8 @@ class LocalTracker:
             synthesize(self.cdk_out, self.region)
         try:
             self.moto = MotoServer.start()
-            self.stack = deploy(self.moto, self.cdk_out, self.stack_name, self.region)
+            ports, urls = api_addresses(self.cdk_out, self.stack_name)
+            self.stack = deploy(self.moto, self.cdk_out, self.stack_name, self.region, api_urls=urls)
             if self.forwarders:
                 self.forwarder_stacks = deploy_forwarders(self.moto, self.cdk_out, self.stack_name, self.region)
             self.braket = LocalBraket(self.moto.url, account=ACCOUNT, queue_delay=self.queue_delay, faults=self.faults)
@@ -83,6 +110,7 @@ class LocalTracker:
                 faults=self.faults,
                 credentials=CREDENTIALS,
                 log_file=self.log_file,
+                ports=ports,
             )
             self.runner.start()
         except BaseException:
@@ -112,7 +140,7 @@ class LocalTracker:
             "AWS_SECRET_ACCESS_KEY": CREDENTIALS[1],
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            # The stack's outputs name the API Gateway hosts these would have in AWS.
+            # The stack's outputs name them too (TaskApiUrl, LiveUpdatesUrl): --stack works as well.
             "BRAKET_TRACKER_API_URL": self.runner.api_endpoints()[0].url,
             "BRAKET_TRACKER_LIVE_URL": self.live_updates_url(),
         }
@@ -135,8 +163,7 @@ class LocalTracker:
         return self.stack.outputs[key]
 
     def live_updates_url(self) -> str:
-        """The live-updates WebSocket API's local URL (ws://127.0.0.1:PORT/live); the LiveUpdatesUrl
-        output names the API Gateway host it would have in AWS."""
+        """The live-updates WebSocket API's local URL (ws://127.0.0.1:PORT/live), as LiveUpdatesUrl names it."""
         assert self.runner is not None
         (endpoint,) = self.runner.websocket_endpoints.values()
         return endpoint.url

@@ -78,6 +78,9 @@ class LocalBraket:
                 "SearchQuantumTasks": service.search_quantum_tasks,
                 "GetDevice": service.get_device,
                 "SearchDevices": service.search_devices,
+                "TagResource": service.tag_resource,
+                "UntagResource": service.untag_resource,
+                "ListTagsForResource": service.list_tags_for_resource,
             },
         )
         self._scheduler.start()

@@ -115,6 +115,15 @@ def signing_region(authorization: str | None, query: dict[str, list[str]]) -> st
     return match["region"]
 
 
+def access_key_id(authorization: str | None, path: str) -> str | None:
+    """The access key id that signed a request (Authorization header, or a presigned URL's X-Amz-Credential)."""
+    if authorization is None:
+        credential = parse_qs(path.partition("?")[2]).get("X-Amz-Credential")
+        authorization = "Credential=" + credential[0] if credential else None
+    match = _CREDENTIAL.search(authorization or "")
+    return match["key"] if match else None
+
+
 def scope_region(authorization: str | None) -> str | None:
     match = _CREDENTIAL.search(authorization or "")
     return match["region"] if match else None

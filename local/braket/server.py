@@ -1,4 +1,9 @@
-"""HTTP on 127.0.0.1: requests in, Braket's REST-JSON answers and errors out, one log line per request."""
+"""HTTP on 127.0.0.1: requests in, Braket's REST-JSON answers and errors out, one log line per request.
+
+Every answered request is counted by operation and by the access key id that signed it. Local mode's own
+path `/_local/request-counts` serves the counts (GET, JSON: {"total": {op: n}, "byAccessKey": {key: {op: n}}})
+and resets them (DELETE, answering the counts it reset), for benchmarks, tests and anyone checking who polls.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +20,38 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.braket.errors import BraketError, InternalServiceException, SerializationException
-from local.braket.protocol import Protocol, scope_region
+from local.braket.protocol import Protocol, access_key_id, scope_region
 
 log = logging.getLogger(__name__)
 
 Operation = Callable[[str, dict[str, Any]], dict[str, Any]]
+COUNTS_PATH = "/_local/request-counts"
+
+
+class RequestCounter:
+    """Answered requests by operation, and by the access key id that signed them."""
+
+    def __init__(self) -> None:
+        self._total: Counter[str] = Counter()
+        self._by_key: dict[str, Counter[str]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, operation: str, access_key: str | None) -> None:
+        with self._lock:
+            self._total[operation] += 1
+            self._by_key.setdefault(access_key or "(unsigned)", Counter())[operation] += 1
+
+    def totals(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._total)
+
+    def snapshot(self, reset: bool = False) -> dict[str, Any]:
+        with self._lock:
+            answer = {"total": dict(self._total), "byAccessKey": {k: dict(v) for k, v in self._by_key.items()}}
+            if reset:
+                self._total.clear()
+                self._by_key.clear()
+        return answer
 
 
 class BraketHTTPServer(ThreadingHTTPServer):
@@ -34,8 +66,7 @@ class BraketHTTPServer(ThreadingHTTPServer):
         self.protocol = Protocol(frozenset(operations))
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        self.requests: Counter[str] = Counter()  # answered requests by operation (bench/ reads them)
-        self._requests_lock = threading.Lock()
+        self.counter = RequestCounter()
 
     def track(self, connection: socket.socket, open_: bool) -> None:
         with self._connections_lock:
@@ -48,15 +79,21 @@ class BraketHTTPServer(ThreadingHTTPServer):
                     connection.shutdown(socket.SHUT_RDWR)
 
     def request_counts(self) -> dict[str, int]:
-        with self._requests_lock:
-            return dict(self.requests)
+        return self.counter.totals()
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any], str]:
         """Status, JSON body and a label for the log: the operation, or the error code."""
+        if path.split("?", 1)[0] == COUNTS_PATH:
+            if method not in ("GET", "DELETE"):
+                return (
+                    405,
+                    {"message": f"{method} is not allowed on {COUNTS_PATH}; use GET or DELETE"},
+                    "MethodNotAllowed",
+                )
+            return 200, self.counter.snapshot(reset=method == "DELETE"), "RequestCounts"
         try:
             request = self.protocol.decode(method, path, headers, body)
-            with self._requests_lock:
-                self.requests[request.operation] += 1
+            self.counter.count(request.operation, access_key_id(headers.get("authorization"), path))
             status = int(self.protocol.model.operation_model(request.operation).http.get("responseCode", 200))
             return status, self.operations[request.operation](request.region, request.params), request.operation
         except BraketError as error:

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.braket import responses, rules, simulation
+from local.braket import programs, responses, rules
 from local.braket.aws import AwsClients
 from local.braket.devices import Device, managed_simulators
 from local.braket.errors import (
@@ -34,10 +34,12 @@ from local.braket.models import (
     QUEUED,
     RUNNING,
     Task,
+    iso_ms,
     now,
 )
 from local.braket.scheduler import Scheduler
 from local.braket.search import page, task_filter
+from local.braket.simulators import SimulationCrashed, SimulationFailed, SimulatorPool
 from local.faults import FaultPlan
 
 log = logging.getLogger(__name__)
@@ -71,18 +73,23 @@ class BraketService:
         self._by_token: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
         self._ready: queue.Queue[str | None] = queue.Queue()
+        self.simulators = SimulatorPool(workers)
+        self._stopping = threading.Event()
         self._workers = [
             threading.Thread(target=self._work, name=f"local-braket-worker-{i}", daemon=True) for i in range(workers)
         ]
 
     def start(self) -> None:
+        self.simulators.start()
         for worker in self._workers:
             worker.start()
 
     def stop(self) -> None:
-        """Let running simulations finish, then join the workers."""
+        """Kill the simulator workers (running simulations are abandoned), then join the worker threads."""
+        self._stopping.set()
         for _ in self._workers:
             self._ready.put(None)
+        self.simulators.stop()
         for worker in self._workers:
             if worker.is_alive():
                 worker.join()
@@ -102,9 +109,9 @@ class BraketService:
             raise ValidationException(f"Shots {shots} is outside the range [{low}, {high}] supported by {device.name}")
         tags = dict(params.get("tags") or {})
         rules.check_tags(tags)
-        program = simulation.parse_action(params["action"], device)
-        qubits = simulation.check_program(program, device)
-        device_parameters = simulation.device_parameters(params.get("deviceParameters"), qubits)
+        program = programs.parse_action(params["action"], device)
+        qubits = programs.check_program(program, device, shots)
+        device_parameters = programs.device_parameters(params.get("deviceParameters"), qubits)
         prefix, bucket = params["outputS3KeyPrefix"], params["outputS3Bucket"]
         if _BAD_PREFIX.search(prefix):
             raise ValidationException(f"outputS3KeyPrefix '{prefix}' contains characters or path segments not allowed")
@@ -151,9 +158,11 @@ class BraketService:
                 raise ConflictException(f"Quantum task {task.arn} is {task.status} and can no longer be cancelled")
             before = task.status
             self._change(task, CANCELLING)
-            if before in (CREATED, QUEUED):  # a running task is cancelled when its simulation returns
+            if before in (CREATED, QUEUED):
                 self._scheduler.call_later(CANCEL_DELAY, partial(self._cancelled, task))
-            return {**answer, "cancellationStatus": CANCELLING}
+        if before == RUNNING:  # its simulation is killed: the worker thread then records CANCELLED
+            self.simulators.cancel(task.arn)
+        return {**answer, "cancellationStatus": CANCELLING}
 
     def search_quantum_tasks(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         matches = task_filter(params["filters"])
@@ -190,6 +199,26 @@ class BraketService:
         if token:
             response["nextToken"] = token
         return response
+
+    # --- tags: TagResource, UntagResource, ListTagsForResource (a quantum task's, in its Region) ---
+
+    def tag_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            task = self._task(region, params["resourceArn"])
+            tags = {**task.tags, **dict(params["tags"])}
+            rules.check_tags(tags)
+            task.tags = tags
+        return {}
+
+    def untag_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            task = self._task(region, params["resourceArn"])
+            task.tags = {k: v for k, v in task.tags.items() if k not in set(params["tagKeys"])}
+        return {}
+
+    def list_tags_for_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return {"tags": dict(self._task(region, params["resourceArn"]).tags)}
 
     # --- lifecycle ---
 
@@ -235,7 +264,7 @@ class BraketService:
                 return
             self._change(task, RUNNING)
         try:
-            document = simulation.run(task, self.devices[task.device_arn])
+            document = self.simulators.run(task.arn, self._job(task))
             ended = datetime.fromisoformat(document["taskMetadata"]["endedAt"])
             with self._lock:
                 if task.status == CANCELLING:
@@ -249,10 +278,26 @@ class BraketService:
             )
         except (BotoCoreError, ClientError) as exc:
             self._finish(task, FAILED, reason=f"Failed to write results to s3://{task.output_bucket}: {exc}")
-        except Exception as exc:  # the simulator rejects a program in many ways
-            self._finish(task, FAILED, reason=simulation.describe(exc))
+        except SimulationCrashed as crash:
+            if not self._stopping.is_set():
+                log.warning("%s: %s", task.arn, crash.reason)
+                self._finish(task, FAILED, reason=crash.reason)
+        except SimulationFailed as failure:
+            self._finish(task, FAILED, reason=failure.reason)
         else:
             self._finish(task, COMPLETED, ended_at=ended)
+
+    def _job(self, task: Task) -> dict[str, Any]:
+        """What a simulator worker needs (local/braket/results.py)."""
+        return {
+            "taskArn": task.arn,
+            "deviceArn": task.device_arn,
+            "simulator": self.devices[task.device_arn].simulator,
+            "shots": task.shots,
+            "program": task.program,
+            "createdAt": iso_ms(task.created_at),
+            "deviceParameters": task.device_parameters,
+        }
 
     def _finish(self, task: Task, status: str, *, reason: str | None = None, ended_at: datetime | None = None) -> None:
         with self._lock:

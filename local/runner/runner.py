@@ -20,14 +20,23 @@ from local.runner.deployed import Credentials, DeployedStack
 from local.runner.environment import lambda_environment
 from local.runner.functions import FunctionConfig, Invocation, LocalFunction
 from local.runner.logs import RunnerLogs
+from local.runner.rest_api_spec import rest_apis
 from local.runner.schedules import ScheduledRule, Scheduler
 from local.runner.sigv4 import SigV4Verifier
 from local.runner.sqs import QueueSource, SqsPoller
 from local.runner.streams import StreamPoller, StreamSource
 from local.runner.template import FunctionSpec, MappingSpec, StackTemplate, ref_target
-from local.runner.websocket import WebSocketApi, local_variables, websocket_apis
+from local.runner.websocket import WebSocketApi
+from local.runner.websocket_spec import local_variables, websocket_apis
 
 logger = logging.getLogger("local.runner")
+
+
+def function_credentials(function_name: str) -> Credentials:
+    """A function's own local credentials: its access key id is its name, as each function in AWS signs with its
+    role's credentials. The local Braket service counts requests by access key id, so the tracker's own calls
+    are told apart from a researcher's."""
+    return Credentials(access_key=function_name, secret_key=f"local-{function_name}")
 
 
 class LocalRunner:
@@ -38,11 +47,14 @@ class LocalRunner:
       directory holding it and its assets; `stack_name`: the stack as deployed in moto.
     - `aws_endpoint`: moto; `braket_endpoint`: given to functions as AWS_ENDPOINT_URL_BRAKET.
     - `faults`: `redeliver_message` leaves processed SQS messages for SQS to redeliver.
-    - `credentials`: (key, secret) or (key, secret, token): the functions' credentials, and the only
-      ones the APIs accept.
+    - `credentials`: (key, secret) or (key, secret, token): the runner's credentials, which the APIs accept.
+      Each function signs with credentials of its own (`function_credentials`: its name as access key id),
+      which the APIs accept too.
     - `retry_visibility_seconds`: how soon a failed SQS message comes back (see `SqsPoller`); the one
       place the runner shortens AWS timing. None keeps the queue's visibility timeout.
     - `log_file` / `verbose`: where the runner's and the functions' log lines go (quiet by default).
+    - `ports`: the port of each REST or WebSocket API, by logical id (local mode fixes them before deploying,
+      so that the stack's URL outputs can name them); any free port otherwise.
     """
 
     def __init__(
@@ -59,6 +71,7 @@ class LocalRunner:
         retry_visibility_seconds: int | None = 2,
         log_file: Path | None = None,
         verbose: bool = False,
+        ports: dict[str, int] | None = None,
     ) -> None:
         self.template = StackTemplate(template, Path(cdk_out))
         self.stack_name = stack_name
@@ -67,7 +80,9 @@ class LocalRunner:
         self.braket_endpoint = braket_endpoint
         self.faults = faults or FaultPlan()
         self.credentials = Credentials.of(credentials)
+        self.function_credentials: dict[str, Credentials] = {}  # by logical id: each function signs as itself
         self.retry_visibility_seconds = retry_visibility_seconds
+        self.ports = dict(ports or {})  # API logical id -> the port to serve it on (0 or absent: any free port)
         self.functions: dict[str, LocalFunction] = {}
         self._logs = RunnerLogs(log_file, verbose)
         self._pollers: list[SqsPoller | StreamPoller] = []
@@ -93,6 +108,11 @@ class LocalRunner:
 
     def _start(self) -> None:
         stack = DeployedStack(self.stack_name, self.aws_endpoint, self.region, self.credentials)
+        self.function_credentials = {
+            spec.logical_id: function_credentials(name)
+            for spec in self.template.functions()
+            if (name := stack.physical.get(spec.logical_id))
+        }
         self._websocket_apis = self._websockets(stack)  # before the functions: their variables name its URL
         for spec in self.template.functions():
             function = self._function(spec, stack)
@@ -115,10 +135,10 @@ class LocalRunner:
             stack.account,
             self.region,
         )
-        apis = self.template.rest_apis()
+        apis = rest_apis(self.template)
         if apis:
             identity = stack.caller_identity()
-            verifier = SigV4Verifier(self.credentials, self.region)
+            verifier = self._verifier()
             for api in apis:
                 api_id = stack.physical.get(api.logical_id, api.logical_id)
                 self._apis.append(
@@ -129,6 +149,7 @@ class LocalRunner:
                         verifier=verifier,
                         identity=identity,
                         account=stack.account,
+                        port=self.ports.get(api.logical_id, 0),
                     )
                 )
         for poller in self._pollers:
@@ -226,6 +247,10 @@ class LocalRunner:
 
     # -- building ----------------------------------------------------------------------------------
 
+    def _verifier(self) -> SigV4Verifier:
+        """AWS_IAM as the APIs check it here: the runner's credentials, or a function's own."""
+        return SigV4Verifier([self.credentials, *self.function_credentials.values()], self.region)
+
     def _function(self, spec: FunctionSpec, stack: DeployedStack) -> LocalFunction | None:
         name = stack.physical.get(spec.logical_id)
         if name is None:
@@ -265,7 +290,7 @@ class LocalRunner:
             runtime=spec.runtime,
             log_group=log_group,
             region=self.region,
-            credentials=self.credentials,
+            credentials=self.function_credentials.get(spec.logical_id, self.credentials),
             aws_endpoint=self.aws_endpoint,
             braket_endpoint=self.braket_endpoint,
         )
@@ -317,7 +342,7 @@ class LocalRunner:
         if not specs:
             return []
         identity = stack.caller_identity()
-        verifier = SigV4Verifier(self.credentials, self.region)
+        verifier = self._verifier()
         return [
             WebSocketApi(
                 spec,
@@ -326,6 +351,7 @@ class LocalRunner:
                 verifier=verifier,
                 identity=identity,
                 account=stack.account,
+                port=self.ports.get(spec.logical_id, 0),
             )
             for spec in specs
         ]

@@ -1,5 +1,5 @@
 """API Gateway's AWS_IAM authorization: SigV4 verified by recomputing the signature with botocore's SigV4Auth
-for service "execute-api" and the runner's local credentials (the only ones this local API knows).
+for service "execute-api" and the local credentials this API knows: the runner's, and each function's own.
 
 Rejections carry API Gateway's messages: a request with no Authorization header is "Missing
 Authentication Token"; a wrong signature is "The request signature we calculated does not match...".
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -38,9 +38,14 @@ class Rejected(Exception):
 
 class SigV4Verifier:
     def __init__(
-        self, credentials: Credentials, region: str, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self,
+        credentials: Credentials | Iterable[Credentials],
+        region: str,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.credentials = credentials
+        known = [credentials] if isinstance(credentials, Credentials) else list(credentials)
+        self.credentials = known[0]  # the runner's own
+        self._known = {c.access_key: c for c in known}
         self.region = region
         self.now = now
 
@@ -67,9 +72,8 @@ class SigV4Verifier:
 
         access_key, _, scope = params["Credential"].partition("/")
         scope_date, scope_region, scope_service = ([*scope.split("/"), "", "", ""])[:3]
-        if not hmac.compare_digest(access_key, self.credentials.access_key) or (
-            self.credentials.token and found.get("x-amz-security-token") != self.credentials.token
-        ):
+        credentials = self._known.get(access_key)
+        if credentials is None or (credentials.token and found.get("x-amz-security-token") != credentials.token):
             raise Rejected("The security token included in the request is invalid.", "UnrecognizedClientException")
         if scope_service != SERVICE:
             raise Rejected(
@@ -92,7 +96,7 @@ class SigV4Verifier:
                 request.headers[name] = value
         request.context["timestamp"] = amz_date
         signer = SigV4Auth(
-            BotocoreCredentials(self.credentials.access_key, self.credentials.secret_key, self.credentials.token),
+            BotocoreCredentials(credentials.access_key, credentials.secret_key, credentials.token),
             SERVICE,
             self.region,
         )

@@ -27,7 +27,6 @@ import base64
 import datetime as dt
 import json
 import logging
-import re
 import secrets
 import string
 import threading
@@ -36,128 +35,33 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from socket import create_server
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from local.runner.connections_endpoint import connections_handler
 from local.runner.deployed import CallerIdentity
 from local.runner.functions import LocalFunction
 from local.runner.sigv4 import Rejected, SigV4Verifier
-from local.runner.template import StackTemplate, ref_target, referenced_ids
+from local.runner.websocket_spec import (
+    IDLE_TIMEOUT,
+    MAX_DURATION,
+    MAX_MESSAGE_BYTES,
+    RouteSpec,
+    WebSocketApiSpec,
+    select_route,
+)
 
 logger = logging.getLogger("local.runner")
 
-MAX_MESSAGE_BYTES = 128 * 1024
-IDLE_TIMEOUT = 600.0
-MAX_DURATION = 7200.0
 MAX_CONCURRENT_INVOCATIONS = 8
 _ID_ALPHABET = string.ascii_letters + string.digits
-
-
-# -- the template ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    route_key: str
-    authorization: str  # NONE or AWS_IAM (others are not checked locally)
-    integration: str  # AWS_PROXY, MOCK, ...
-    function_id: str | None
-
-
-@dataclass(frozen=True)
-class WebSocketApiSpec:
-    logical_id: str
-    route_selection_expression: str
-    stages: dict[str, dict[str, str]]  # stage name -> stage variables
-    routes: dict[str, RouteSpec]
-
-
-def websocket_apis(template: StackTemplate) -> list[WebSocketApiSpec]:
-    specs = []
-    for api_id, resource in template.of_type("AWS::ApiGatewayV2::Api").items():
-        props = resource.get("Properties", {})
-        if props.get("ProtocolType") != "WEBSOCKET":
-            continue
-        integrations = {
-            logical_id: r.get("Properties", {})
-            for logical_id, r in template.of_type("AWS::ApiGatewayV2::Integration").items()
-            if ref_target(r.get("Properties", {}).get("ApiId")) == api_id
-        }
-        routes: dict[str, RouteSpec] = {}
-        for route in template.of_type("AWS::ApiGatewayV2::Route").values():
-            route_props = route.get("Properties", {})
-            if ref_target(route_props.get("ApiId")) != api_id:
-                continue
-            integration: dict[str, Any] = next(
-                (integrations[i] for i in referenced_ids(route_props.get("Target")) if i in integrations), {}
-            )
-            uri_ids = referenced_ids(integration.get("IntegrationUri"))
-            function_id = next((f for f in (template.function_id({"Ref": i}) for i in uri_ids) if f is not None), None)
-            routes[str(route_props["RouteKey"])] = RouteSpec(
-                route_key=str(route_props["RouteKey"]),
-                authorization=str(route_props.get("AuthorizationType", "NONE")).upper(),
-                integration=str(integration.get("IntegrationType", "")).upper(),
-                function_id=function_id,
-            )
-        stages = {
-            str(s["Properties"]["StageName"]): dict(s["Properties"].get("StageVariables") or {})
-            for s in template.of_type("AWS::ApiGatewayV2::Stage").values()
-            if ref_target(s.get("Properties", {}).get("ApiId")) == api_id
-        }
-        specs.append(
-            WebSocketApiSpec(
-                logical_id=api_id,
-                route_selection_expression=str(props.get("RouteSelectionExpression", "$request.body.action")),
-                stages=stages,
-                routes=routes,
-            )
-        )
-    return specs
-
-
-def select_route(expression: str, body: str | None, routes: dict[str, RouteSpec]) -> str | None:
-    """The route key a message selects: `$request.body.<path>` evaluated on its JSON body, else `$default`."""
-    key: Any = None
-    if expression.startswith("$request.body.") and body is not None:
-        try:
-            key = json.loads(body)
-            for part in expression.removeprefix("$request.body.").split("."):
-                key = key.get(part) if isinstance(key, dict) else None
-        except ValueError:
-            key = None
-    if isinstance(key, str) and key in routes and not key.startswith("$"):
-        return key
-    return "$default" if "$default" in routes else None
-
-
-_CALLBACK_URL = re.compile(r"^https://[^/]+\.execute-api\.[^/]+/(?P<stage>[^/]+)/?$")
-
-
-def local_variables(
-    variables: dict[str, str], template_variables: dict[str, Any], apis: list[WebSocketApi]
-) -> dict[str, str]:
-    """A function's variables with each WebSocket stage's callback URL pointed at the local @connections endpoint.
-
-    Only variables whose template value refers to the API and resolved to `https://HOST/STAGE` change.
-    """
-    changed = dict(variables)
-    for name, value in template_variables.items():
-        refs = set(referenced_ids(value))
-        for api in apis:
-            match = _CALLBACK_URL.match(variables.get(name, ""))
-            if api.spec.logical_id in refs and match and match["stage"] in api.spec.stages:
-                changed[name] = api.callback_url(match["stage"])
-    return changed
-
-
-# -- the server ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -184,6 +88,7 @@ class WebSocketApi:
         account: str,
         idle_timeout: float = IDLE_TIMEOUT,
         max_duration: float = MAX_DURATION,
+        port: int = 0,
     ) -> None:
         self.spec = spec
         self.api_id = api_id
@@ -193,9 +98,9 @@ class WebSocketApi:
         self.account = account
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
-        self._socket = create_server(("127.0.0.1", 0))
+        self._socket = create_server(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
-        self._management = ThreadingHTTPServer(("127.0.0.1", 0), _management_handler(self))
+        self._management = ThreadingHTTPServer(("127.0.0.1", 0), connections_handler(self))
         self._management.daemon_threads = True
         self.management_port: int = self._management.server_address[1]
         self._connections: dict[str, _Connection] = {}
@@ -270,12 +175,12 @@ class WebSocketApi:
         if stage not in self.spec.stages:
             return _respond(socket, HTTPStatus.FORBIDDEN, {"message": "Forbidden"})
         connect = self.spec.routes.get("$connect")
-        signed = connect is not None and connect.authorization == "AWS_IAM"
+        signer = None  # the access key that signed $connect, when it is AWS_IAM
         headers = list(request.headers.raw_items())
         host = request.headers.get("Host", "127.0.0.1")
-        if signed:
+        if connect is not None and connect.authorization == "AWS_IAM":
             try:
-                self.verifier.verify("GET", f"http://{host}{request.path}", headers, b"")
+                signer = self.verifier.verify("GET", f"http://{host}{request.path}", headers, b"")
             except Rejected as rejected:
                 return _respond(socket, HTTPStatus.FORBIDDEN, {"message": rejected.message})
         connection = _Connection(
@@ -288,7 +193,7 @@ class WebSocketApi:
             domain=host,
         )
         if connect is not None:
-            event = self._connect_event(connection, request.headers, query, signed)
+            event = self._connect_event(connection, request.headers, query, signer)
             invocation = await self._invoke(connect, event)
             status = _status_of(invocation)
             if not 200 <= status < 300:
@@ -409,12 +314,14 @@ class WebSocketApi:
             "apiId": self.api_id,
         }
 
-    def _connect_event(self, connection: _Connection, headers: Headers, query: str, signed: bool) -> dict[str, Any]:
+    def _connect_event(
+        self, connection: _Connection, headers: Headers, query: str, signer: str | None
+    ) -> dict[str, Any]:
         context = self._context(connection, "$connect", "CONNECT", _request_id())
-        who = self.identity if signed else None
+        who = self.identity if signer else None
         context["identity"] = {
             "accountId": who.account if who else None,
-            "accessKey": self.verifier.credentials.access_key if who else None,
+            "accessKey": signer,
             "caller": who.user_id if who else None,
             "cognitoAuthenticationProvider": None,
             "cognitoAuthenticationType": None,
@@ -491,59 +398,3 @@ def _request_id() -> str:
 
 def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
-
-
-def _management_handler(api: WebSocketApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            try:
-                status, payload, error_type = self._answer(body)
-            except Exception:
-                logger.exception("@connections %s: %s %s failed", api.spec.logical_id, self.command, self.path)
-                status, payload, error_type = 500, {"message": "Internal server error"}, "InternalServerErrorException"
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if error_type:
-                self.send_header("x-amzn-ErrorType", error_type)
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _answer(self, body: bytes) -> tuple[int, Any, str | None]:
-            path = self.path.partition("?")[0]
-            parts = path.strip("/").split("/")
-            if len(parts) != 3 or parts[0] not in api.spec.stages or parts[1] != "@connections":
-                return 403, {"message": "Forbidden"}, "ForbiddenException"
-            try:
-                host = self.headers.get("Host", "127.0.0.1")
-                api.verifier.verify(self.command, f"http://{host}{self.path}", list(self.headers.items()), body)
-            except Rejected as rejected:
-                return 403, {"message": rejected.message}, rejected.error_type
-            return self._manage(unquote(parts[2]), body)
-
-        def _manage(self, connection_id: str, body: bytes) -> tuple[int, Any, str | None]:
-            if self.command == "POST" and len(body) > MAX_MESSAGE_BYTES:
-                return 413, {"message": "Request entity too large"}, "PayloadTooLargeException"
-            if self.command == "POST" and api.post(connection_id, body):
-                return 200, None, None
-            described = api.describe(connection_id) if self.command == "GET" else None
-            if described is not None:
-                return 200, described, None
-            if self.command == "DELETE" and api.close(connection_id):
-                return 204, None, None
-            if self.command not in ("POST", "GET", "DELETE"):
-                return 403, {"message": "Forbidden"}, "ForbiddenException"
-            return 410, {"message": None}, "GoneException"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("@connections %s: " + format, api.spec.logical_id, *args)
-
-    for method in ("GET", "POST", "DELETE", "PUT", "PATCH"):
-        setattr(Handler, f"do_{method}", Handler._serve)
-    return Handler

@@ -57,7 +57,7 @@ from schemathesis.specs.openapi.checks import (
 from local.aws import CREDENTIALS
 from local.runner.apigateway import METHODS
 from local.tracker import LocalTracker
-from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, SV1, wait_for
+from tests.e2e.conftest import BELL_PAIR, DM1, FINISHED, REGION, SV1, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -138,7 +138,8 @@ def call(api: tuple[str, requests.Session], method: str, path: str, **parts: Any
 
 @pytest.mark.parametrize(("shots", "program"), [(1000, BELL_PAIR), (0, EXACT_BELL_PAIR)], ids=["counts", "exact"])
 def test_real_tasks_answer_as_documented(api: tuple[str, requests.Session], shots: int, program: str) -> None:
-    body = {"deviceArn": SV1, "shots": shots, "program": program, "tags": {"suite": "fuzz"}}
+    device = SV1 if shots else DM1  # SV1 takes Probability with shots > 0 only; DM1 also with shots = 0
+    body = {"deviceArn": device, "shots": shots, "program": program, "tags": {"suite": "fuzz"}}
     submitted = call(api, "POST", "/tasks", body=body, headers={"Idempotency-Key": f"fuzz-real-{shots}"})
     assert submitted.status_code == 201, submitted.text
     task_id = submitted.json()["taskId"]

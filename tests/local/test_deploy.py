@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local.aws import DeployedStack, MotoServer, deploy
+from local.tracker import api_addresses
 from tests.support.app import STACK_NAME, SynthesizedApp, synthesize
 from tests.support.events import load_fixture
 
@@ -24,8 +26,21 @@ def moto() -> Iterator[MotoServer]:
 
 
 @pytest.fixture(scope="module")
-def stack(moto: MotoServer, synthesized: SynthesizedApp) -> DeployedStack:
-    return deploy(moto, synthesized.outdir, STACK_NAME, REGION)
+def api_urls(synthesized: SynthesizedApp) -> dict[str, str]:
+    return api_addresses(synthesized.outdir, STACK_NAME)[1]
+
+
+@pytest.fixture(scope="module")
+def stack(moto: MotoServer, synthesized: SynthesizedApp, api_urls: dict[str, str]) -> DeployedStack:
+    return deploy(moto, synthesized.outdir, STACK_NAME, REGION, api_urls=api_urls)
+
+
+def test_the_url_outputs_name_where_local_mode_serves_the_apis(stack: DeployedStack, api_urls: dict[str, str]) -> None:
+    api, live = stack.outputs["TaskApiUrl"], stack.outputs["LiveUpdatesUrl"]
+
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1/", api) and api in api_urls.values()
+    assert re.fullmatch(r"ws://127\.0\.0\.1:\d+/live", live) and live in api_urls.values()
+    assert not [key for key, value in stack.outputs.items() if not value or "None" in value]
 
 
 def test_every_output_is_a_deployed_resource(stack: DeployedStack, moto: MotoServer) -> None:

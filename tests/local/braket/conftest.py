@@ -19,6 +19,7 @@ from tests.support.moto_server import start_moto_server
 ACCOUNT = "123456789012"
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 DM1 = "arn:aws:braket:::device/quantum-simulator/amazon/dm1"
+TN1 = "arn:aws:braket:::device/quantum-simulator/amazon/tn1"
 BELL = "OPENQASM 3.0; bit[2] b; qubit[2] q; h q[0]; cnot q[0], q[1]; b = measure q;"
 REGIONS = ("us-east-1", "eu-north-1", "us-west-2")
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -140,11 +141,17 @@ def sinks(aws: Callable[[str, str], Any]) -> dict[str, EventSink]:
 
 
 @pytest.fixture(scope="session")
-def braket_url(moto_url: str, sinks: dict[str, EventSink]) -> Iterator[str]:
+def local_braket(moto_url: str, sinks: dict[str, EventSink]) -> Iterator[LocalBraket]:
     """The service as local mode runs it, with a short queue so the suite stays fast."""
     service = LocalBraket(moto_url, queue_delay=0.2)
-    yield service.start()
+    service.start()
+    yield service
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def braket_url(local_braket: LocalBraket) -> str:
+    return local_braket.url
 
 
 @pytest.fixture(scope="session")

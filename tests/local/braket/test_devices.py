@@ -1,4 +1,4 @@
-"""GetDevice and SearchDevices: SV1 and DM1 with capabilities built from the default simulator's own."""
+"""GetDevice and SearchDevices: SV1, DM1 and TN1 with the capabilities Braket advertises."""
 
 from __future__ import annotations
 
@@ -7,33 +7,46 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from braket.default_simulator import DensityMatrixSimulator, StateVectorSimulator
+from braket.default_simulator import StateVectorSimulator
 from braket.device_schema import DeviceActionType
 from braket.device_schema.simulators import GateModelSimulatorDeviceCapabilities
 from braket.schema_common import BraketSchemaBase
 
-from tests.local.braket.conftest import DM1, SV1, create_task, wait_for
+from tests.local.braket.conftest import DM1, SV1, TN1, create_task, wait_for
+
+# What Braket advertises (local/braket/devices.py cites the pages): qubits, shots, result types and their shots.
+ADVERTISED = {
+    SV1: ("SV1", 34, (0, 100_000), {"Sample": 1, "Expectation": 0, "Variance": 0, "Probability": 1, "Amplitude": 0}),
+    DM1: (
+        "DM1",
+        17,
+        (0, 100_000),
+        {"Sample": 1, "Expectation": 0, "Variance": 0, "Probability": 0, "DensityMatrix": 0},
+    ),
+    TN1: ("TN1", 50, (1, 100_000), {"Sample": 1, "Expectation": 1, "Variance": 1}),
+}
 
 
-@pytest.mark.parametrize(
-    ("arn", "name", "simulator"), [(SV1, "SV1", StateVectorSimulator), (DM1, "DM1", DensityMatrixSimulator)]
-)
-def test_get_device_describes_the_managed_simulator(
-    braket: Callable[..., Any], arn: str, name: str, simulator: Any
-) -> None:
+@pytest.mark.parametrize("arn", ADVERTISED)
+def test_get_device_describes_the_managed_simulator_as_braket_does(braket: Callable[..., Any], arn: str) -> None:
+    name, qubits, shots, min_shots = ADVERTISED[arn]
+
     device = braket().get_device(deviceArn=arn)
 
     capabilities = BraketSchemaBase.parse_raw_schema(device["deviceCapabilities"])
-    local = simulator().properties.action[DeviceActionType.OPENQASM]
     assert (device["deviceArn"], device["deviceName"], device["providerName"]) == (arn, name, "Amazon Braket")
     assert (device["deviceType"], device["deviceStatus"]) == ("SIMULATOR", "ONLINE")
     assert isinstance(capabilities, GateModelSimulatorDeviceCapabilities)
-    assert capabilities.service.shotsRange == (0, 100_000)
+    assert capabilities.paradigm.qubitCount == qubits
+    assert capabilities.service.shotsRange == shots
     assert list(capabilities.action) == [DeviceActionType.OPENQASM]
     openqasm = capabilities.action[DeviceActionType.OPENQASM]
-    assert openqasm.supportedOperations == local.supportedOperations
-    assert [rt.name for rt in openqasm.supportedResultTypes] == [rt.name for rt in local.supportedResultTypes]
-    assert capabilities.paradigm.qubitCount == simulator().properties.paradigm.qubitCount
+    offered = {rt.name: rt.minShots for rt in openqasm.supportedResultTypes}
+    assert {k: v for k, v in offered.items() if k != "AdjointGradient"} == min_shots
+    assert ("AdjointGradient" in offered) == (arn == SV1)
+    assert openqasm.requiresAllQubitsMeasurement is True
+    local = StateVectorSimulator().properties.action[DeviceActionType.OPENQASM]
+    assert set(local.supportedOperations) <= set(openqasm.supportedOperations)
     assert {q["queue"] for q in device["deviceQueueInfo"]} == {"QUANTUM_TASKS_QUEUE", "JOBS_QUEUE"}
 
 
@@ -51,13 +64,13 @@ def test_search_devices_filters_by_arn_and_pages(braket: Callable[..., Any]) -> 
 
     everything = client.search_devices(filters=[])["devices"]
     only_dm1 = client.search_devices(filters=[{"name": "deviceArn", "values": [DM1]}])["devices"]
-    first = client.search_devices(filters=[], maxResults=1)
-    second = client.search_devices(filters=[], maxResults=1, nextToken=first["nextToken"])
+    first = client.search_devices(filters=[], maxResults=2)
+    second = client.search_devices(filters=[], maxResults=2, nextToken=first["nextToken"])
 
-    assert {d["deviceArn"] for d in everything} == {SV1, DM1}
+    assert {d["deviceArn"] for d in everything} == {SV1, DM1, TN1}
     assert all(d["providerName"] == "Amazon Braket" and d["deviceType"] == "SIMULATOR" for d in everything)
     assert [d["deviceArn"] for d in only_dm1] == [DM1]
-    assert [first["devices"][0]["deviceArn"], second["devices"][0]["deviceArn"]] == [d["deviceArn"] for d in everything]
+    assert [d["deviceArn"] for d in first["devices"] + second["devices"]] == [d["deviceArn"] for d in everything]
     assert "nextToken" not in second
 
 

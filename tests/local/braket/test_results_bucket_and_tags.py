@@ -111,6 +111,35 @@ def test_tag_rules_are_exactly_the_limits(tags: dict[str, str]) -> None:
     assert (rules.tag_errors(tags) == []) == valid
 
 
+def test_tag_untag_and_list_tags_of_a_task(braket: Callable[..., Any]) -> None:
+    client = braket()
+    arn = create_task(client, tags={"team": "qml", "run": "1"})
+
+    client.tag_resource(resourceArn=arn, tags={"run": "2", "owner": "ada"})
+    tagged = client.list_tags_for_resource(resourceArn=arn)["tags"]
+    client.untag_resource(resourceArn=arn, tagKeys=["team", "absent"])
+
+    assert tagged == {"team": "qml", "run": "2", "owner": "ada"}
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"run": "2", "owner": "ada"}
+    assert client.get_quantum_task(quantumTaskArn=arn)["tags"] == {"run": "2", "owner": "ada"}
+
+
+def test_tagging_checks_the_resource_and_the_tags(braket: Callable[..., Any]) -> None:
+    client, other_region = braket(), braket("eu-north-1")
+    arn = create_task(client)
+    unknown = "arn:aws:braket:us-east-1:123456789012:quantum-task/00000000-0000-0000-0000-000000000000"
+
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.list_tags_for_resource(resourceArn=unknown)
+    with pytest.raises(other_region.exceptions.ResourceNotFoundException):
+        other_region.tag_resource(resourceArn=arn, tags={"a": "b"})  # a task is found in its own Region only
+    with pytest.raises(client.exceptions.ValidationException):
+        client.tag_resource(resourceArn=arn, tags={"aws:reserved": "x"})
+    with pytest.raises(client.exceptions.ValidationException):
+        client.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(51)})
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}
+
+
 def test_bucket_location_of_us_east_1_and_the_legacy_eu() -> None:
     assert rules.bucket_region({"LocationConstraint": None}) == "us-east-1"
     assert rules.bucket_region({}) == "us-east-1"

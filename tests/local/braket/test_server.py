@@ -143,20 +143,43 @@ def test_the_cli_serves_until_interrupted(moto_url: str) -> None:
     assert "GetDevice" in errors  # one log line per request
 
 
-def test_the_service_counts_the_requests_it_answered_by_operation(moto_url: str) -> None:
+def test_the_service_counts_requests_by_operation_and_signing_key_and_serves_them(moto_url: str) -> None:
     service = LocalBraket(moto_url, queue_delay=0.2)
     url = service.start()
     try:
-        client = boto3.client("braket", region_name="us-east-1", endpoint_url=url)
-        before = service.request_counts()
-        client.search_devices(filters=[])
-        client.search_devices(filters=[])
-        with pytest.raises(client.exceptions.ResourceNotFoundException):
-            client.get_quantum_task(quantumTaskArn="arn:aws:braket:us-east-1:123456789012:quantum-task/nope")
-        counts = service.request_counts()
+        researcher = boto3.client("braket", region_name="us-east-1", endpoint_url=url)
+        function = boto3.client(
+            "braket",
+            region_name="us-east-1",
+            endpoint_url=url,
+            aws_access_key_id="BraketTaskTracker-Recorder",
+            aws_secret_access_key="local",
+        )
+        before = _counts(url)
+        researcher.search_devices(filters=[])
+        researcher.search_devices(filters=[])
+        with pytest.raises(function.exceptions.ResourceNotFoundException):
+            function.get_quantum_task(quantumTaskArn="arn:aws:braket:us-east-1:123456789012:quantum-task/nope")
+        counted = _counts(url)
+        reset = _counts(url, "DELETE")
+        after = _counts(url)
+        totals = service.request_counts()
     finally:
         service.stop()
 
-    assert before == {}
-    assert counts == {"SearchDevices": 2, "GetQuantumTask": 1}  # an error answer is a request too
+    assert before == {"total": {}, "byAccessKey": {}}
+    assert counted == {  # an error answer is a request too
+        "total": {"SearchDevices": 2, "GetQuantumTask": 1},
+        "byAccessKey": {"testing": {"SearchDevices": 2}, "BraketTaskTracker-Recorder": {"GetQuantumTask": 1}},
+    }
+    assert reset == counted  # DELETE answers what it reset
+    assert after == {"total": {}, "byAccessKey": {}}
+    assert totals == {}
     assert service.request_counts() == {}  # stopped: nothing to count
+
+
+def _counts(url: str, method: str = "GET") -> dict[str, Any]:
+    request = urllib.request.Request(f"{url}/_local/request-counts", method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/json"
+        return dict(json.loads(response.read()))

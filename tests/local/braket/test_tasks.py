@@ -199,29 +199,13 @@ def test_a_program_with_inputs_runs(braket: Callable[..., Any], aws: Callable[[s
     assert {tuple(shot) for shot in json.loads(body["Body"].read())["measurements"]} == {(1,)}
 
 
-def test_a_simulator_failure_makes_the_task_failed_with_a_reason(
-    braket: Callable[..., Any], sinks: dict[str, EventSink]
-) -> None:
-    client = braket()
-
-    arn = create_task(client, "OPENQASM 3.0; qubit[2] q; h q[0];", shots=0)  # shots=0 needs result types
-    task = wait_for(client, arn)
-
-    assert task["status"] == "FAILED"
-    assert "Result types must be specified" in task["failureReason"]
-    assert "endedAt" in task and "numSuccessfulShots" not in task
-    events = sinks["us-east-1"].wait_for_status(arn, "FAILED")
-    assert statuses(events) == ["CREATED", "QUEUED", "RUNNING", "FAILED"]
-    assert "endedAt" in events[-1]["detail"]
-
-
 def test_exact_results_with_shots_zero_carry_result_type_values(
     braket: Callable[..., Any], aws: Callable[[str, str], Any]
 ) -> None:
     client = braket()
     source = (
         "OPENQASM 3.0; qubit[2] q; h q[0]; cnot q[0], q[1];\n"
-        "#pragma braket result probability\n#pragma braket result state_vector"
+        '#pragma braket result expectation z(q[0]) @ z(q[1])\n#pragma braket result amplitude "00", "01"'
     )
 
     task = wait_for(client, create_task(client, source, shots=0))
@@ -231,6 +215,8 @@ def test_exact_results_with_shots_zero_carry_result_type_values(
         Bucket=task["outputS3Bucket"], Key=f"{task['outputS3Directory']}/results.json"
     )
     result = GateModelTaskResult.parse_raw(body["Body"].read())
-    probability, state = (rt.value for rt in result.resultTypes)
-    assert probability == pytest.approx([0.5, 0, 0, 0.5])
-    assert state[0] == pytest.approx([2**-0.5, 0.0])  # complex amplitudes as [real, imaginary]
+    expectation, amplitude = (rt.value for rt in result.resultTypes)
+    assert expectation == pytest.approx(1.0)
+    assert amplitude["00"] == pytest.approx([2**-0.5, 0.0])  # complex amplitudes as [real, imaginary]
+    assert amplitude["01"] == pytest.approx([0.0, 0.0])
+    assert result.measurements is None

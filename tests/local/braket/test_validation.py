@@ -9,8 +9,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.local.braket.conftest import BELL, SV1, bucket_for, create_task, openqasm
+from local.braket.programs import PARTIAL_MEASUREMENT
+from tests.local.braket.conftest import BELL, DM1, SV1, TN1, bucket_for, create_task, openqasm
 
+GRADIENT = (
+    "OPENQASM 3.0; input float theta; qubit[1] q; rx(theta) q[0];\n"
+    "#pragma braket result adjoint_gradient expectation(2 * y(q[0])) theta"
+)
 JAQCD = json.dumps({"braketSchemaHeader": {"name": "braket.ir.jaqcd.program", "version": "1"}, "instructions": []})
 
 CASES: dict[str, tuple[dict[str, Any], str]] = {
@@ -22,7 +27,52 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
         {"action": json.dumps({"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}})},
         "source",
     ),
-    "more qubits than SV1 simulates": ({"action": openqasm("OPENQASM 3.0; qubit[40] q; h q;")}, "40 qubits"),
+    "more qubits than Braket's SV1": ({"action": openqasm("OPENQASM 3.0; qubit[40] q; h q;")}, "at most 34"),
+    "more qubits than the local SV1": ({"action": openqasm("OPENQASM 3.0; qubit[30] q; h q;")}, "at most 26"),
+    "more qubits than the local DM1": ({"action": openqasm("OPENQASM 3.0; qubit[14] q; h q;"), "deviceArn": DM1}, "13"),
+    "partial measurement (SV1)": (
+        {
+            "action": openqasm(
+                "OPENQASM 3.0; bit[2] b; qubit[3] q; h q[0]; h q[2]; b[0] = measure q[0]; b[1] = measure q[1];"
+            )
+        },
+        PARTIAL_MEASUREMENT,
+    ),
+    "state vector on SV1": (
+        {"action": openqasm("OPENQASM 3.0; qubit[1] q; h q[0];\n#pragma braket result state_vector"), "shots": 0},
+        "StateVector is not supported by SV1",
+    ),
+    "probability without shots on SV1": (
+        {"action": openqasm("OPENQASM 3.0; qubit[1] q; h q[0];\n#pragma braket result probability"), "shots": 0},
+        "Probability on SV1 needs shots from 1 to 100000",
+    ),
+    "amplitude with shots": (
+        {"action": openqasm('OPENQASM 3.0; qubit[1] q; h q[0];\n#pragma braket result amplitude "0"')},
+        "Amplitude on SV1 needs shots = 0",
+    ),
+    "probability of 16 qubits": (
+        {"action": openqasm("OPENQASM 3.0; qubit[16] q; h q;\n#pragma braket result probability")},
+        "at most 15",
+    ),
+    "noise on SV1": (
+        {"action": openqasm("OPENQASM 3.0; qubit[1] q; h q[0];\n#pragma braket noise bit_flip(0.1) q[0]")},
+        "bit_flip",
+    ),
+    "shots = 0 without result types": ({"shots": 0}, "Result types must be specified"),
+    "TN1 with shots = 0": ({"deviceArn": TN1, "shots": 0}, "outside the range [1, 100000]"),
+    "probability on TN1": (
+        {"action": openqasm("OPENQASM 3.0; qubit[1] q; h q[0];\n#pragma braket result probability"), "deviceArn": TN1},
+        "Probability is not supported by TN1",
+    ),
+    "adjoint gradient with shots": (
+        {"action": openqasm(GRADIENT), "shots": 10},
+        "AdjointGradient on SV1 needs shots = 0",
+    ),
+    "adjoint gradient on DM1": ({"action": openqasm(GRADIENT), "shots": 0, "deviceArn": DM1}, "not supported by DM1"),
+    "adjoint gradient of a hermitian observable": (
+        {"action": openqasm(GRADIENT.replace("y(q[0])", "hermitian([[0, 1], [1, 0]]) q[0]")), "shots": 0},
+        "cannot read the observable",
+    ),
     "shots above the device's range": ({"shots": 100_001}, "100000"),
     "unknown device": ({"deviceArn": "arn:aws:braket:::device/quantum-simulator/amazon/sv9"}, "sv9"),
     "QPU this service does not run": ({"deviceArn": "arn:aws:braket:eu-north-1::device/qpu/iqm/Garnet"}, "Garnet"),

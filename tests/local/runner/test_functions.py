@@ -68,7 +68,7 @@ def test_environment_resolves_to_the_deployed_resources(probe_stack: Deployed) -
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == REGION
     assert env["AWS_ENDPOINT_URL"] == aws.endpoint
     assert env["AWS_ENDPOINT_URL_BRAKET"] == BRAKET
-    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (name, f"local-{name}")  # its own
     assert "AWS_SESSION_TOKEN" not in env  # the test process has one; the function's environment is its own
     # the context object, as the Python runtime builds it
     context = seen["context"]

@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local.runner.apigateway import Request, RestApi, escape_javascript, render
+from local.runner.apigateway import Request, RestApi
 from local.runner.deployed import CallerIdentity, Credentials
+from local.runner.gateway_responses import escape_javascript, render
+from local.runner.rest_api_spec import rest_apis
 from local.runner.sigv4 import SigV4Verifier
 from local.runner.template import StackTemplate
 
@@ -66,7 +68,7 @@ def _template(gateway_responses: dict[str, dict[str, Any]], **extra: Any) -> dic
 
 
 def _api(template: dict[str, Any], tmp_path: Path) -> RestApi:
-    (spec,) = StackTemplate(template, tmp_path).rest_apis()
+    (spec,) = rest_apis(StackTemplate(template, tmp_path))
     return RestApi(
         spec,
         api_id="a1b2c3",
@@ -95,7 +97,7 @@ def _request(method: str, target: str, body: bytes = b"", **headers: str) -> Req
 
 
 def test_the_template_is_read_as_cdk_and_cloudformation_write_it(tmp_path: Path) -> None:
-    (spec,) = StackTemplate(_template({"DEFAULT_4XX": {"StatusCode": "418"}}), tmp_path).rest_apis()
+    (spec,) = rest_apis(StackTemplate(_template({"DEFAULT_4XX": {"StatusCode": "418"}}), tmp_path))
     (method,) = spec.methods
 
     assert (method.validate_body, method.validate_parameters) == (True, False)

@@ -14,7 +14,8 @@ from websockets.sync.client import connect
 from local.runner.deployed import CallerIdentity, Credentials
 from local.runner.sigv4 import SigV4Verifier
 from local.runner.template import StackTemplate
-from local.runner.websocket import WebSocketApi, WebSocketApiSpec, local_variables, websocket_apis
+from local.runner.websocket import WebSocketApi
+from local.runner.websocket_spec import WebSocketApiSpec, local_variables, websocket_apis
 from tests.infrastructure.helpers import logical_id
 from tests.support.app import SynthesizedApp
 
