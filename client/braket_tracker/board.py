@@ -103,7 +103,9 @@ class TaskBoard:
         self._finished: dict[str, None] = {}  # finished tasks, oldest end first
         self._lock = threading.Lock()
         self._channel: LiveChannel | None = None
-        self._live = False  # the channel is open and every unfinished task is subscribed
+        # "opening" until the live channel is open and every unfinished task subscribed ("live"), or
+        # until it cannot be opened ("down": polls read the Task API until it is open again)
+        self.channel_state = "opening"
         self._watcher: threading.Thread | None = None
         self._stopped = threading.Event()
         self._warned: set[str] = set()
@@ -133,13 +135,13 @@ class TaskBoard:
         """GetQuantumTask's answer for `arn`, with queueInfo and ResponseMetadata; None if Braket must answer."""
         with self._lock:
             entry = self._tasks.get(arn)
-            live = self._live
+            down = self.channel_state == "down"
         try:
             if entry is None or not entry.complete:
                 entry = self._read(arn)
                 if entry is None:
                     return None  # never seen by the tracker: one GetQuantumTask, then the tracker
-            elif not live and entry.status not in FINISHED and self._due(entry.read_at, FALLBACK_READ_SECONDS):
+            elif down and entry.status not in FINISHED and self._due(entry.read_at, FALLBACK_READ_SECONDS):
                 self._read(arn)
         except UNAVAILABLE as error:
             self._warn_once(
@@ -250,6 +252,8 @@ class TaskBoard:
             try:
                 channel = self.client.live_channel()
             except LiveChannelUnavailable as error:
+                with self._lock:
+                    self.channel_state = "down"
                 self._warn_once(
                     "live",
                     f"{error}; the SDK's polls are answered by reading the Task API instead",
@@ -264,7 +268,7 @@ class TaskBoard:
                     unfinished = [arn for arn, entry in self._tasks.items() if entry.status not in FINISHED]
                 channel.subscribe(unfinished)
                 with self._lock:
-                    self._live = True
+                    self.channel_state = "live"
                 delay = 1.0
                 for update in channel.updates():
                     self._apply(update.document)
@@ -278,7 +282,7 @@ class TaskBoard:
             except Exception:  # the board must outlive any one failure of its channel
                 log.exception("the live channel failed")
             with self._lock:
-                self._live, self._channel = False, None
+                self.channel_state, self._channel = "down", None
             channel.stop()
             self._stopped.wait(delay)
             delay = min(REOPEN_CAP_SECONDS, delay * 2)

@@ -115,6 +115,7 @@ def test_device_run_waits_on_the_tracker_with_no_get_quantum_task(
     task = device.run(BELL, (BUCKET, "tasks"), shots=100, poll_interval_seconds=0.05)
 
     assert task.state() == "CREATED"  # what the session did, answered at once
+    assert api.requests == []  # not even the Task API was asked
     assert task.metadata()["ResponseMetadata"]["HTTPHeaders"]["x-braket-tracker-source"] == "session"
     api.queue[task.id] = {"queue": "QUANTUM_TASKS_QUEUE", "position": "4", "queuePriority": "Normal"}
     pipeline.record(task.id, "QUEUED")
@@ -267,7 +268,7 @@ def test_when_the_task_api_is_down_the_board_answers_from_what_it_knew(
 ) -> None:
     task = AwsDevice(SV1, aws_session=session).run(BELL, (BUCKET, "tasks"), shots=10)
     live.wait_for_subscribes(1)
-    session.board._live = False  # as if the channel had just dropped: polls read the Task API
+    session.board.channel_state = "down"  # as if the channel had just dropped: polls read the Task API
     session.tracker.api.sleep = lambda seconds: None  # its retries, at once
     api.unreachable = True
 
