@@ -16,6 +16,7 @@ from lambdas.tracker import constants
 from stacks.api_logging import api_gateway_logging
 from stacks.config import ApiSettings
 from stacks.functions import TrackerFunction
+from stacks.nag import acknowledge, nag_resource
 from stacks.results_bucket import results_bucket, results_bucket_name
 from stacks.task_tables import working_table
 
@@ -162,6 +163,39 @@ class TaskApi(Construct):
                     actions=["s3:ListBucket"],
                     resources=[f"arn:{stack.partition}:s3:::{bucket}" for bucket in settings.readable_results_buckets],
                 )
+            )
+        self._read_the_accounts_braket_buckets(stack)
+
+    def _read_the_accounts_braket_buckets(self, stack: Stack) -> None:
+        """results.json of tasks submitted elsewhere (the SDK, the console, hybrid jobs): Braket writes
+        only to buckets named amazon-braket-*, and the SDK's default bucket is one
+        (amazon-braket-<region>-<account>). Readable only if this account owns the bucket
+        (s3:ResourceAccount), so that no other account's bucket of that name is."""
+        buckets = f"arn:{stack.partition}:s3:::{constants.RESULTS_BUCKET_PREFIX}*"
+        own_account = {"StringEquals": {"s3:ResourceAccount": stack.account}}
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadResultsInTheAccountsBraketBuckets",
+                actions=["s3:GetObject"],
+                resources=[f"{buckets}/*"],
+                conditions=own_account,
+            )
+        )
+        self.role.add_to_principal_policy(  # 404 rather than 403 for results that were deleted
+            iam.PolicyStatement(
+                sid="TellDeletedResultsInTheAccountsBraketBuckets",
+                actions=["s3:ListBucket"],
+                resources=[buckets],
+                conditions=own_account,
+            )
+        )
+        for resource, what in ((f"{buckets}/*", "Reads results.json"), (buckets, "Lists (to tell deleted results)")):
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(stack, resource)}]",
+                f"{what} in the buckets Braket may write results to (it requires names starting with "
+                f"{constants.RESULTS_BUCKET_PREFIX}), only those this account owns (s3:ResourceAccount): "
+                "results of tasks submitted with the SDK, the console or hybrid jobs.",
             )
 
     def regional_results(self, stack: Stack, region: str) -> str:

@@ -7,6 +7,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -20,6 +21,16 @@ from braket_tracker.transport import HttpResponse, Transport
 
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = f"braket-tracker-client/{__version__}"
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    """A successful answer: its JSON body, HTTP status and headers, and how many times it was retried."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    retries: int = 0
 
 
 class TaskApi:
@@ -50,6 +61,18 @@ class TaskApi:
         headers: dict[str, str] | None = None,
     ) -> Any:
         """The answer's JSON body; an error answer raises its ApiError subclass."""
+        return self.exchange(method, path, query=query, body=body, headers=headers).body
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiAnswer:
+        """As `request`, with the answer's status, headers and retries."""
         url = self.endpoints.api_url + path.lstrip("/")
         present = {name: value for name, value in sorted((query or {}).items()) if value is not None}
         if present:
@@ -67,7 +90,7 @@ class TaskApi:
             if response.status in RETRIED_STATUSES and attempt < self.max_attempts:
                 self.sleep(backoff(attempt, retry_after(response)))
                 continue
-            return self._answer(response)
+            return ApiAnswer(self._answer(response), response.status, dict(response.headers), attempt - 1)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> HttpResponse:

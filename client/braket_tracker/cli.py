@@ -253,7 +253,7 @@ class Commands:
             created_before=self.args.created_before,
             limit=self.args.limit,
         )
-        items = [task.metadata(use_cached_value=True) for task in tasks]
+        items = [task.item(use_cached_value=True) for task in tasks]
         if self.json:
             self.emit_json(items)
         else:
@@ -284,7 +284,7 @@ class Commands:
         tasks = [self.client.task(task_id) for task_id in self.args.ids]
         watcher = Watcher(self, [task.id for task in tasks], mine=self.args.mine)
         for task in tasks:
-            watcher.states.accept(task.metadata(use_cached_value=True), "api")
+            watcher.states.accept(task.item(use_cached_value=True), "api")
         return watcher.run()
 
     # -- waiting ------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ class Watcher:
         while not self.done():
             items = [self.client.get(arn) for arn in self.arns if not self._finished(arn)]
             if self.mine:
-                items += [task.metadata(use_cached_value=True) for task in self.client.list(submitter="me", limit=25)]
+                items += [task.item(use_cached_value=True) for task in self.client.list(submitter="me", limit=25)]
             changed = False
             for item in items:
                 update = self.states.accept(item, "api")

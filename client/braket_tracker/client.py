@@ -1,7 +1,8 @@
-"""TrackerClient and TrackedTask: the Braket SDK's task interface, answered by the tracker."""
+"""TrackerClient: the tracker's Task API and live channel, signed with the usual AWS credential chain."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 import warnings
@@ -16,10 +17,13 @@ from braket_tracker.errors import (
     TaskNotFound,
     WaitTimeout,
 )
-from braket_tracker.live import FINISHED, Connector, LiveChannel, TaskStates, TaskUpdate, websocket_connector
+from braket_tracker.live import FINISHED, RANK, Connector, LiveChannel, TaskStates, TaskUpdate, websocket_connector
 from braket_tracker.results import TaskResult, download_results, sdk_available, sdk_result
 from braket_tracker.settings import resolve
+from braket_tracker.task import TrackedTask, UpdateCallback
 from braket_tracker.transport import Transport, UrllibTransport
+
+__all__ = ["TrackedTask", "TrackerClient", "device_arn", "program_source"]
 
 DEVICES = {
     "sv1": "arn:aws:braket:::device/quantum-simulator/amazon/sv1",
@@ -28,8 +32,9 @@ DEVICES = {
 }
 POLL_CAP_SECONDS = 15.0
 UNKNOWN_GRACE_SECONDS = 120.0  # how long a task may stay unrecorded while waiting for it
+QUEUE_READ_SECONDS = 60.0
+"""A task's queue position is read at most this often (through the Task API, which asks Braket)."""
 
-UpdateCallback = Callable[[TaskUpdate], None]
 _DEFAULT: list[TrackerClient] = []  # TrackerClient.default()
 Arns = list[str]  # (TrackerClient.list shadows the builtin inside the class)
 
@@ -101,6 +106,9 @@ class TrackerClient:
         self.sdk_results = sdk_available() if sdk_results is None else sdk_results
         self.clock, self.sleep = clock, sleep
         self._fallback_warned = False
+        self._lock = threading.Lock()
+        self._cancelled: dict[str, str] = {}  # what this client's cancels answered, by task ARN
+        self._queue: dict[str, tuple[float, dict[str, Any] | None]] = {}  # task ARN -> (read at, queueInfo)
 
     def __repr__(self) -> str:
         return f"TrackerClient(api_url={self.endpoints.api_url!r}, live_url={self.endpoints.live_url!r})"
@@ -153,8 +161,34 @@ class TrackerClient:
         return item
 
     def cancel(self, id_or_arn: str) -> str:
-        """POST /tasks/{id}/cancel: the new status (CANCELLING); Conflict if it already ended."""
-        return str(self.api.request("POST", task_path(id_or_arn) + "/cancel")["status"])
+        """POST /tasks/{id}/cancel: the new status (CANCELLING); Conflict if it already ended. This
+        client's reads of the task say at least that status from then on."""
+        answer = self.api.request("POST", task_path(id_or_arn) + "/cancel")
+        status = str(answer["status"])
+        with self._lock:
+            self._cancelled[str(answer.get("taskArn") or id_or_arn)] = status
+        return status
+
+    def status_of(self, arn: str, recorded: str) -> str:
+        """The recorded status, or what this client's cancel answered if that ranks higher (the
+        tracker records a cancel from Braket's event, a few seconds later)."""
+        with self._lock:
+            cancelled = self._cancelled.get(arn)
+        if cancelled is None or recorded in FINISHED or RANK.get(recorded, -1) >= RANK[cancelled]:
+            return recorded
+        return cancelled
+
+    def queue_info(self, id_or_arn: str, max_age: float = QUEUE_READ_SECONDS) -> dict[str, Any] | None:
+        """The task's queueInfo (queue, position, queuePriority, message), as GET /tasks/{id}?include=queue
+        reads it from Braket: at most once per `max_age` seconds per task, the last read in between."""
+        with self._lock:
+            cached = self._queue.get(id_or_arn)
+        if cached is not None and self.clock() - cached[0] < max_age:
+            return cached[1]
+        info = self.get(id_or_arn, include_queue=True).get("queueInfo")
+        with self._lock:
+            self._queue[id_or_arn] = (self.clock(), info)
+        return info
 
     def list(
         self,
@@ -288,75 +322,3 @@ class TrackerClient:
             listed = ", ".join(f"{arn} ({status})" for arn, status in last.items())
             raise WaitTimeout(f"not ended within {timeout} s: {listed}")
         return ended
-
-
-class TrackedTask:
-    """A task as the SDK's AwsQuantumTask presents it: `id` (the ARN), `state()`, `metadata()`,
-    `result()`, `cancel()`, `TrackedTask.from_arn(arn)`; every answer from the tracker."""
-
-    def __init__(self, arn: str, client: TrackerClient, metadata: dict[str, Any] | None = None) -> None:
-        self._arn = arn
-        self._client = client
-        self._metadata = metadata
-        self._results: dict[bool, Any] = {}
-
-    @classmethod
-    def from_arn(cls, arn: str, client: TrackerClient | None = None) -> TrackedTask:
-        """Rebuild a task from its ARN (after a kernel restart): no request until it is used."""
-        if not arn.startswith("arn:") or ":quantum-task/" not in arn:
-            raise ValueError(f"not a quantum task ARN: {arn!r}")
-        return cls(arn, client or TrackerClient.default())
-
-    @property
-    def id(self) -> str:
-        """The task ARN, as AwsQuantumTask.id."""
-        return self._arn
-
-    @property
-    def client(self) -> TrackerClient:
-        return self._client
-
-    def metadata(self, use_cached_value: bool = False) -> dict[str, Any]:
-        """The task as the tracker records it (one API read, or the last one read): shots,
-        createdAt, outputS3Bucket, outputS3Directory, resultsUri (s3://...), statusTimes,
-        endedAt, failureReason, tags, submitter, ..."""
-        if self._metadata is None or not use_cached_value:
-            self._metadata = self._client.get(self._arn)
-        return dict(self._metadata)
-
-    def state(self, use_cached_value: bool = False) -> str:
-        """CREATED, QUEUED, RUNNING, CANCELLING, COMPLETED, FAILED or CANCELLED (one API read)."""
-        return str(self.metadata(use_cached_value)["status"])
-
-    def cancel(self) -> str:
-        """Ask to cancel (only its submitter or an admin may); the new status, CANCELLING."""
-        status = self._client.cancel(self._arn)
-        self._metadata = None
-        return status
-
-    def wait(self, timeout: float | None = None, on_update: UpdateCallback | None = None) -> TaskUpdate:
-        """Wait for the task's end, pushed over the live channel (no Braket call, no polling)."""
-        return self._client.wait([self._arn], timeout, on_update)[self._arn]
-
-    def result(
-        self, timeout: float | None = None, *, sdk: bool | None = None, on_update: UpdateCallback | None = None
-    ) -> Any:
-        """Wait for the end (see `wait`), then read the result: a TaskResult (counts, measured qubits,
-        probabilities, the presigned link; status and failure reason for a task that did not
-        complete), or, with amazon-braket-sdk installed and `sdk` not False, the SDK's result
-        object (GateModelQuantumTaskResult) built from results.json. Cached once read."""
-        use_sdk = self._client.sdk_results if sdk is None else sdk
-        if use_sdk not in self._results:
-            if self._metadata is None or self._metadata.get("status") not in FINISHED:
-                self.wait(timeout, on_update)
-            self._results[use_sdk] = self._client.result(self._arn, sdk=use_sdk)
-        return self._results[use_sdk]
-
-    def __repr__(self) -> str:
-        return f"TrackedTask('id/taskArn':'{self._arn}')"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TrackedTask) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self._arn)

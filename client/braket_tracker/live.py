@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ class LiveChannel:
         self._connection: Any = None
         self._unknown_since: dict[str, float] = {}
         self._request = 0
+        # Another thread may subscribe while one reads `updates()`: sends are serialized, and only the
+        # reading thread reconnects (a closed connection seen while subscribing is left to it).
+        self._send_lock = threading.RLock()
+        self._reader: threading.Thread | None = None
+        self._stopped = False
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -147,6 +153,11 @@ class LiveChannel:
                 log.debug("closing the live channel failed", exc_info=True)
             self._connection = None
 
+    def stop(self) -> None:
+        """Close for good, from any thread: `updates()` then returns instead of reconnecting."""
+        self._stopped = True
+        self.close()
+
     def __enter__(self) -> LiveChannel:
         return self.open() if self._connection is None else self
 
@@ -157,29 +168,41 @@ class LiveChannel:
         self.close()
         for attempt in range(1, self.max_reconnects + 1):
             try:
-                self.open()
+                with self._send_lock:
+                    self.open()
+                    self._send_subscriptions()
             except LiveChannelUnavailable as error:
                 log.info("live channel: reconnect %d/%d failed: %s", attempt, self.max_reconnects, error)
                 if attempt == self.max_reconnects:
                     raise
                 self.sleep(min(10.0, 0.5 * 2 ** (attempt - 1)))
                 continue
-            self._send_subscriptions()
             return
 
     # -- subscriptions ------------------------------------------------------------------------
 
     def subscribe(self, tasks: Iterable[str] = (), *, mine: bool = False) -> None:
-        new = [arn for arn in dict.fromkeys(tasks) if arn not in self.tasks]
-        self.tasks.extend(new)
-        self.mine = self.mine or mine
-        if new or mine:
-            self._send_subscriptions(new, mine=mine)
+        with self._send_lock:
+            new = [arn for arn in dict.fromkeys(tasks) if arn not in self.tasks]
+            self.tasks.extend(new)
+            self.mine = self.mine or mine
+            if new or mine:
+                self._send_subscriptions(new, mine=mine)
+
+    def unsubscribe(self, tasks: Iterable[str]) -> None:
+        """Stop following `tasks` (a connection holds at most 1,000 task subscriptions)."""
+        with self._send_lock:
+            gone = [arn for arn in dict.fromkeys(tasks) if arn in self.tasks]
+            self.tasks = [arn for arn in self.tasks if arn not in set(gone)]
+            for start in range(0, len(gone), MAX_TASKS_PER_MESSAGE):
+                self._request += 1
+                chunk = gone[start : start + MAX_TASKS_PER_MESSAGE]
+                self._send({"action": "unsubscribe", "tasks": chunk, "id": f"c{self._request}"})
 
     def _send_subscriptions(self, tasks: list[str] | None = None, *, mine: bool | None = None) -> None:
         """Send subscribe messages for `tasks` (all of them by default), 100 ARNs per message."""
         self._last_sent = self.clock()
-        tasks = self.tasks if tasks is None else tasks
+        tasks = list(self.tasks) if tasks is None else tasks
         mine = self.mine if mine is None else mine
         chunks = [tasks[i : i + MAX_TASKS_PER_MESSAGE] for i in range(0, len(tasks), MAX_TASKS_PER_MESSAGE)]
         for index, chunk in enumerate(chunks or [[]]):
@@ -197,11 +220,17 @@ class LiveChannel:
     def _send(self, message: dict[str, Any]) -> None:
         from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
 
-        try:
-            self._connection.send(json.dumps(message))
-        except ConnectionClosed:
-            log.info("live channel closed while sending; reconnecting")
-            self._reconnect()
+        with self._send_lock:
+            if self._connection is None:
+                return  # closed: whoever opens it again subscribes to every task
+            try:
+                self._connection.send(json.dumps(message))
+            except ConnectionClosed:
+                if self._reader is not None and threading.current_thread() is not self._reader:
+                    log.info("live channel closed while subscribing; the reading thread reconnects")
+                    return
+                log.info("live channel closed while sending; reconnecting")
+                self._reconnect()
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -210,6 +239,7 @@ class LiveChannel:
         (forever if None). Reconnects on close; LiveChannelUnavailable if it cannot."""
         from websockets.exceptions import ConnectionClosed  # noqa: PLC0415
 
+        self._reader = threading.current_thread()
         while True:
             now = self.clock()
             if until is not None and now >= until:
@@ -220,13 +250,18 @@ class LiveChannel:
             wait = min(self.resubscribe_after, self.keepalive_after - (now - self._last_sent))
             if until is not None:
                 wait = min(wait, until - now)
+            connection = self._connection
+            if self._stopped or connection is None:
+                return
             try:
-                raw = self._connection.recv(timeout=wait)
+                raw = connection.recv(timeout=wait)
             except TimeoutError:
                 if until is None or self.clock() < until:
                     self._send_subscriptions()  # no news for a while: the snapshot fills any gap
                 continue
             except ConnectionClosed as closed:
+                if self._stopped:
+                    return
                 log.info("live channel closed (%s); reconnecting and subscribing again", _describe(closed))
                 self._reconnect()
                 continue

@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -102,6 +103,7 @@ class FakeTaskApi:
     requests: list[Seen] = field(default_factory=list)
     page_size_cap: int = 100
     unreachable: bool = False
+    queue: dict[str, dict[str, Any]] = field(default_factory=dict)  # task ARN -> queueInfo (?include=queue)
 
     def __post_init__(self) -> None:
         self.verifier = SigV4Verifier(Credentials("testing", "testing"), REGION)
@@ -154,6 +156,9 @@ class FakeTaskApi:
         if task is None:
             return answer(404, {"error": "TaskNotFound", "message": f"no task {unquote(segments[1])}", "details": {}})
         if method == "GET" and len(segments) == 2:
+            if query.get("include") == "queue":
+                default = {"queue": "QUANTUM_TASKS_QUEUE", "position": "None", "queuePriority": "Normal"}
+                return answer(200, {**task, "queueInfo": self.queue.get(task["taskArn"], default)})
             return answer(200, task)
         if method == "POST" and segments[2:] == ["cancel"]:
             if task["status"] in FINISHED:
@@ -171,7 +176,9 @@ class FakeTaskApi:
 
 
 def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> HttpResponse:
-    return HttpResponse(status, json.dumps(body).encode(), headers or {"Content-Type": "application/json"})
+    """An answer as API Gateway sends it: JSON, with its Date and request id headers."""
+    sent = {"Content-Type": "application/json", "Date": formatdate(usegmt=True), "x-amzn-RequestId": str(uuid.uuid4())}
+    return HttpResponse(status, json.dumps(body).encode(), headers or sent)
 
 
 class LiveServer:
@@ -269,8 +276,10 @@ class LiveServer:
                 connection.send(json.dumps({"type": "task", "snapshot": False, "document": doc}))
 
     def wait_for_subscribes(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        return self.wait_for("subscribe", count, timeout)
+
+    def wait_for(self, action: str, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        """The messages with this action received so far, once there are `count` of them."""
         with self._subscribed:
-            self._subscribed.wait_for(
-                lambda: sum(m.get("action") == "subscribe" for m in self.received) >= count, timeout
-            )
-            return [m for m in self.received if m.get("action") == "subscribe"]
+            self._subscribed.wait_for(lambda: sum(m.get("action") == action for m in self.received) >= count, timeout)
+            return [m for m in self.received if m.get("action") == action]

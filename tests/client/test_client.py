@@ -99,18 +99,18 @@ def test_task_by_id_reads_the_arn_and_by_arn_url_encodes_it(client: TrackerClien
 
 def test_from_arn_makes_no_request_until_used(client: TrackerClient, api: FakeTaskApi) -> None:
     arn = task_arn()
-    api.add(item(arn, "QUEUED", failureReason=None))
+    api.add(item(arn, "RUNNING", failureReason=None))
 
     task = TrackedTask.from_arn(arn, client)
     assert api.requests == []
 
-    metadata = task.metadata()
-    assert task.state() == "QUEUED"
+    recorded = task.item()
+    assert task.state() == "RUNNING"
     assert len(api.requests) == 2
-    assert metadata["resultsUri"].startswith("s3://amazon-braket-tracker-")
-    assert {"shots", "createdAt", "outputS3Bucket", "outputS3Directory", "statusTimes"} <= set(metadata)
-    with pytest.raises(ValueError, match="not a quantum task ARN"):
-        TrackedTask.from_arn("28cb6863-458a-4267-833f-171ffe98601a", client)
+    assert recorded["resultsUri"].startswith("s3://amazon-braket-tracker-")
+    assert {"shots", "createdAt", "outputS3Bucket", "outputS3Directory", "statusTimes"} <= set(recorded)
+    with pytest.raises(ValueError, match="not a quantum task ARN or id"):
+        TrackedTask.from_arn("arn:aws:braket:us-east-1:123456789012:job/x", client)
 
 
 def test_an_unknown_task_is_task_not_found_with_the_server_message(client: TrackerClient) -> None:
@@ -139,7 +139,7 @@ def test_list_follows_pages_up_to_the_limit(client: TrackerClient, api: FakeTask
     everything = list(client.list(status="COMPLETED"))
     five = list(client.list(status="COMPLETED", limit=5, page_size=2))
 
-    assert [t.metadata(use_cached_value=True)["createdAt"][11:16] for t in everything] == [
+    assert [t.item(use_cached_value=True)["createdAt"][11:16] for t in everything] == [
         f"10:0{minute}" for minute in reversed(range(7))
     ]
     assert [t.id for t in five] == [t.id for t in everything[:5]]

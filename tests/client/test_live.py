@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -251,3 +253,47 @@ def test_a_busy_channel_still_sends_before_the_idle_limit() -> None:
     assert clock[0] >= 1_800  # half an hour of traffic
     assert max(b - a for a, b in itertools.pairwise([*times, clock[0]])) <= 300  # never 10 min without a message
     assert all(message["mine"] is True for _, message in connection.sent)
+
+
+def test_unsubscribed_tasks_are_left_out_of_later_subscriptions(live: LiveServer) -> None:
+    first, second = task_arn(), task_arn()
+    with LiveChannel(live.url, "us-east-1", session()) as channel:
+        channel.subscribe([first, second])
+        channel.unsubscribe([first, task_arn()])  # one it never followed: nothing to send for it
+        live.wait_for_subscribes(1)
+
+    (unsubscribe,) = live.wait_for("unsubscribe")
+    assert unsubscribe["tasks"] == [first]
+    assert channel.tasks == [second]
+
+
+def test_another_thread_subscribes_while_one_reads(live: LiveServer) -> None:
+    arn = task_arn()
+    live.set_state(document(arn, "RUNNING"))
+    seen: list[str] = []
+    channel = LiveChannel(live.url, "us-east-1", session()).open()
+
+    def read() -> None:
+        for update in channel.updates(until=time.monotonic() + 10):
+            seen.append(update.status)
+            return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    channel.subscribe([arn])  # from this thread, while the reader waits in recv
+    reader.join(timeout=15)
+    channel.stop()
+
+    assert seen == ["RUNNING"]
+
+
+def test_stop_ends_the_readers_loop_without_reconnecting(live: LiveServer) -> None:
+    channel = LiveChannel(live.url, "us-east-1", session()).open()
+    reader = threading.Thread(target=lambda: list(channel.updates()))
+    reader.start()
+
+    channel.stop()
+    reader.join(timeout=10)
+
+    assert not reader.is_alive()
+    assert channel.connections == 1

@@ -113,9 +113,10 @@ def test_submit_state_metadata_and_result_as_with_the_sdk(api_url: str, live_url
     assert metadata["status"] == task.state() == "COMPLETED"
     assert metadata["shots"] == 200
     assert metadata["tags"]["project"] == "client"
-    assert metadata["resultsUri"] == f"s3://{metadata['outputS3Bucket']}/{metadata['outputS3Directory']}/results.json"
-    assert {"CREATED", "COMPLETED"} <= set(metadata["statusTimes"])
-    assert metadata["submitter"] == tracker.client("sts").get_caller_identity()["Arn"]
+    own = metadata["tracker"]  # the tracker's own fields, beside GetQuantumTask's
+    assert own["resultsUri"] == f"s3://{metadata['outputS3Bucket']}/{metadata['outputS3Directory']}/results.json"
+    assert {"CREATED", "COMPLETED"} <= set(own["statusTimes"])
+    assert own["submitter"] == tracker.client("sts").get_caller_identity()["Arn"]
 
 
 def test_without_a_live_channel_waiting_reads_the_api_and_says_so_once(api_url: str) -> None:
@@ -162,12 +163,12 @@ def test_a_task_submitted_straight_to_braket_is_waited_for_and_read(
     )["quantumTaskArn"]
 
     result = TrackedTask.from_arn(arn, client).result(timeout=120)  # may start before its first event
-    metadata = TrackedTask.from_arn(arn, client).metadata()
+    recorded = TrackedTask.from_arn(arn, client).item()
 
     assert result.status == "COMPLETED"
     assert sum(result.counts.values()) == 150
-    assert (metadata["origin"], metadata.get("submitter")) == ("event", None)
-    assert metadata["outputS3Directory"].startswith("sdk/")
+    assert (recorded["origin"], recorded.get("submitter")) == ("event", None)
+    assert recorded["outputS3Directory"].startswith("sdk/")
 
 
 def test_a_task_whose_results_the_api_may_not_read_is_forbidden_with_the_reason(

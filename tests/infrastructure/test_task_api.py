@@ -18,6 +18,7 @@ import pytest
 from moto.events.models import EventPattern
 
 import stacks.results_bucket
+import stacks.task_api
 import stacks.tracker_stack
 from stacks.config import DEFAULT_DEVICES, MAX_PROMOTED_TAG_KEYS, ApiSettings, ConfigurationError
 from stacks.task_api import TaskApi
@@ -419,6 +420,7 @@ def _expected_grants(
     any_region: str,
     readable: list[str],
     tag_keys: list[str],
+    partition: str = "aws",
     other_regions: dict[str, str] | None = None,
 ) -> set[tuple[str, str]]:
     """`other_regions`: Region -> the results bucket that its forwarder stack owns."""
@@ -449,6 +451,8 @@ def _expected_grants(
         ("s3:ListBucket", f"${{{ids.results}.Arn}}"),
         *(("s3:GetObject", f"{bucket}/*") for bucket in readable),
         *(("s3:ListBucket", bucket) for bucket in readable),
+        ("s3:GetObject", f"arn:{partition}:s3:::amazon-braket-*/*"),  # only this account's (s3:ResourceAccount)
+        ("s3:ListBucket", f"arn:{partition}:s3:::amazon-braket-*"),
     }
 
 
@@ -459,6 +463,7 @@ def test_api_role_grants_exactly_what_the_api_calls(default: ApiIds) -> None:
         any_region="arn:${AWS::Partition}:braket:*:${AWS::AccountId}:quantum-task/*",
         readable=[],
         tag_keys=CDK_JSON_CONTEXT["promotedTagKeys"],
+        partition="${AWS::Partition}",
     )
 
 
@@ -480,11 +485,26 @@ def test_api_role_has_no_wildcard_action_no_scan_and_no_managed_policy(either: A
     assert not [action for action in actions if action == "*" or action.endswith(":*")]
     assert not actions & {"dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:DeleteTable", "s3:PutObject"}
     assert all(statement["Effect"] == "Allow" for statement in statements)
-    # A condition narrows a grant; only a listing (scoped to a prefix) has a reason to carry one.
-    assert all("Condition" not in s or as_list(s["Action"]) == ["s3:ListBucket"] for s in statements)
+    # A condition narrows a grant: a listing scoped to a prefix, or a read of this account's own buckets.
+    narrowed = [s for s in statements if "Condition" in s]
+    assert all(as_list(s["Action"]) == ["s3:ListBucket"] or "s3:ResourceAccount" in str(s) for s in narrowed)
     assert not either.properties(either.role).get("ManagedPolicyArns")
     (trust,) = either.properties(either.role)["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_api_role_reads_results_in_braket_buckets_of_its_own_account_only(either: ApiIds) -> None:
+    # Braket writes results only to buckets named amazon-braket-* (the SDK's default bucket is
+    # amazon-braket-<region>-<account>): the API may read those, but not another account's.
+    statements = role_statements(either.resources, either.role)
+    braket_buckets = [s for s in statements if "amazon-braket-*" in str(s["Resource"])]
+
+    assert sorted(as_list(s["Action"])[0] for s in braket_buckets) == ["s3:GetObject", "s3:ListBucket"]
+    for statement in braket_buckets:
+        (owner,) = statement["Condition"]["StringEquals"].values()
+        assert list(statement["Condition"]) == ["StringEquals"]
+        assert list(statement["Condition"]["StringEquals"]) == ["s3:ResourceAccount"]
+        assert owner in ({"Ref": "AWS::AccountId"}, ACCOUNT)
 
 
 def test_api_role_may_list_the_results_prefix_to_tell_deleted_results_from_denied_ones(default: ApiIds) -> None:
@@ -772,6 +792,8 @@ def _api_acknowledgements(ids: ApiIds) -> dict[str, dict[str, str]]:
             f"AwsSolutions-IAM5[Resource::{tasks.format('<AWS::Region>')}]": "CreateQuantumTask",
             f"AwsSolutions-IAM5[Resource::{tasks.format('*')}]": "Cancel and queue position",
             f"AwsSolutions-IAM5[Resource::<{ids.results}.Arn>/{constants.RESULTS_PREFIX}/*]": "results.json",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::amazon-braket-*/*]": "s3:ResourceAccount",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::amazon-braket-*]": "s3:ResourceAccount",
         },
     }
 
@@ -807,6 +829,7 @@ def test_nag_names_exactly_the_acknowledged_api_findings_without_them(
     # Given the stack without the API's acknowledgements (the others stay)
     monkeypatch.setattr(stacks.tracker_stack.TrackerStack, "_acknowledge_api", lambda self, task_api, config: None)
     monkeypatch.setattr(stacks.results_bucket, "acknowledge", lambda *args, **kwargs: None)
+    monkeypatch.setattr(stacks.task_api, "acknowledge", lambda *args, **kwargs: None)
 
     # When the app is synthesized with cdk-nag on
     with pytest.raises(RuntimeError, match="ValidationFailed"):
