@@ -47,6 +47,7 @@ REJECTED_RETENTION_DAYS = 90
 # Metrics (EMF) emitted by the recorder.
 METRIC_EVENTS_RECORDED = "EventsRecorded"
 METRIC_DUPLICATE_EVENTS = "DuplicateEvents"
+METRIC_CONFLICTING_EVENTS = "ConflictingEvents"  # one event id, two bodies
 METRIC_STALE_EVENTS = "StaleEvents"
 METRIC_REJECTED_EVENTS = "RejectedEvents"
 METRIC_ENRICHMENT_FAILURES = "EnrichmentFailures"

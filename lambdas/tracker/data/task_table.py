@@ -20,7 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
-from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, seconds_between
+from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, TaskRecord, seconds_between
 from tracker.logic.listing import QueryPlan
 from tracker.models.item import Item, enrichment_attributes, from_item, promoted_tag_attributes, to_item
 
@@ -139,17 +139,13 @@ class TaskTable:
         if expected is None:
             self.insert_first(record)
             return
+        condition, names, values = version_condition(to_item(expected, self.promoted_tag_keys))
         self._write(
             self._client.put_item,
             Item=_serialize(to_item(record, self.promoted_tag_keys)),
-            # Every merge adds at least one event id, so the count is the item's version; the
-            # notifier's mark is the one other write, so it is part of the version too.
-            ConditionExpression="eventCount = :expectedCount AND "
-            + ("notifiedAt = :notifiedAt" if expected.notified_at else "attribute_not_exists(notifiedAt)"),
-            ExpressionAttributeValues=_serialize(
-                {":expectedCount": expected.event_count}
-                | ({":notifiedAt": expected.notified_at} if expected.notified_at else {})
-            ),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_serialize(values),
         )
 
     def apply_in_order(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
@@ -215,6 +211,7 @@ class _InOrderUpdate:
             f"#status IN ({older})",
             f"lastEventAt <= {self.value('time', event.time)}",
             f"NOT contains(eventIds, {self.value('eventId', event.event_id)})",
+            f"eventCount < {self.value('maxEvents', MAX_EVENTS_PER_TASK)}",
         ]
         for attribute, value in (
             ("deviceArn", event.device_arn),
@@ -259,9 +256,14 @@ class _InOrderUpdate:
         self.sets.append(f"awaitingNotification = {self.value('region', event.task.region)}")
         if event.ended_at is not None:
             # runSeconds = endedAt - RUNNING time = (endedAt - createdAt) - queueSeconds, so the
-            # item needs no read. Without a RUNNING time the merge path computes it instead.
-            self.conditions += ["attribute_not_exists(endedAt)", "attribute_exists(queueSeconds)"]
+            # item needs no read. Without a RUNNING time, or with one after the end (times that
+            # disagree: TaskRecord.started_at), the merge path computes it instead.
             total = seconds_between(event.created_at, event.ended_at)
+            self.conditions += [
+                "attribute_not_exists(endedAt)",
+                "attribute_exists(queueSeconds)",
+                f"queueSeconds <= {self.value('totalSeconds', total)}",
+            ]
             self.sets += [
                 f"endedAt = {self.value('endedAt', event.ended_at)}",
                 f"runSeconds = {self.value('totalSeconds', total)} - queueSeconds",
@@ -271,6 +273,42 @@ class _InOrderUpdate:
             for i, (attribute, value) in enumerate(attributes.items()):
                 self.names[f"#enrichment{i}"] = attribute
                 self.sets.append(f"#enrichment{i} = {self.value(f'enrichment{i}', value)}")
+
+
+VERSIONED_ATTRIBUTES = (
+    "eventCount",
+    "statusTimes",
+    "lastEventAt",
+    "createdAt",
+    "endedAt",
+    "deviceArn",
+    "shots",
+    "outputS3Bucket",
+    "outputS3Directory",
+    "enriched",
+    "submitter",
+    "notifiedAt",
+    "notifications",
+)
+"""What a whole-item write checks is still as it read it: every attribute that another writer
+(the recorder, the API's submission, the notifier's marks) can change. The event count alone is
+not enough: a conflicting body (one event id, two bodies) or Braket's details filled in later
+change the item without adding an event."""
+
+
+def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The condition that the stored item still has `expected`'s VERSIONED_ATTRIBUTES."""
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for i, attribute in enumerate(VERSIONED_ATTRIBUTES):
+        names[f"#v{i}"] = attribute
+        if attribute in expected:
+            parts.append(f"#v{i} = :v{i}")
+            values[f":v{i}"] = expected[attribute]
+        else:
+            parts.append(f"attribute_not_exists(#v{i})")
+    return " AND ".join(parts), names, values
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
