@@ -81,7 +81,7 @@ def assert_settled(recorder: Recorder, dynamodb: Any, table_names: dict[str, str
     ],
 )
 def test_poison_goes_to_the_rejected_table_not_to_the_dead_letter_queue(
-    recorder: Recorder, dynamodb: Any, table_names: dict[str, str], path: str, value: str, reason: str
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str], *, path: str, value: str, reason: str
 ) -> None:
     body = state_change(task_arn(), "COMPLETED", "2026-11-20T08:00:05Z")
     target = body
@@ -134,6 +134,7 @@ def test_one_event_id_with_two_bodies_is_merged_whichever_comes_first(
     recorder: Recorder,
     dynamodb: Any,
     table_names: dict[str, str],
+    *,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
     order: tuple[int, int],
@@ -229,9 +230,7 @@ def mutated_fixture(draw: st.DrawFn) -> str:
             target = target[part]
         current = target[last]
         mutation = draw(
-            st.sampled_from(
-                ["valid", "valid", "valid", "delete", "json", "adversarial", "suffix", "repeat", "type"]
-            )
+            st.sampled_from(["valid", "valid", "valid", "delete", "json", "adversarial", "suffix", "repeat", "type"])
         )
         if mutation == "valid" and isinstance(target, dict) and "detail" in event and isinstance(event["detail"], dict):
             name = draw(st.sampled_from(["status", "createdAt", "endedAt", "shots", "time", "outputS3Directory"]))
