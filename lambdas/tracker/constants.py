@@ -74,7 +74,9 @@ ENV_PROMOTED_TAG_KEYS = "PROMOTED_TAG_KEYS"  # JSON list of tag keys that GET /t
 ORIGIN_API = "api"
 NOTIFIED_ORIGINS = (ORIGIN_EVENT, ORIGIN_API)
 """Origins whose ends are notified by default: live tasks, not imported history."""
-SUBMITTER_TAG = "braket-tracker:submitter"
+RESERVED_TAG_PREFIX = "braket-tracker:"
+"""Tag keys the tracker sets itself: a submission that sets one is refused, so none can be forged."""
+SUBMITTER_TAG = RESERVED_TAG_PREFIX + "submitter"
 RESULTS_BUCKET_PREFIX = "amazon-braket-"
 """Braket's service-linked role writes results only to buckets whose names start with this."""
 RESULTS_PREFIX = "tasks"

@@ -56,20 +56,20 @@ class TaskTable:
         item = response.get("Item")
         return None if item is None else from_item(_deserialize(item))
 
-    def find_by_id(self, task_id: str) -> TaskRecord | None:
-        """A task by its id alone, whatever its Region: one read of the by-task-id index."""
+    def find_by_id(self, task_id: str, limit: int = 10) -> list[TaskRecord]:
+        """The tasks with this id, whatever their Region (one, normally): one read of the by-task-id
+        index, at most `limit` of them."""
         try:
             response = self._client.query(
                 TableName=self.table_name,
                 IndexName=INDEX_BY_TASK_ID,
                 KeyConditionExpression="taskId = :id",
                 ExpressionAttributeValues={":id": {"S": task_id}},
-                Limit=2,
+                Limit=limit,
             )
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
-        items = response.get("Items", [])
-        return from_item(_deserialize(items[0])) if len(items) == 1 else None
+        return [from_item(_deserialize(item)) for item in response.get("Items", [])]
 
     def query_page(self, plan: QueryPlan) -> tuple[list[TaskRecord], dict[str, Any] | None]:
         """One page of a planned listing, newest first: one Query, no filter expression."""

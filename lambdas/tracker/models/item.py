@@ -85,7 +85,7 @@ def from_item(item: Item) -> TaskRecord:
             job_arn=item.get("jobArn"),
         )
     return TaskRecord(
-        task=TaskArn.parse(item["taskArn"]),
+        task=_stored_task(item),
         device_arn=item["deviceArn"],
         shots=int(item["shots"]),
         output_s3_bucket=item["outputS3Bucket"],
@@ -102,6 +102,14 @@ def from_item(item: Item) -> TaskRecord:
         tags=dict(item.get("tags", {})) if enrichment is None else {},
         checked_at=item.get("lastCheckedAt"),
     )
+
+
+def _stored_task(item: Item) -> TaskArn:
+    """The task of a stored item, from the attributes the writer took from its ARN. Not parsed
+    again: an item written under an older, looser parser stays readable (listed, pushed, served)."""
+    if all(isinstance(item.get(name), str) for name in ("region", "account", "taskId")):
+        return TaskArn(str(item["taskArn"]), item["region"], item["account"], item["taskId"])
+    return TaskArn.parse(item["taskArn"])
 
 
 def awaits_notification(record: TaskRecord) -> bool:
