@@ -53,6 +53,7 @@ METRIC_REJECTED_EVENTS = "RejectedEvents"
 METRIC_ENRICHMENT_FAILURES = "EnrichmentFailures"
 METRIC_NOTIFICATIONS_SENT = "NotificationsSent"
 METRIC_NOTIFICATIONS_ALREADY_SENT = "NotificationsAlreadySent"
+METRIC_CORRECTIONS_SENT = "CorrectionsSent"  # a final status that replaced one already announced
 
 # Task origins (the item's `origin`): only ends recorded from events are notified by default.
 ORIGIN_EVENT = "event"

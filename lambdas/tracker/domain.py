@@ -188,6 +188,30 @@ class TaskRecord:
     tags: dict[str, str] = field(default_factory=dict)
     checked_at: str | None = None
     """When the reconciler last asked Braket about this unfinished task (its back-off)."""
+    notifications: dict[Status, str] = field(default_factory=dict)
+    """Each final status announced on the notification topic, and when (the notifier's marks):
+    the first end, then any correction. What was said, not what the events say, so not merged."""
+
+    @property
+    def announced(self) -> dict[Status, str]:
+        """The final statuses announced so far. An item notified before corrections existed has
+        `notifiedAt` alone: its status then is the one that was announced."""
+        if self.notifications or self.notified_at is None:
+            return dict(self.notifications)
+        return {self.status: self.notified_at}
+
+    @property
+    def last_announced(self) -> Status | None:
+        """The final status the topic said last: the one a correction corrects."""
+        announced = self.announced
+        return max(announced, key=lambda s: (announced[s], s.value)) if announced else None
+
+    @property
+    def superseded(self) -> Status | None:
+        """Another final status reported for this task, which its status supersedes (the latest
+        reported, if several): what a subscriber may have been told before a correction."""
+        others = [s for s in self.status_times if s.finished and s is not self.status]
+        return max(others, key=lambda s: (self.status_times[s], s.value)) if others else None
 
     @property
     def status(self) -> Status:

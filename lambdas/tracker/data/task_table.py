@@ -12,6 +12,7 @@ When a condition fails, DynamoDB returns the stored item with the error
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +23,16 @@ from botocore.exceptions import ClientError
 from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
 from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, TaskRecord, seconds_between
 from tracker.logic.listing import QueryPlan
-from tracker.models.item import Item, enrichment_attributes, from_item, promoted_tag_attributes, to_item
+from tracker.models.item import (
+    Item,
+    awaits_notification,
+    enrichment_attributes,
+    from_item,
+    promoted_tag_attributes,
+    to_item,
+)
 
+MAX_MARK_ATTEMPTS = 8
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -158,19 +167,49 @@ class TaskTable:
         update = _InOrderUpdate(event, enrichment, self.promoted_tag_keys)
         self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
 
-    def mark_notified(self, task_arn: str, at: str) -> bool:
-        """Record that the task's end was notified. False if it already was (or there is no item)."""
-        try:
-            self._write(
-                self._client.update_item,
-                Key={"taskArn": {"S": task_arn}},
-                UpdateExpression="SET notifiedAt = :at REMOVE awaitingNotification",
-                ConditionExpression="attribute_exists(taskArn) AND attribute_not_exists(notifiedAt)",
-                ExpressionAttributeValues={":at": {"S": at}},
+    def mark_announced(self, record: TaskRecord, status: Status, at: str) -> TaskRecord | None:
+        """Record that the topic announced `status` (a first end, or a correction) at `at`, on the
+        item as it is now: one conditional UpdateItem on the version `record` was read at, merged
+        again into the current item if another writer changed it meanwhile. Touches only the
+        notification attributes (`notifications`, `notifiedAt`, `awaitingNotification`).
+
+        Returns the item as marked, or None if there is no item or `status` was already marked.
+        """
+        current: TaskRecord | None = record
+        for _ in range(MAX_MARK_ATTEMPTS):
+            if current is None or status in current.announced:
+                return None
+            marked = replace(
+                current,
+                notifications={**current.announced, status: at},
+                notified_at=current.notified_at or at,
             )
-        except ItemChanged:
-            return False
-        return True
+            condition, names, values = version_condition(to_item(current, self.promoted_tag_keys))
+            names["#region"] = "awaitingNotification"
+            update = "SET notifications = :notifications, notifiedAt = :notifiedAt"
+            values |= {
+                ":notifications": {s.value: time for s, time in marked.notifications.items()},
+                ":notifiedAt": marked.notified_at,
+            }
+            if awaits_notification(marked):  # the status moved on meanwhile: a correction is due
+                update += ", #region = :region"
+                values[":region"] = marked.task.region
+            else:
+                update += " REMOVE #region"
+            try:
+                self._write(
+                    self._client.update_item,
+                    Key={"taskArn": {"S": current.task.arn}},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=_serialize(values),
+                )
+            except ItemChanged as changed:
+                current = changed.current
+                continue
+            return marked
+        raise StorageError(f"the item of {record.task.arn} kept changing while its notification was marked")
 
     def _write(self, operation: Any, **request: Any) -> None:
         try:
