@@ -115,6 +115,9 @@ class TaskView(BaseModel):
     numSuccessfulShots: int | None = None
     jobArn: str | None = None
     notifiedAt: str | None = None
+    notifications: dict[str, str] | None = Field(
+        default=None, description="Each final status announced on the notification topic, and when (corrections)"
+    )
     queueInfo: QueueInfo | None = Field(default=None, description="Only with ?include=queue, from Braket")
 
 
