@@ -67,7 +67,7 @@ class TaskApi:
             if response.status in RETRIED_STATUSES and attempt < self.max_attempts:
                 self.sleep(backoff(attempt, retry_after(response)))
                 continue
-            return self._answer(response)
+            return self._answer(response, self.endpoints.api_url)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> HttpResponse:
@@ -79,7 +79,7 @@ class TaskApi:
         return self.transport.send(method, url, dict(request.headers.items()), data, self.timeout)
 
     @staticmethod
-    def _answer(response: HttpResponse) -> Any:
+    def _answer(response: HttpResponse, api_url: str | None = None) -> Any:
         try:
             body = json.loads(response.body) if response.body else None
         except ValueError:
@@ -88,7 +88,7 @@ class TaskApi:
             if body is not None and not isinstance(body, dict):
                 raise error_from_answer(502, f"the API answered {response.status} without a JSON object")
             return body
-        raise error_from_answer(response.status, body)
+        raise error_from_answer(response.status, body, api_url)
 
 
 def task_path(id_or_arn: str) -> str:
