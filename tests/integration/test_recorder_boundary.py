@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.stub import Stubber
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -272,3 +274,21 @@ def test_any_message_ends_recorded_or_rejected(
     recorder: Recorder, dynamodb: Any, table_names: dict[str, str], batch: list[str]
 ) -> None:
     assert_settled(recorder, dynamodb, table_names, batch)
+
+
+RETRIED = ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+@pytest.mark.parametrize("code", RETRIED)
+def test_throttling_and_outages_are_still_retried_not_rejected(
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str], code: str
+) -> None:
+    """A batch whose every message failed fails the invocation: SQS redelivers all of it."""
+    client = recorder.module.recorder.table._client
+    event = sqs_batch([json.dumps(state_change(task_arn(), "CREATED", "2026-11-20T08:00:01Z"))])
+    with Stubber(client) as stub, pytest.raises(BatchProcessingError, match="All records failed"):
+        stub.add_client_error("put_item", code, "try again", 500 if code == "InternalServerError" else 400)
+        recorder.module.lambda_handler(event, FakeLambdaContext())
+
+    assert rejected_row(dynamodb, table_names, event["Records"][0]["messageId"]) is None
