@@ -12,8 +12,8 @@ from aws_cdk.aws_logs import RetentionDays
 
 from lambdas.tracker.constants import BRAKET_REGIONS
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 
 
 class ConfigurationError(ValueError):
@@ -42,10 +42,10 @@ DEFAULT_DEVICES = (
     "arn:aws:braket:::device/quantum-simulator/amazon/tn1",
 )
 """The on-demand simulators: a QPU costs real money, so each one is opted in by name."""
-_DEVICE_ARN = re.compile(r"^arn:aws[a-z-]*:braket:[a-z0-9-]*::device/[A-Za-z0-9_./-]{1,200}$")
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(user|role|assumed-role)/[\w+=,.@/-]+$")
-_TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_DEVICE_ARN = re.compile(r"arn:aws[a-z-]*:braket:[a-z0-9-]*::device/[A-Za-z0-9_./-]{1,200}")
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(user|role|assumed-role)/[\w+=,.@/-]+")
+_TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MAX_PROMOTED_TAG_KEYS = 5
 
 
@@ -93,7 +93,7 @@ def _list(key: str, value: Any, pattern: re.Pattern[str]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigurationError(f"{key} {value!r}: give a list of strings")
     items = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
-    bad = [item for item in items if not pattern.match(item)]
+    bad = [item for item in items if not pattern.fullmatch(item)]
     if bad:
         raise ConfigurationError(f"{key}: not valid: {', '.join(bad)}")
     return items
@@ -128,7 +128,7 @@ class TrackerConfig:
     @classmethod
     def from_context(cls, get: Any) -> TrackerConfig:
         stack_name = str(get("stackName") or "BraketTaskTracker")
-        if not _STACK_NAME.match(stack_name):
+        if not _STACK_NAME.fullmatch(stack_name):
             raise ConfigurationError(
                 f"stackName {stack_name!r}: use letters, digits and hyphens, starting with a letter"
             )
@@ -182,7 +182,7 @@ def _emails(value: Any) -> tuple[str, ...]:
     if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
         raise ConfigurationError(f"alarmEmail {value!r}: give an address, a comma-separated list or a list")
     emails = tuple(item.strip() for item in items if item.strip())
-    bad = [email for email in emails if not _EMAIL.match(email)]
+    bad = [email for email in emails if not _EMAIL.fullmatch(email)]
     if bad:
         raise ConfigurationError(f"alarmEmail: not an email address: {', '.join(bad)}")
     return emails
@@ -202,7 +202,7 @@ def _notification_emails(value: Any) -> tuple[EmailSubscription, ...]:
         if not isinstance(entry, dict) or set(entry) - {"address", "statuses"}:
             raise ConfigurationError(f"notificationEmails: {entry!r} is not an address or {{address, statuses}}")
         address = str(entry.get("address", "")).strip()
-        if not _EMAIL.match(address):
+        if not _EMAIL.fullmatch(address):
             raise ConfigurationError(f"notificationEmails: not an email address: {address!r}")
         found.append(EmailSubscription(address, _statuses("notificationEmails", entry.get("statuses"))))
     return tuple(found)
@@ -221,7 +221,7 @@ def _subscriptions(value: Any) -> tuple[ExtraSubscription, ...]:
         if not isinstance(entry, dict) or set(entry) - {"protocol", "endpoint", "statuses"}:
             raise ConfigurationError(f"notificationSubscriptions: {entry!r} is not {{protocol, endpoint, statuses}}")
         protocol, endpoint = entry.get("protocol"), str(entry.get("endpoint", ""))
-        if protocol == "sqs" and not re.match(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}$", endpoint):
+        if protocol == "sqs" and not re.fullmatch(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[\w-]{1,80}", endpoint):
             raise ConfigurationError(f"notificationSubscriptions: not an SQS queue ARN: {endpoint!r}")
         if protocol == "https" and not endpoint.startswith("https://"):
             raise ConfigurationError(f"notificationSubscriptions: not an https:// URL: {endpoint!r}")
@@ -253,7 +253,7 @@ def _flag(key: str, value: Any, *, default: bool = False) -> bool:
     raise ConfigurationError(f"{key} must be true or false, not {value!r}")
 
 
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 
 
 def _regions(value: Any) -> tuple[str, ...]:
@@ -264,7 +264,7 @@ def _regions(value: Any) -> tuple[str, ...]:
     if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
         raise ConfigurationError(f"braketRegions {value!r}: give a list of Regions or a comma-separated string")
     regions = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
-    bad = [region for region in regions if not _REGION.match(region)]
+    bad = [region for region in regions if not _REGION.fullmatch(region)]
     if bad or not regions:
         raise ConfigurationError(f"braketRegions: not a Region name: {', '.join(bad) or value!r}")
     return regions

@@ -27,11 +27,15 @@ RETRY_ATTEMPTS = 5
 
 
 def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
-    """Run only when a task first reaches its end. Filters cannot compare the two images, so:
-    a MODIFY from an unfinished status into a finished one, or an INSERT already finished."""
+    """Run only when a task first reaches its end, or when an announced end must be corrected.
+    Filters cannot compare the two images, so: a MODIFY from an unfinished status into a finished
+    one, an INSERT already finished, or a MODIFY from a finished status to a finished item whose end
+    was announced (`notifiedAt`) and that awaits an announcement again (`awaitingNotification`: its
+    status is not the one announced)."""
     new_image: dict[str, Any] = {"status": {"S": list(constants.FINISHED_STATUSES)}}
     if not notify_imported:
         new_image["origin"] = {"S": list(constants.NOTIFIED_ORIGINS)}
+    finished = {"status": {"S": list(constants.FINISHED_STATUSES)}}
     return [
         {
             "eventName": ["MODIFY"],
@@ -41,6 +45,17 @@ def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
             },
         },
         {"eventName": ["INSERT"], "dynamodb": {"NewImage": new_image}},
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": {
+                    **finished,
+                    "notifiedAt": {"S": [{"exists": True}]},
+                    "awaitingNotification": {"S": [{"exists": True}]},
+                },
+                "OldImage": finished,
+            },
+        },
     ]
 
 

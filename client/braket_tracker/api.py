@@ -90,7 +90,9 @@ class TaskApi:
             if response.status in RETRIED_STATUSES and attempt < self.max_attempts:
                 self.sleep(backoff(attempt, retry_after(response)))
                 continue
-            return ApiAnswer(self._answer(response), response.status, dict(response.headers), attempt - 1)
+            return ApiAnswer(
+                self._answer(response, self.endpoints.api_url), response.status, dict(response.headers), attempt - 1
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> HttpResponse:
@@ -102,7 +104,7 @@ class TaskApi:
         return self.transport.send(method, url, dict(request.headers.items()), data, self.timeout)
 
     @staticmethod
-    def _answer(response: HttpResponse) -> Any:
+    def _answer(response: HttpResponse, api_url: str | None = None) -> Any:
         try:
             body = json.loads(response.body) if response.body else None
         except ValueError:
@@ -111,7 +113,7 @@ class TaskApi:
             if body is not None and not isinstance(body, dict):
                 raise error_from_answer(502, f"the API answered {response.status} without a JSON object")
             return body
-        raise error_from_answer(response.status, body)
+        raise error_from_answer(response.status, body, api_url)
 
 
 def task_path(id_or_arn: str) -> str:

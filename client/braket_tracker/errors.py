@@ -88,6 +88,12 @@ class Forbidden(ApiError):
     """403: not the submitter or an admin, an unreadable bucket, or a missing or bad signature."""
 
 
+class SignatureRejected(Forbidden):
+    """403: API Gateway refused the request's SigV4 signature (a wrong secret key, a skewed clock, a
+    request changed after signing). `message` says so; what API Gateway adds, the canonical request
+    and string to sign it expected, is in `details["signing"]`."""
+
+
 class TaskNotFound(ApiError):
     """404: no such task is recorded."""
 
@@ -106,6 +112,10 @@ class TaskAlreadyFinished(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     pass
+
+
+class AmbiguousTaskId(Conflict):
+    """409: recorded tasks in several Regions share this id; `details["taskArns"]` lists them."""
 
 
 class ResultsGone(ApiError):
@@ -139,6 +149,9 @@ _BY_NAME: dict[str, type[ApiError]] = {
     "TaskNotFinished": TaskNotFinished,
     "TaskAlreadyFinished": TaskAlreadyFinished,
     "IdempotencyKeyReused": IdempotencyKeyReused,
+    "AmbiguousTaskId": AmbiguousTaskId,
+    "INVALID_SIGNATURE": SignatureRejected,  # API Gateway's gateway response types
+    "EXPIRED_TOKEN": SignatureRejected,
     "ResultsGone": ResultsGone,
     "ProgramTooLarge": ProgramTooLarge,
     "Throttled": Throttled,
@@ -157,17 +170,32 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
-def error_from_answer(status: int, body: Any) -> ApiError:
-    """The exception for an error answer: by the body's `error` name, else by the HTTP status."""
+def error_from_answer(status: int, body: Any, api_url: str | None = None) -> ApiError:
+    """The exception for an error answer: by the body's `error` name, else by the HTTP status.
+
+    An answer that is not the API's shape came from something else at that URL: API Gateway itself
+    answers `{"message": "Forbidden"}` to a path outside any stage (an API URL without its `/v1`).
+    """
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         name = body["error"]
         message = str(body.get("message") or name)
-        details = body.get("details") if isinstance(body.get("details"), dict) else {}
-    else:  # not the API's shape (a proxy, a load balancer): keep what it said
+        details = dict(body["details"]) if isinstance(body.get("details"), dict) else {}
+    else:  # not the API's shape (a proxy, a load balancer, a path outside the API): keep what it said
         name = f"HTTP{status}"
-        message = (body if isinstance(body, str) and body else f"HTTP {status}")[:500]
+        said = body.get("message") if isinstance(body, dict) else body
+        message = (said if isinstance(said, str) and said else f"HTTP {status}")[:500]
         details = {}
+        if status in (403, 404) and api_url is not None:
+            message = (
+                f"{api_url} answered {status} {message!r}, not a Task API error: is it the stack's TaskApiUrl "
+                "output, with its stage (https://<id>.execute-api.<region>.amazonaws.com/v1/)?"
+            )
     cls = _BY_NAME.get(name) or _BY_STATUS.get(status) or (ServerError if status >= 500 else ApiError)
+    if cls is SignatureRejected:
+        summary, _, signing = message.partition("\n\n")
+        message = summary.strip()
+        if signing.strip():
+            details["signing"] = signing.strip()
     return cls(message, status=status, error=name, details=details)
 
 

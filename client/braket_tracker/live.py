@@ -2,7 +2,8 @@
 documents it pushes, kept as the protocol asks (README, "Live updates"):
 
 - deduplicate by `notificationId` (one status of one task): snapshots and retried pushes repeat;
-- keep each task's highest-ranked status; a finished status is final;
+- keep each task's highest-ranked status; a finished status is final, unless a correction of it
+  comes (`"correction": true`: the tracker's final status changed), which replaces it;
 - treat any close as routine (10-minute idle limit, 2-hour connection limit): reconnect, sign the
   new handshake, subscribe again, and let the snapshots cover what changed meanwhile;
 - after a quiet spell (60 s), subscribe again: through the snapshot, that covers a push missed in
@@ -63,8 +64,10 @@ class TaskStates:
             return None
         self._seen.add(notification_id)
         current = self.latest.get(arn)
-        if current is not None and (current.finished or RANK[status] <= RANK[current.status]):
-            return None
+        if current is not None:
+            corrects = status in FINISHED and document.get("correction") is True and status != current.status
+            if not corrects and (current.finished or RANK[status] <= RANK[current.status]):
+                return None
         update = TaskUpdate(arn, str(status), document, source)
         self.latest[arn] = update
         return update

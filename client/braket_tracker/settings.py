@@ -17,7 +17,9 @@ ENV_STACK = "BRAKET_TRACKER_STACK"
 OUTPUT_API_URL = "TaskApiUrl"
 OUTPUT_LIVE_URL = "LiveUpdatesUrl"
 
-_EXECUTE_API_HOST = re.compile(r"^(?:https|wss)://[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?:/|$)")
+_EXECUTE_API = re.compile(
+    r"(?:https|wss)://[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?P<path>/[^?#]*)?"
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,13 @@ def resolve(
         raise ConfigurationError(f"the API URL must start with https:// (or http:// for local mode): {api_url!r}")
     if live_url is not None and not live_url.startswith(("wss://", "ws://")):
         raise ConfigurationError(f"the live-updates URL must start with wss:// (or ws://): {live_url!r}")
-    signing_region = region or _region_of(api_url) or session.region_name
+    execute_api = _EXECUTE_API.fullmatch(api_url.split("?", 1)[0])
+    if execute_api and not (execute_api["path"] or "").strip("/"):
+        raise ConfigurationError(
+            f"the API URL {api_url!r} has no stage: the stack's TaskApiUrl output ends with it, as in "
+            f"{api_url.rstrip('/')}/v1/"
+        )
+    signing_region = region or (execute_api["region"] if execute_api else None) or session.region_name
     if not signing_region:
         raise ConfigurationError("no AWS Region: pass region=/--region, or set AWS_REGION")
     return Endpoints(api_url.rstrip("/") + "/", live_url, signing_region, stack)
@@ -97,8 +105,3 @@ def missing_credentials() -> MissingCredentials:
         "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
         "or run `aws sso login` / `aws configure`"
     )
-
-
-def _region_of(url: str) -> str | None:
-    match = _EXECUTE_API_HOST.match(url)
-    return match.group(1) if match else None

@@ -47,11 +47,13 @@ REJECTED_RETENTION_DAYS = 90
 # Metrics (EMF) emitted by the recorder.
 METRIC_EVENTS_RECORDED = "EventsRecorded"
 METRIC_DUPLICATE_EVENTS = "DuplicateEvents"
+METRIC_CONFLICTING_EVENTS = "ConflictingEvents"  # one event id, two bodies
 METRIC_STALE_EVENTS = "StaleEvents"
 METRIC_REJECTED_EVENTS = "RejectedEvents"
 METRIC_ENRICHMENT_FAILURES = "EnrichmentFailures"
 METRIC_NOTIFICATIONS_SENT = "NotificationsSent"
 METRIC_NOTIFICATIONS_ALREADY_SENT = "NotificationsAlreadySent"
+METRIC_CORRECTIONS_SENT = "CorrectionsSent"  # a final status that replaced one already announced
 
 # Task origins (the item's `origin`): only ends recorded from events are notified by default.
 ORIGIN_EVENT = "event"
@@ -73,7 +75,9 @@ ENV_PROMOTED_TAG_KEYS = "PROMOTED_TAG_KEYS"  # JSON list of tag keys that GET /t
 ORIGIN_API = "api"
 NOTIFIED_ORIGINS = (ORIGIN_EVENT, ORIGIN_API)
 """Origins whose ends are notified by default: live tasks, not imported history."""
-SUBMITTER_TAG = "braket-tracker:submitter"
+RESERVED_TAG_PREFIX = "braket-tracker:"
+"""Tag keys the tracker sets itself: a submission that sets one is refused, so none can be forged."""
+SUBMITTER_TAG = RESERVED_TAG_PREFIX + "submitter"
 RESULTS_BUCKET_PREFIX = "amazon-braket-"
 """Braket's service-linked role writes results only to buckets whose names start with this."""
 RESULTS_PREFIX = "tasks"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -40,10 +40,15 @@ _RANK = {
 }
 FINISHED_STATUSES = frozenset(s for s in Status if s.finished)
 
+MAX_TASK_ARN_LENGTH = 256
+"""Braket's own limit on a quantum task ARN; ARNs are ASCII, so also their size in bytes."""
 _TASK_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):braket:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
-    r":quantum-task/(?P<task_id>[A-Za-z0-9-]{1,128})$"
+    r"arn:(?P<partition>aws[a-z-]{0,16}):braket:(?P<region>[a-z0-9-]{1,32}):(?P<account>[0-9]{12})"
+    r":quantum-task/(?P<task_id>[A-Za-z0-9-]{1,128})"
 )
+TASK_ID = re.compile(r"[A-Za-z0-9-]{1,128}")
+"""A task id (the ARN's last part). Patterns are matched whole (fullmatch), never with `$`, which
+also matches before a final newline."""
 
 
 @dataclass(frozen=True)
@@ -57,20 +62,54 @@ class TaskArn:
 
     @classmethod
     def parse(cls, arn: str) -> TaskArn:
-        match = _TASK_ARN.match(arn)
+        match = _TASK_ARN.fullmatch(arn) if isinstance(arn, str) else None
         if match is None:
-            raise ValueError(f"not a Braket quantum task ARN: {arn!r}")
+            shown = arn if not isinstance(arn, str) or len(arn) <= 300 else arn[:300] + "..."
+            raise ValueError(f"not a Braket quantum task ARN: {shown!r}")
         return cls(arn, match["region"], match["account"], match["task_id"])
 
 
+EARLIEST_TIME = datetime(2019, 1, 1, tzinfo=UTC)
+"""No Braket time is older: Amazon Braket opened (in preview) on 2 December 2019."""
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far ahead of the reader's clock a reported time may be. Braket's clocks and ours differ by
+seconds; a day ahead is no clock skew but a wrong time, which would lead every newest-first listing."""
+
+
 def normalize_time(value: str | datetime) -> str:
-    """ISO-8601 UTC with milliseconds (`2026-11-20T08:00:01.120Z`): it sorts as it reads."""
+    """ISO-8601 UTC with milliseconds (`2026-11-20T08:00:01.120Z`): it sorts as it reads.
+
+    Raises ValueError for anything else: no time zone, not ISO-8601, or out of datetime's range
+    once converted to UTC. Years are always four digits, so every normalized time sorts right.
+    """
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError(f"time without a time zone: {value.isoformat()}")
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time out of range: {value.isoformat()}") from None
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+        f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
+    )
+
+
+def plausible_time(value: str | datetime, now: datetime | None = None) -> str:
+    """A time that Braket can have reported, normalized: from EARLIEST_TIME to FUTURE_TOLERANCE
+    after `now`. Raises ValueError naming the window otherwise (before converting to UTC, so a
+    time at the edge of datetime's range is refused rather than overflowing)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if parsed.tzinfo is None:
+        raise ValueError(f"time without a time zone: {parsed.isoformat()}")
+    latest = (now or datetime.now(UTC)) + FUTURE_TOLERANCE
+    if not EARLIEST_TIME <= parsed <= latest:
+        raise ValueError(
+            f"time {parsed.isoformat()} is outside {normalize_time(EARLIEST_TIME)} .. {normalize_time(latest)} "
+            "(no Braket task is older, and none is reported from the future)"
+        )
+    return normalize_time(parsed)
 
 
 def seconds_between(start: str, end: str) -> Decimal:
@@ -82,6 +121,15 @@ def seconds_between(start: str, end: str) -> Decimal:
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+MAX_EVENTS_PER_TASK = 100
+"""Distinct events one task may have. A real lifecycle has a handful (seven statuses, redelivered
+events keep their id); the bound keeps a task's item far below DynamoDB's 400 KB whatever arrives."""
+
+
+class EventRefused(ValueError):
+    """A valid event that still cannot be recorded (its task has too many events): rejected, not retried."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +188,30 @@ class TaskRecord:
     tags: dict[str, str] = field(default_factory=dict)
     checked_at: str | None = None
     """When the reconciler last asked Braket about this unfinished task (its back-off)."""
+    notifications: dict[Status, str] = field(default_factory=dict)
+    """Each final status announced on the notification topic, and when (the notifier's marks):
+    the first end, then any correction. What was said, not what the events say, so not merged."""
+
+    @property
+    def announced(self) -> dict[Status, str]:
+        """The final statuses announced so far. An item notified before corrections existed has
+        `notifiedAt` alone: its status then is the one that was announced."""
+        if self.notifications or self.notified_at is None:
+            return dict(self.notifications)
+        return {self.status: self.notified_at}
+
+    @property
+    def last_announced(self) -> Status | None:
+        """The final status the topic said last: the one a correction corrects."""
+        announced = self.announced
+        return max(announced, key=lambda s: (announced[s], s.value)) if announced else None
+
+    @property
+    def superseded(self) -> Status | None:
+        """Another final status reported for this task, which its status supersedes (the latest
+        reported, if several): what a subscriber may have been told before a correction."""
+        others = [s for s in self.status_times if s.finished and s is not self.status]
+        return max(others, key=lambda s: (self.status_times[s], s.value)) if others else None
 
     @property
     def status(self) -> Status:
@@ -151,28 +223,35 @@ class TaskRecord:
 
     @property
     def queue_seconds(self) -> Decimal | None:
-        """From creation to the first RUNNING event."""
+        """From creation to the start of the run (see `started_at`): never negative."""
         started = self.started_at
         return None if started is None else seconds_between(self.created_at, started)
 
     @property
     def run_seconds(self) -> Decimal | None:
-        """From the first RUNNING event to the end."""
+        """From the start of the run to the end (see `started_at`): never negative."""
         started = self.started_at
         if started is None or self.ended_at is None:
             return None
-        return seconds_between(started, self.ended_at)
+        return seconds_between(started, max(self.ended_at, self.created_at))
 
     @property
     def started_at(self) -> str | None:
-        """When the task started running: the first RUNNING event's time, but never before createdAt.
+        """When the task started running: the first RUNNING event's time, within what the other
+        times allow: never before createdAt, and never after the end.
 
-        Event times have one-second resolution (EventBridge's `time`) while createdAt has
-        milliseconds, so a task that starts within a second of its creation would otherwise seem
-        to have queued for a negative time.
+        Reported times can disagree. Event times have one-second resolution (EventBridge's `time`)
+        while createdAt and endedAt have milliseconds, so a task that starts within a second of its
+        creation would seem to queue for a negative time, and one that runs for less than a second
+        could seem to end before it started. Taking the start within [createdAt, endedAt] (and an
+        end before createdAt as createdAt) keeps every duration at zero or more, with
+        queueSeconds + runSeconds = endedAt - createdAt whenever the task ended after it was created.
         """
         running = self.status_times.get(Status.RUNNING)
-        return None if running is None else max(running, self.created_at)
+        if running is None:
+            return None
+        started = max(running, self.created_at)
+        return started if self.ended_at is None else min(started, max(self.ended_at, self.created_at))
 
     @property
     def results_uri(self) -> str:

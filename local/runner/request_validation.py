@@ -70,7 +70,7 @@ def body_problems(validator: Any, body: bytes) -> list[str]:
     An empty body is validated as an empty object."""
     try:
         instance = json.loads(body) if body.strip() else {}
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # nested too deep to parse: not JSON here
         return [f"Invalid JSON: {error}"]
     problems: list[str | list[str]] = []  # a list: the missing properties of one object, reported together
     missing: dict[tuple[Any, ...], list[str]] = {}

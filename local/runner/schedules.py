@@ -21,7 +21,7 @@ from local.runner.template import ScheduleSpec, TargetSpec
 
 logger = logging.getLogger("local.runner")
 
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_RATE = re.compile(r"rate\(([0-9]+)\s+(minute|minutes|hour|hours|day|days)\)")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTHS = {
     m: i + 1 for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"))
@@ -104,7 +104,7 @@ def _field(text: str, low: int, high: int, names: dict[str, int]) -> set[int] | 
 
 
 def parse_expression(expression: str, since: dt.datetime) -> Rate | Cron:
-    rate = _RATE.match(expression.strip())
+    rate = _RATE.fullmatch(expression.strip())
     if rate:
         return Rate(int(rate.group(1)) * _UNITS[rate.group(2).rstrip("s")], since)
     if expression.startswith("cron(") and expression.endswith(")"):

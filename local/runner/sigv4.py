@@ -20,7 +20,7 @@ from local.runner.deployed import Credentials
 
 SERVICE = "execute-api"
 MAX_SKEW = dt.timedelta(minutes=5)
-_AUTH = re.compile(r"^AWS4-HMAC-SHA256\s+(?P<params>.*)$", re.DOTALL)
+_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+(?P<params>.*)", re.DOTALL)
 _SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
     "Access Key and signing method. Consult the service documentation for details."
@@ -55,7 +55,7 @@ class SigV4Verifier:
         authorization = found.get("authorization")
         if not authorization:
             raise Rejected("Missing Authentication Token", "MissingAuthenticationTokenException")
-        match = _AUTH.match(authorization.strip())
+        match = _AUTH.fullmatch(authorization.strip())
         params = dict(
             part.strip().split("=", 1) for part in (match.group("params") if match else "").split(",") if "=" in part
         )

@@ -92,7 +92,7 @@ def select_route(expression: str, body: str | None, routes: dict[str, RouteSpec]
     return "$default" if "$default" in routes else None
 
 
-_CALLBACK_URL = re.compile(r"^https://[^/]+\.execute-api\.[^/]+/(?P<stage>[^/]+)/?$")
+_CALLBACK_URL = re.compile(r"https://[^/]+\.execute-api\.[^/]+/(?P<stage>[^/]+)/?")
 
 
 def local_variables(
@@ -106,7 +106,7 @@ def local_variables(
     for name, value in template_variables.items():
         refs = set(referenced_ids(value))
         for api in apis:
-            match = _CALLBACK_URL.match(variables.get(name, ""))
+            match = _CALLBACK_URL.fullmatch(variables.get(name, ""))
             if api.spec.logical_id in refs and match and match["stage"] in api.spec.stages:
                 changed[name] = api.callback_url(match["stage"])
     return changed

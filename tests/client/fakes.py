@@ -20,6 +20,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
+from local.runner.apigateway import REJECTIONS
 from local.runner.deployed import Credentials
 from local.runner.sigv4 import Rejected, SigV4Verifier
 
@@ -120,14 +121,17 @@ class FakeTaskApi:
 
             raise ApiUnreachable(f"{method} {url} did not answer: [Errno 111] Connection refused")
         parts = urlsplit(url)
+        if not parts.path.startswith("/v1/"):  # outside the stage, API Gateway answers for itself
+            return answer(403, {"message": "Forbidden"}, {"x-amzn-ErrorType": "ForbiddenException"})
         path = parts.path.removeprefix("/v1/")
         self.requests.append(
             Seen(method, path, dict(parse_qsl(parts.query)), headers, json.loads(body) if body else None)
         )
         try:
             self.verifier.verify(method, url, list(headers.items()), body or b"")
-        except Rejected as rejected:
-            return answer(403, {"error": "ACCESS_DENIED", "message": rejected.message, "details": {}})
+        except Rejected as rejected:  # the gateway response type the local runner (and API Gateway) gives
+            kind = REJECTIONS.get(rejected.error_type, "ACCESS_DENIED")
+            return answer(403, {"error": kind, "message": rejected.message, "details": {}})
         if self.scripted:
             return self.scripted.pop(0)
         return self.route(method, path, dict(parse_qsl(parts.query)), headers, json.loads(body) if body else None)

@@ -172,7 +172,7 @@ def test_not_found_is_3_and_forbidden_4_and_server_errors_5(
     assert missing.code == 3
     assert "error: no task 28cb6863-458a-4267-833f-171ffe98601a (404 TaskNotFound)" in missing.err
     assert forbidden.code == 4
-    assert "ACCESS_DENIED" in forbidden.err
+    assert "INVALID_SIGNATURE" in forbidden.err
     assert broken.code == 5
     assert "Internal server error (500 InternalServerError)" in broken.err
 
@@ -245,3 +245,133 @@ def test_watch_draws_a_table_and_falls_back_to_reading_the_api(
     assert task["taskId"] in run.out
     assert "COMPLETED" in run.out
     assert "warning: live updates unavailable" in run.err
+
+
+# -- scripted use (issue 14) ---------------------------------------------------------------------------
+
+
+def completed_result(api: FakeTaskApi, arn: str) -> None:
+    api.tasks[arn]["status"] = "COMPLETED"
+    api.results[arn] = {
+        "taskArn": arn,
+        "status": "COMPLETED",
+        "shots": 100,
+        "measuredQubits": [0, 1],
+        "counts": {"00": 51, "11": 49},
+        "resultsUrl": "https://amazon-braket-x.s3.amazonaws.com/tasks/"
+        + "a" * 300
+        + "/results.json?X-Amz-Signature="
+        + "f" * 64,
+        "urlExpiresAt": "2026-11-24T10:05:00.000Z",
+    }
+
+
+def test_piped_output_is_never_wrapped_or_padded(cli: Callable[..., Run], api: FakeTaskApi) -> None:
+    arn = api.add(item(task_arn(), "QUEUED", tags={"project": "x" * 200}))["taskArn"]
+    completed_result(api, arn)
+
+    shown, result, listed = cli("show", arn), cli("result", arn), cli("list")
+
+    for run in (shown, result, listed):
+        assert run.code == 0, run.err
+        assert all(line == line.rstrip() for line in run.out.splitlines())
+    assert api.results[arn]["resultsUrl"] in result.out.splitlines()[-1]  # the whole link, on its line
+    assert any(line.startswith("taskArn") and line.endswith(arn) for line in shown.out.splitlines())
+    assert "x" * 200 in listed.out
+
+
+def test_messages_on_standard_error_are_never_wrapped(cli: Callable[..., Run], api: FakeTaskApi, bell: Path) -> None:
+    long_id = "very-long-" + "0" * 100
+    run = cli("show", long_id)
+
+    assert run.code == 3
+    assert f"no task {long_id}" in run.err.splitlines()[0]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_global_options_go_anywhere(cli: Callable[..., Run], api: FakeTaskApi, where: str) -> None:
+    task = api.add(item(task_arn(), "RUNNING"))
+    options = ["-o", "json", "--debug"]
+    argv = [*options, "show", task["taskId"]] if where == "before" else ["show", task["taskId"], *options]
+
+    run = cli(*argv)
+
+    assert run.code == 0, run.err
+    assert run.json()["taskArn"] == task["taskArn"]
+
+
+@pytest.mark.parametrize("command", [["submit", "bell.qasm", "--shots", "1"], ["list"]])
+def test_an_unknown_device_is_answered_with_the_names_not_a_pattern(
+    cli: Callable[..., Run], command: list[str]
+) -> None:
+    run = cli(*command, "--device", "foo")
+
+    assert run.code == 2
+    assert "'foo' is not a device" in run.err
+    assert "sv1, dm1, tn1" in run.err
+    assert "[a-z" not in run.err
+
+
+def test_a_date_alone_is_midnight_utc_and_a_time_needs_its_zone(cli: Callable[..., Run], api: FakeTaskApi) -> None:
+    dated = cli("list", "--created-after", "2026-11-17")
+    zoneless = cli("list", "--created-before", "2026-11-17T08:00:00")
+
+    assert dated.code == 0, dated.err
+    assert api.requests[-1].query["createdAfter"] == "2026-11-17T00:00:00Z"
+    assert zoneless.code == 2
+    assert "a time with a time zone" in zoneless.err
+
+
+def test_every_option_of_submit_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["submit", "--help"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+
+    assert "--tag KEY=VALUE a tag of the task" in printed
+    assert "--input NAME=VALUE a value of the program's `input` parameter NAME" in printed
+
+
+def test_an_api_url_without_its_stage_is_explained(
+    cli: Callable[..., Run], make_client: Callable[..., TrackerClient]
+) -> None:
+    execute_api = main(
+        ["--api-url", "https://abc123.execute-api.us-east-1.amazonaws.com/", "list"],
+        stderr=(err := io.StringIO()),
+        stdout=io.StringIO(),
+    )
+    elsewhere = cli("list", client=make_client(api_url="https://tracker.example.com/"))
+
+    assert execute_api == 2
+    assert "has no stage" in err.getvalue() and "/v1/" in err.getvalue()
+    assert elsewhere.code == 4
+    assert "answered 403 'Forbidden', not a Task API error" in elsewhere.err
+    assert "with its stage" in elsewhere.err
+    assert "(403 HTTP403)" not in elsewhere.err
+
+
+def test_a_refused_signature_is_said_plainly_and_the_canonical_request_only_with_debug(
+    cli: Callable[..., Run], make_client: Callable[..., TrackerClient]
+) -> None:
+    wrong = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="wrong", region_name="us-east-1")
+
+    plain = cli("list", client=make_client(session=wrong))
+    debug = cli("list", "--debug", client=make_client(session=wrong))
+
+    assert plain.code == debug.code == 4
+    assert plain.err.startswith("error: the API refused the request's signature (403 INVALID_SIGNATURE)")
+    assert "Canonical" not in plain.err and "--debug" in plain.err
+    assert "The Canonical String for this request should have been" in debug.err
+
+
+def test_an_ambiguous_id_lists_the_arns_to_choose_from(cli: Callable[..., Run], api: FakeTaskApi) -> None:
+    arns = [task_arn(), task_arn()]
+    api.scripted = [
+        answer(
+            409,
+            {"error": "AmbiguousTaskId", "message": "2 recorded tasks have the id x", "details": {"taskArns": arns}},
+        )
+    ]
+
+    run = cli("show", "x")
+
+    assert run.code == 2  # a usage matter: name the task by its ARN
+    assert run.err.splitlines()[1:] == [f"  {arn}" for arn in arns]

@@ -209,6 +209,22 @@ def test_each_task_keeps_its_highest_status_and_a_finished_one_is_final(deliveri
             assert RANK[states.latest[f"arn:{key}"].status] == RANK[best]
 
 
+def test_a_correction_replaces_a_final_status_and_is_itself_deduplicated() -> None:
+    states = TaskStates()
+    correction = document("arn:a", "FAILED", correction=True, previousStatus="COMPLETED")
+
+    first = states.accept(document("arn:a", "COMPLETED"), "push")
+    other = states.accept(document("arn:b", "COMPLETED"), "push")
+    corrected = states.accept(correction, "push")
+
+    assert first is not None and other is not None
+    assert corrected is not None and corrected.status == "FAILED"
+    assert states.latest["arn:a"].status == "FAILED"
+    assert states.accept(correction, "snapshot") is None  # the same notificationId again
+    assert states.accept(document("arn:a", "RUNNING"), "push") is None  # still final
+    assert states.accept(document("arn:b", "FAILED"), "push") is None  # not a correction: the first end stays
+
+
 class ScriptedConnection:
     """A connection whose server pushes one document every 30 s of a fake clock."""
 

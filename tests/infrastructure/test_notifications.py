@@ -260,6 +260,17 @@ def _expected_patterns(new_image: dict[str, Any]) -> list[dict[str, Any]]:
             "dynamodb": {"NewImage": new_image, "OldImage": {"status": {"S": UNFINISHED}}},
         },
         {"eventName": ["INSERT"], "dynamodb": {"NewImage": new_image}},
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": {
+                    "status": {"S": FINISHED},
+                    "notifiedAt": {"S": [{"exists": True}]},
+                    "awaitingNotification": {"S": [{"exists": True}]},
+                },
+                "OldImage": {"status": {"S": FINISHED}},
+            },
+        },
     ]
 
 
@@ -278,7 +289,9 @@ def test_notify_imported_context_drops_the_origin_condition(imported_patterns: l
 TASK_ARN = "arn:aws:braket:us-east-1:123456789012:quantum-task/6a1e2f3b-9c4d-4e5f-8a7b-0c1d2e3f4a5b"
 
 
-def _image(status: str, origin: str = "event", *, notified: bool = False) -> dict[str, Any]:
+def _image(
+    status: str, origin: str = "event", *, notified: bool = False, announced: str | None = None
+) -> dict[str, Any]:
     """A task item as the stream carries it (DynamoDB JSON)."""
     image: dict[str, Any] = {
         "taskArn": {"S": TASK_ARN},
@@ -300,6 +313,10 @@ def _image(status: str, origin: str = "event", *, notified: bool = False) -> dic
         image["notifiedAt" if notified else "awaitingNotification"] = {
             "S": "2026-11-20T08:05:01Z" if notified else "us-east-1"
         }
+        if announced is not None:  # the end announced was another status: a correction awaits
+            image["notifiedAt"] = {"S": "2026-11-20T08:05:01Z"}
+            image["notifications"] = {"M": {announced: {"S": "2026-11-20T08:05:01Z"}}}
+            image["awaitingNotification"] = {"S": "us-east-1"}
     else:
         image["unfinishedRegion"] = {"S": "us-east-1"}
     return image
@@ -334,16 +351,26 @@ def _matching(patterns: list[dict[str, Any]], record: dict[str, Any]) -> list[in
     return [i for i, pattern in enumerate(patterns) if EventPattern.load(json.dumps(pattern)).matches_event(record)]
 
 
-MODIFY, INSERT = 0, 1  # the index of each filter
+MODIFY, INSERT, CORRECTION = 0, 1, 2  # the index of each filter
 DELIVERED = {
     "MODIFY RUNNING->COMPLETED": (_record("MODIFY", _image("COMPLETED"), _image("RUNNING")), MODIFY),
     "MODIFY QUEUED->FAILED": (_record("MODIFY", _image("FAILED"), _image("QUEUED")), MODIFY),
     "MODIFY CANCELLING->CANCELLED": (_record("MODIFY", _image("CANCELLED"), _image("CANCELLING")), MODIFY),
     "INSERT CANCELLED": (_record("INSERT", _image("CANCELLED")), INSERT),
+    "MODIFY COMPLETED->FAILED, COMPLETED announced": (
+        _record("MODIFY", _image("FAILED", announced="COMPLETED"), _image("COMPLETED", notified=True)),
+        CORRECTION,
+    ),
 }
 IGNORED = {
     # A later merge into a finished task (enrichment, a duplicate end, the notifier's own mark).
     "MODIFY COMPLETED->COMPLETED": _record("MODIFY", _image("COMPLETED", notified=True), _image("COMPLETED")),
+    # Details filled in before the end was announced: the first end's record does that.
+    "MODIFY COMPLETED->COMPLETED, unannounced": _record("MODIFY", _image("COMPLETED"), _image("COMPLETED")),
+    # The correction's own mark: the new status is announced, nothing awaits.
+    "MODIFY FAILED->FAILED, marked": _record(
+        "MODIFY", _image("FAILED", notified=True), _image("FAILED", announced="COMPLETED")
+    ),
     "MODIFY QUEUED->RUNNING": _record("MODIFY", _image("RUNNING"), _image("QUEUED")),
     "INSERT QUEUED": _record("INSERT", _image("QUEUED")),
     "REMOVE": _record("REMOVE", old=_image("COMPLETED", notified=True)),

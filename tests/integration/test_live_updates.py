@@ -433,3 +433,33 @@ def test_an_item_that_is_not_a_task_record_is_skipped_not_retried(
 
     assert client.mark() == []
     client.close()
+
+
+def test_a_changed_final_status_is_pushed_and_snapshotted_as_a_correction(
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
+) -> None:
+    """Issue 14: subscribers were told COMPLETED, and never that the task became FAILED."""
+    handler, pusher = modules
+    arn = task_arn()
+    client = Client(api, handler)
+    client.send({"action": "subscribe", "tasks": [arn], "id": "s"})
+    client.until("s")
+    recorder.deliver(lifecycle(arn))
+    tail = stream.tail()
+    push(pusher, stream.records({arn}))
+    recorder.deliver([json.dumps(state_change(arn, "FAILED", "2026-11-20T08:00:07Z"))])  # an earlier end
+
+    push(pusher, tail.records({arn}))
+
+    pushed = client.mark()
+    assert statuses(pushed) == ["CREATED", "QUEUED", "RUNNING", "COMPLETED", "FAILED"]
+    correction = pushed[-1]["document"]
+    assert (correction["correction"], correction["previousStatus"]) == (True, "COMPLETED")
+    assert [m["document"]["correction"] for m in pushed[:-1]] == [False] * 4
+    late = Client(api, handler)  # subscribes after the correction: its snapshot says so too
+    late.send({"action": "subscribe", "tasks": [arn], "id": "late"})
+    late.until("late")
+    snapshot = json.loads(late.socket.recv(timeout=30))["document"]
+    assert (snapshot["status"], snapshot["correction"], snapshot["previousStatus"]) == ("FAILED", True, "COMPLETED")
+    client.close()
+    late.close()

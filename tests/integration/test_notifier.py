@@ -8,13 +8,15 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import event as note_event
 from hypothesis import strategies as st
 
 from tests.integration.conftest import Recorder
@@ -25,7 +27,7 @@ from tests.support.failures import missing_resource
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.strategies import deliveries, task_events
 from tests.support.streams import FilteredStream
-from tracker.domain import TaskEvent
+from tracker.domain import Status, TaskEvent, normalize_time, parse_time
 from tracker.logic.merge import fold
 
 pytestmark = pytest.mark.integration
@@ -230,10 +232,132 @@ def test_a_mark_that_fails_after_the_publish_does_not_send_again(
     table = notifier_module.notifier.table
 
     # A real DynamoDB error after a real publish.
-    with missing_resource(table, "mark_notified", "table_name", "no-such-table"):
+    with missing_resource(table, "mark_announced", "table_name", "no-such-table"):
         response = notify(notifier_module, records)
 
     assert response == {"batchItemFailures": []}  # no retry, so no second message
     assert len(everything.drain()) == 1
     item = recorder.module.recorder.table.get(arn)
     assert item is not None and item.notified_at is None  # left for reconciliation
+
+
+# --- corrections (issue 14): a finished status that changes is announced once more, as a correction ---
+
+
+def test_a_completed_task_that_failed_earlier_is_corrected_once(
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, everything: Subscriber
+) -> None:
+    arn = task_arn()
+    recorder.deliver(lifecycle(arn))
+    notify(notifier_module, stream.records({arn}))
+    failed_earlier = json.dumps(
+        state_change(arn, "FAILED", "2026-11-20T08:00:07Z", ended_at="2026-11-20T08:00:06.500Z")
+    )
+
+    recorder.deliver([failed_earlier])  # the merge rules: the earlier end wins, so the task is FAILED
+    records = stream.records({arn})
+    notify(notifier_module, records)
+    notify(notifier_module, records)  # a retried batch
+    recorder.deliver([failed_earlier, json.dumps(state_change(arn, "FAILED", "2026-11-20T08:00:07Z"))])
+    notify(notifier_module, stream.records({arn}))  # a duplicate, and another FAILED event
+
+    first, correction = (json.loads(m["Message"]) for m in everything.drain())
+    assert (first["status"], first["correction"], first["previousStatus"]) == ("COMPLETED", False, None)
+    assert (correction["status"], correction["correction"], correction["previousStatus"]) == (
+        "FAILED",
+        True,
+        "COMPLETED",
+    )
+    assert correction["notificationId"] == f"{arn}#FAILED"
+    assert correction["runSeconds"] == 1.5  # RUNNING at 08:00:05, the earlier end at 08:00:06.5
+    item = recorder.module.recorder.table.get(arn)
+    assert item is not None and set(item.announced) == {Status.COMPLETED, Status.FAILED}
+    raw = boto3.client("dynamodb").get_item(
+        TableName=recorder.module.recorder.table.table_name, Key={"taskArn": {"S": arn}}, ConsistentRead=True
+    )["Item"]
+    assert "awaitingNotification" not in raw
+
+
+def test_a_correction_is_a_subject_and_an_attribute_subscribers_can_filter_on(
+    recorder: Recorder, notifier_module: ModuleType, stream: FilteredStream, topic_arn: str, everything: Subscriber
+) -> None:
+    corrections = Subscriber(topic_arn, {"previousStatus": [{"exists": True}]})
+    arn = task_arn()
+    recorder.deliver(lifecycle(arn))
+    notify(notifier_module, stream.records({arn}))
+    recorder.deliver([json.dumps(state_change(arn, "CANCELLED", "2026-11-20T08:00:06Z"))])
+    notify(notifier_module, stream.records({arn}))
+
+    (message,) = corrections.drain()
+    assert message["Subject"] == "Correction: Braket task CANCELLED, not COMPLETED: sv1, 1,000 shots, ran 1.5 s"
+    assert len(everything.drain()) == 2
+
+
+def test_an_end_that_changes_while_it_is_announced_is_corrected_at_once(
+    recorder: Recorder, notifier_module: ModuleType, everything: Subscriber
+) -> None:
+    """The recorder writes FAILED between the notifier's read and its mark: the mark is merged into
+    the new item, which awaits its correction, and the same call sends it."""
+    arn = task_arn()
+    recorder.deliver(lifecycle(arn))
+    notifier = notifier_module.notifier
+    publish = notifier.topic.publish
+
+    def publish_then_fail_earlier(notification: Any) -> str:
+        message_id: str = publish(notification)
+        if notification.document["status"] == "COMPLETED":
+            recorder.deliver([json.dumps(state_change(arn, "FAILED", "2026-11-20T08:00:06Z"))])
+        return message_id
+
+    notifier.topic.publish = publish_then_fail_earlier
+    try:
+        result = notifier.notify(arn)
+    finally:
+        del notifier.topic.publish
+
+    assert result.sent and result.corrects is Status.COMPLETED
+    assert [json.loads(m["Message"])["status"] for m in everything.drain()] == ["COMPLETED", "FAILED"]
+    assert notifier.notify(arn).sent is False
+
+
+@st.composite
+def ends_that_disagree(draw: st.DrawFn) -> list[TaskEvent]:
+    """A task's events with one or two more ends, of any finished status, at any time."""
+    events = draw(task_events())
+    base = events[0]
+    for index in range(draw(st.integers(1, 2))):
+        status = draw(st.sampled_from([Status.COMPLETED, Status.FAILED, Status.CANCELLED]))
+        when = normalize_time(parse_time(base.created_at) + timedelta(seconds=draw(st.integers(1, 5000))))
+        events.append(replace(base, event_id=f"end-{index}", status=status, time=when, ended_at=when))
+    return events
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), generated=ends_that_disagree())
+def test_notified_after_every_delivery_the_last_message_is_the_final_status(
+    pipeline: Pipeline, data: st.DataObject, generated: list[TaskEvent]
+) -> None:
+    """Each final status at most once; every message after the first is a correction of the one before;
+    the last one is the task's final status, unless that status was announced earlier and lost since
+    (three ends reported: see the README's merge rules): it is not announced a second time."""
+    events = fresh_task(generated)
+    arn = events[0].task.arn
+    tail = pipeline.stream.tail()
+    for event in data.draw(deliveries(events)):
+        pipeline.recorder.deliver([as_eventbridge(event)])
+        if records := tail.records({arn}):
+            notify(pipeline.notifier, records)
+
+    received = [json.loads(m["Message"]) for m in pipeline.subscriber.drain()]
+    final = fold(events)
+    assert final is not None
+    statuses = [r["status"] for r in received]
+    note_event(f"{len(received)} message(s)")
+    assert len(statuses) == len(set(statuses))
+    assert [r["correction"] for r in received] == [index > 0 for index in range(len(received))]
+    assert [r["previousStatus"] for r in received[1:]] == statuses[:-1]
+    if final.status.value not in FINISHED:
+        assert statuses == []
+    elif statuses[-1] != final.status.value:
+        note_event("the final status returned to one announced before")
+        assert final.status.value in statuses[:-1]

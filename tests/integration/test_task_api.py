@@ -492,7 +492,7 @@ def test_filters_by_status_submitter_and_time(api: ModuleType) -> None:
         ({"next": "bm90IGEgdG9rZW4"}, "InvalidToken"),
         ({"limit": "101"}, "ValidationError"),
         ({"status": "DONE"}, "ValidationError"),
-        ({"createdAfter": "last week"}, "UnsupportedFilter"),
+        ({"createdAfter": "last week"}, "ValidationError"),
     ],
 )
 def test_unsupported_listings_are_400_never_a_scan(api: ModuleType, query: dict[str, str], error: str) -> None:
@@ -607,3 +607,143 @@ def test_a_qpu_of_another_region_runs_there_and_writes_to_that_regions_bucket(ap
     item = TaskTable(os.environ["TASK_TABLE_NAME"]).get(arn)
     assert item is not None
     assert (item.output_s3_bucket, item.task.region) == (north_bucket, "eu-north-1")
+
+
+# --- every boundary refuses bad input cleanly (issue 14) ---
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"shots": True}, "body.shots"),  # was a task with 1 shot
+        ({"shots": "100"}, "body.shots"),
+        ({"shots": 100.0}, "body.shots"),
+        ({"inputs": {"theta": "1"}}, "body.inputs.theta"),
+        ({"inputs": {"theta": True}}, "body.inputs.theta"),
+        ({"inputs": {"theta": [1, "2"]}}, "body.inputs.theta"),
+        ({"tags": {"project": 7}}, "body.tags.project"),
+        ({"program": ["OPENQASM 3.0;"]}, "body.program"),
+    ],
+)
+def test_the_request_model_is_strict_no_coercion(api: ModuleType, body: dict[str, Any], path: str) -> None:
+    status, _, error = submit(api, **body)
+
+    assert status == 400, error
+    assert error["error"] == "ValidationError"
+    assert any(problem["path"].startswith(path) for problem in error["details"]["errors"])
+
+
+def test_numbers_that_json_cannot_hold_are_refused(api: ModuleType) -> None:
+    body = json.dumps({"deviceArn": SV1, "shots": 10, "program": "x", "inputs": {"theta": float("nan")}})
+    assert "NaN" in body  # Python's json writes it; JSON has no such number
+
+    status, _, error = call(api, "POST", "/tasks", body=body)
+
+    assert status == 400 and error["error"] == "ValidationError"
+
+
+def test_a_device_that_is_not_an_arn_is_named_with_the_form_not_a_regex(api: ModuleType) -> None:
+    status, _, error = submit(api, deviceArn="foo")
+
+    assert status == 400
+    assert "arn:aws:braket:<region" in error["message"]
+    assert "[a-z" not in error["message"]
+
+
+@pytest.mark.parametrize("content_type", ["APPLICATION/JSON", "Application/Json; Charset=UTF-8", "application/json"])
+def test_media_types_are_case_insensitive(api: ModuleType, content_type: str) -> None:
+    body = json.dumps({"deviceArn": SV1, "shots": 1, "program": BELL})
+
+    status, _, answer = call(api, "POST", "/tasks", body=body, headers={"Content-Type": content_type})
+
+    assert status == 201, answer
+
+
+@pytest.mark.parametrize("key", ["braket-tracker:submitter", "braket-tracker:anything", "Braket-Tracker:Submitter"])
+def test_the_trackers_tag_prefix_is_reserved(api: ModuleType, key: str) -> None:
+    """A caller whose ARN is over 256 characters gets no submitter tag: it could have forged one."""
+    long_caller = f"arn:aws:sts::{ACCOUNT}:assumed-role/{'r' * 64}/{'s' * 200}"
+
+    status, _, error = submit(api, caller=long_caller, tags={key: ADA})
+
+    assert status == 400
+    assert error["error"] == "ValidationError"
+    assert "reserved" in error["message"]
+
+
+def test_an_id_recorded_in_two_regions_is_409_with_both_arns(api: ModuleType) -> None:
+    task_id = str(uuid.uuid4())
+    arns = sorted(_insert_as(api, f"arn:aws:braket:{region}:{ACCOUNT}:quantum-task/{task_id}") for region in REGIONS)
+
+    answers = [
+        call(api, "GET", f"/tasks/{task_id}"),
+        call(api, "GET", f"/tasks/{task_id}/result"),
+        call(api, "POST", f"/tasks/{task_id}/cancel"),
+    ]
+
+    for status, _, error in answers:
+        assert status == 409
+        assert error["error"] == "AmbiguousTaskId"
+        assert error["details"]["taskArns"] == arns
+    assert call(api, "GET", "/tasks/" + quote(arns[0], safe=""))[0] == 200  # an ARN is never ambiguous
+
+
+def test_an_arn_with_a_trailing_newline_is_not_a_task_name(api: ModuleType) -> None:
+    arn = _insert(api, status=Status.RUNNING)
+
+    status, _, error = call(api, "GET", "/tasks/" + quote(arn + "\n", safe=""))
+
+    assert status == 400 and error["error"] == "ValidationError"
+
+
+def test_filter_values_are_bounded_in_bytes_not_a_failed_query(api: ModuleType) -> None:
+    """1,500 characters is 3,000 bytes: over DynamoDB's 2,048 for a key, which it refuses (a 503 here)."""
+    status, _, error = call(api, "GET", "/tasks", query={"submitter": "\u00e9" * 1500})
+
+    assert status == 400 and error["error"] == "ValidationError"
+    assert error["details"]["errors"][0]["path"] == "query.submitter"
+    assert call(api, "GET", "/tasks", query={"submitter": "\u00e9" * 1024})[0] == 200  # 2,048 bytes
+
+
+def test_a_date_alone_filters_from_midnight_utc(api: ModuleType) -> None:
+    status, _, page = call(api, "GET", "/tasks", query={"createdAfter": "2019-01-01", "limit": "1"})
+
+    assert status == 200 and len(page["tasks"]) == 1
+
+
+@pytest.mark.parametrize("after", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "2026-11-17T08:00"])
+def test_times_that_overflow_or_lack_a_zone_are_400_not_500(api: ModuleType, after: str) -> None:
+    status, _, error = call(api, "GET", "/tasks", query={"createdAfter": after})
+
+    assert status == 400 and error["error"] == "ValidationError"
+    assert error["details"]["errors"][0]["path"] == "query.createdAfter"
+
+
+def test_a_body_nested_too_deep_for_the_parser_is_400_not_500(api: ModuleType) -> None:
+    status, _, error = call(api, "POST", "/tasks", body="[" * 100_000 + "]" * 100_000)
+
+    assert status == 400 and error["error"] == "ValidationError"
+
+
+REGIONS = ("us-east-1", "eu-north-1")
+
+
+def _insert_as(api: ModuleType, arn: str) -> str:
+    from tracker.domain import TaskRecord
+
+    task = TaskArn.parse(arn)
+    now = normalize_time(time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+    record = TaskRecord(
+        task=task,
+        device_arn=SV1,
+        shots=10,
+        output_s3_bucket=RESULTS_BUCKET,
+        output_s3_directory=f"tasks/{task.task_id}",
+        created_at=now,
+        status_times={Status.CREATED: now},
+        last_event_at=now,
+        event_ids=frozenset({"e1"}),
+        submitter=ADA,
+    )
+    TaskTable(os.environ["TASK_TABLE_NAME"]).insert_first(record)
+    return arn

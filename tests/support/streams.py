@@ -43,3 +43,35 @@ class FilteredStream:
                         found.append(record)
                 iterator = page.get("NextShardIterator") if page["Records"] else None
         return found
+
+    def tail(self) -> StreamTail:
+        """A reader of the records written from now on: each call reads only what is new, not the
+        stream's whole past (which grows with every test of the session)."""
+        return StreamTail(self)
+
+
+class StreamTail:
+    def __init__(self, stream: FilteredStream) -> None:
+        self.stream = stream
+        shards = stream.client.describe_stream(StreamArn=stream.source.arn)["StreamDescription"]["Shards"]
+        self.iterators = {
+            shard["ShardId"]: stream.client.get_shard_iterator(
+                StreamArn=stream.source.arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for shard in shards
+        }
+
+    def records(self, task_arns: set[str]) -> list[dict[str, Any]]:
+        """The records of these tasks written since the last call, filtered as Lambda would."""
+        found = []
+        for shard in self.iterators:
+            while self.iterators[shard]:
+                page = self.stream.client.get_records(ShardIterator=self.iterators[shard], Limit=1000)
+                for raw in page["Records"]:
+                    record = lambda_record(raw, self.stream.source)
+                    if record["dynamodb"]["Keys"]["taskArn"]["S"] in task_arns and self.stream.filters.matches(record):
+                        found.append(record)
+                self.iterators[shard] = page.get("NextShardIterator")
+                if not page["Records"]:
+                    break
+        return found

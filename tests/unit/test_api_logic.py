@@ -282,3 +282,13 @@ def test_the_submitted_record_is_created_with_no_events() -> None:
 )
 def test_admin_principals_match_users_and_role_sessions(caller: str, allowed: list[str], expected: bool) -> None:
     assert principal_matches(caller, allowed) is expected
+
+
+def test_an_idempotency_key_always_fits_a_partition_key() -> None:
+    from tracker.data.idempotency import MAX_KEY_BYTES, IdempotencyStore
+
+    usual = IdempotencyStore.key_of("arn:aws:iam::123456789012:user/ada", "k-1")
+    huge = IdempotencyStore.key_of("arn:aws:iam::123456789012:user/" + "\u00e9" * 1100, "k-1")
+
+    assert usual == "arn:aws:iam::123456789012:user/ada#k-1"
+    assert huge.startswith("sha256:") and huge.endswith("#k-1") and len(huge.encode()) <= MAX_KEY_BYTES

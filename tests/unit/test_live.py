@@ -15,12 +15,14 @@ from local.runner.websocket import RouteSpec, select_route
 from tests.support.events import state_change, task_arn
 from tracker.config import ConfigError, LiveConfig
 from tracker.data.connections_api import PostFailed
-from tracker.domain import Enrichment, TaskRecord
+from tracker.domain import Enrichment, Status, TaskRecord
 from tracker.live.service import OutOfTime, Pusher
 from tracker.logic import live
+from tracker.logic.ends import EndChange, end_change
 from tracker.logic.merge import fold
 from tracker.logic.notification import DOCUMENT_TYPE, STATUS_DOCUMENT_TYPE, document
 from tracker.models.event import parse_task_event
+from tracker.models.item import to_item
 from tracker.models.websocket import InvalidWebSocketEvent, parse_websocket_event
 
 ARN = task_arn("5f1e8a52-3c0d-4d8e-9a34-0b7c2a9e6f10")
@@ -286,3 +288,71 @@ def test_running_out_of_time_mid_fan_out_still_forgets_the_gone_connections() ->
         pusher.push(record("CREATED"), lambda: next(clock))
 
     assert (sorted(api.sent), connections.forgotten) == (["c0=", "c2="], ["c1="])
+
+
+# -- corrections (issue 14): a change of final status is pushed, and snapshotted, as a correction -----
+
+
+def test_a_change_of_final_status_is_pushed_as_a_correction_naming_the_previous_one() -> None:
+    events = [
+        state_change(ARN, "COMPLETED", "2026-11-20T08:00:09Z"),
+        state_change(ARN, "FAILED", "2026-11-20T08:00:07Z"),
+    ]
+    completed = fold([parse_task_event(events[0])])
+    failed = fold([parse_task_event(e) for e in events])
+    assert completed is not None and failed is not None
+
+    change = end_change("MODIFY", to_item(completed), to_item(failed))
+    assert change == EndChange(ARN, "FAILED", "COMPLETED")
+    pushed = json.loads(live.push(failed, snapshot=False, corrects=Status(change.previous or "")))["document"]
+
+    assert (pushed["status"], pushed["correction"], pushed["previousStatus"]) == ("FAILED", True, "COMPLETED")
+    assert live.is_correction(pushed)
+    snapshot = json.loads(live.push(failed, snapshot=True, corrects=failed.superseded))["document"]
+    assert (snapshot["correction"], snapshot["previousStatus"]) == (True, "COMPLETED")
+    assert live.update_id(snapshot) == live.update_id(pushed) == f"{ARN}#FAILED"
+
+
+@pytest.mark.parametrize(
+    ("event_name", "old", "new", "expected"),
+    [
+        ("INSERT", None, "COMPLETED", ("COMPLETED", None)),
+        ("MODIFY", "RUNNING", "FAILED", ("FAILED", None)),
+        ("MODIFY", "COMPLETED", "FAILED", ("FAILED", "COMPLETED")),
+        ("MODIFY", "COMPLETED", "COMPLETED", None),  # a duplicate, a mark, details filled in
+        ("MODIFY", "QUEUED", "RUNNING", None),
+        ("INSERT", None, "CREATED", None),
+        ("REMOVE", "COMPLETED", None, None),
+    ],
+)
+def test_stream_records_as_ends_for_counting(
+    event_name: str, old: str | None, new: str | None, expected: tuple[str, str | None] | None
+) -> None:
+    images = [None if s is None else {"taskArn": ARN, "status": s} for s in (old, new)]
+
+    change = end_change(event_name, images[0], images[1])
+
+    assert (None if change is None else (change.status, change.previous)) == expected
+
+
+@given(st.lists(st.sampled_from(["CREATED", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]), max_size=12))
+def test_a_counter_following_the_stream_always_equals_the_table(statuses: list[str]) -> None:
+    """The hook for counting ends: whatever sequence of statuses a task's item goes through (each
+    write a stream record, some delivered twice), a counter that keeps the status it counted per
+    task and moves it only from there counts the task once, under its current final status."""
+    counts: dict[str, int] = {}
+    counted: str | None = None
+    finished_from = next((i for i, s in enumerate(statuses) if s in live.FINISHED_STATUSES), len(statuses))
+    table = statuses[:finished_from] + [s for s in statuses[finished_from:] if s in live.FINISHED_STATUSES]
+    writes = [s for i, s in enumerate(table) if i == 0 or s != table[i - 1]]  # a finished task stays finished
+    records = [("INSERT" if i == 0 else "MODIFY", writes[i - 1] if i else None, s) for i, s in enumerate(writes)]
+    for event_name, old, new in [r for r in records for _ in range(2)]:  # every record delivered twice
+        change = end_change(event_name, old and {"status": old}, {"taskArn": ARN, "status": new})
+        if change is not None and counted == change.previous:  # the counter's conditional write
+            if change.previous:
+                counts[change.previous] -= 1
+            counts[change.status] = counts.get(change.status, 0) + 1
+            counted = change.status
+
+    final = writes[-1] if writes and writes[-1] in live.FINISHED_STATUSES else None
+    assert {status: n for status, n in counts.items() if n} == ({final: 1} if final else {})

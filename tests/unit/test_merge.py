@@ -62,7 +62,7 @@ def test_redelivered_event_returns_the_same_record() -> None:
     record = fold(LIFECYCLE[:2])
     assert record is not None
 
-    assert merge(record, LIFECYCLE[1]) is record
+    assert merge(record, LIFECYCLE[1]) == record
 
 
 def test_first_seen_time_of_a_status_is_the_earliest_event_for_it() -> None:
@@ -143,4 +143,4 @@ def test_a_redelivered_end_fills_in_details_braket_could_not_give_the_first_time
 
     assert again.enrichment == complete
     assert again.event_ids == incomplete.event_ids  # still the same set of events
-    assert merge(again, LIFECYCLE[3], Enrichment(complete=False)) is again  # and never back
+    assert merge(again, LIFECYCLE[3], Enrichment(complete=False)) == again  # and never back

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.strategies import deliveries, task_events
-from tracker.domain import Enrichment, TaskEvent, TaskRecord
-from tracker.logic.merge import fold, merge
+from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, normalize_time, parse_time, seconds_between
+from tracker.logic.merge import fold, is_conflict, merge
 from tracker.logic.submission import SubmitRequest, submitted_record
 from tracker.models.item import from_item, to_item
 
@@ -48,7 +49,7 @@ def test_a_redelivered_event_changes_nothing(data: st.DataObject, events: list[T
 
     again = data.draw(st.sampled_from(events))
 
-    assert merge(record, again, ENRICHMENT) is record
+    assert merge(record, again, ENRICHMENT) == record
 
 
 @settings(max_examples=500, deadline=None)
@@ -99,3 +100,55 @@ def _fold_from(record: TaskRecord, events: list[TaskEvent]) -> TaskRecord:
     for event in events:
         record = merge(record, event, ENRICHMENT)
     return record
+
+
+@st.composite
+def conflicting_bodies(draw: st.DrawFn, events: list[TaskEvent]) -> list[TaskEvent]:
+    """Other bodies for some of the events' ids: another time, status or end (one id, two bodies)."""
+    others = []
+    for event in draw(st.lists(st.sampled_from(events), min_size=1, max_size=3)):
+        status = draw(st.sampled_from(list(Status)))
+        moved = parse_time(event.time) + timedelta(seconds=draw(st.integers(-3000, 3000)))
+        time = normalize_time(max(moved, parse_time(event.created_at)))
+        others.append(replace(event, status=status, time=time, ended_at=time if status.finished else None))
+    return others
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), events=task_events())
+def test_one_event_id_with_two_bodies_gives_the_same_record_in_any_order(
+    data: st.DataObject, events: list[TaskEvent]
+) -> None:
+    """Issue 14: the second body was dropped, so the record depended on which body came first."""
+    bodies = [*events, *data.draw(conflicting_bodies(events))]
+    reference = fold(sorted(bodies, key=lambda e: (e.event_id, e.time, e.status.value)), ENRICHMENT)
+
+    for _ in range(3):
+        assert fold(data.draw(deliveries(bodies)), ENRICHMENT) == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), events=task_events())
+def test_a_conflict_is_told_apart_from_a_redelivery(data: st.DataObject, events: list[TaskEvent]) -> None:
+    record = fold(events, ENRICHMENT)
+    assert record is not None
+    assert not any(is_conflict(record, event) for event in events)  # a redelivery is never a conflict
+
+    other = data.draw(conflicting_bodies(events))[0]
+    assert is_conflict(record, other) == (merge(record, other) != record)
+
+
+@settings(max_examples=500, deadline=None)
+@given(events=task_events())
+def test_durations_are_never_negative_and_add_up(events: list[TaskEvent]) -> None:
+    """Issue 14: RUNNING at +5 s then COMPLETED ending at +2 s gave runSeconds = -3."""
+    record = fold(events, ENRICHMENT)
+    assert record is not None
+
+    if record.queue_seconds is not None:
+        assert record.queue_seconds >= 0
+    if record.run_seconds is not None:
+        assert record.run_seconds >= 0
+        assert record.queue_seconds is not None and record.ended_at is not None
+        if record.ended_at >= record.created_at:
+            assert record.queue_seconds + record.run_seconds == seconds_between(record.created_at, record.ended_at)

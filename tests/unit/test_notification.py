@@ -9,10 +9,11 @@ import pytest
 
 from tests.support.events import load_fixture, state_change, task_arn
 from tracker.config import ConfigError, NotifierConfig
-from tracker.domain import Enrichment, TaskRecord
+from tracker.domain import Enrichment, Status, TaskRecord
 from tracker.logic.merge import fold
 from tracker.logic.notification import MAX_ATTRIBUTES, SUBJECT_LIMIT, build
 from tracker.models.event import parse_task_event
+from tracker.models.item import awaits_notification, to_item
 
 ARN = task_arn("a3e1f6d2-7c44-4f0b-8b1e-3d5c9e2f7a41", region="eu-north-1")
 
@@ -144,3 +145,61 @@ def test_subject_is_printable_ascii_whatever_the_failure_reason() -> None:
         subject == "Braket task FAILED: sv1, 1,000 shots, Program rejected: gate rx unsupported on Forte-1 see details"
     )
     assert all(" " <= c < "\x7f" for c in subject) and len(subject) < 100
+
+
+# -- corrections (issue 14) ----------------------------------------------------------------------------
+
+
+def corrected() -> TaskRecord:
+    """COMPLETED, then FAILED with an earlier end: the merge rules make it FAILED."""
+    failed = state_change(ARN, "FAILED", "2026-11-20T08:00:06Z", ended_at="2026-11-20T08:00:05.500Z")
+    record = fold([parse_task_event(failed)], Enrichment(complete=True, failure_reason="Device error"))
+    assert record is not None
+    base = finished()
+    return replace(
+        base,
+        status_times={**base.status_times, **record.status_times},
+        ended_at="2026-11-20T08:00:05.500Z",
+        notifications={Status.COMPLETED: "2026-11-20T08:00:08.000Z"},
+        notified_at="2026-11-20T08:00:08.000Z",
+    )
+
+
+def test_a_correction_says_so_and_names_the_status_it_corrects() -> None:
+    record = corrected()
+    assert (record.status, record.last_announced) == (Status.FAILED, Status.COMPLETED)
+
+    notification = build(record, record.last_announced)
+
+    assert notification.subject == "Correction: Braket task FAILED, not COMPLETED: sv1, 1,000 shots, ran 1.5 s"
+    assert notification.text.startswith("Correction: your Amazon Braket quantum task failed.\nAn earlier message")
+    assert notification.notification_id == f"{ARN}#FAILED"  # one per task and final status
+    assert (notification.document["correction"], notification.document["previousStatus"]) == (True, "COMPLETED")
+    assert notification.attributes["previousStatus"] == {"DataType": "String", "StringValue": "COMPLETED"}
+    assert len(notification.attributes) <= MAX_ATTRIBUTES
+
+
+def test_a_first_end_is_not_a_correction() -> None:
+    notification = build(finished())
+
+    assert (notification.document["correction"], notification.document["previousStatus"]) == (False, None)
+    assert "previousStatus" not in notification.attributes
+    assert not notification.subject.startswith("Correction")
+
+
+def test_an_item_notified_before_corrections_existed_announced_its_status() -> None:
+    legacy = replace(finished(), notified_at="2026-11-20T08:00:08.000Z")
+
+    assert legacy.announced == {Status.COMPLETED: "2026-11-20T08:00:08.000Z"}
+    assert not awaits_notification(legacy)
+    assert awaits_notification(replace(corrected(), notifications={}, notified_at=legacy.notified_at)) is False
+
+
+def test_a_changed_final_status_awaits_its_announcement_again() -> None:
+    record = corrected()
+
+    assert awaits_notification(record)
+    assert to_item(record)["awaitingNotification"] == "eu-north-1"
+    assert not awaits_notification(replace(record, notifications={**record.notifications, Status.FAILED: "x"}))
+    silent = replace(record, origin="backfill", notifications={}, notified_at=None)
+    assert not awaits_notification(silent)  # a backfilled task is silent unless it was announced

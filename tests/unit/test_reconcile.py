@@ -172,3 +172,23 @@ def test_the_rate_limiter_lets_an_idle_burst_through_and_rejects_nonsense() -> N
     assert clock.slept == [pytest.approx(0.2)]
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+def test_an_observation_from_before_braket_or_the_future_is_unusable() -> None:
+    """The same window as events (issue 14): the reconciler and the backfill go through it too."""
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    for created in (datetime(999, 1, 1, tzinfo=UTC), datetime(2090, 1, 1, tzinfo=UTC)):
+        with pytest.raises(InvalidObservation):
+            observed_event(
+                {
+                    "quantumTaskArn": "arn:aws:braket:us-east-1:012345678901:quantum-task/6d477c29",
+                    "status": "QUEUED",
+                    "deviceArn": "arn:aws:braket:::device/quantum-simulator/amazon/sv1",
+                    "shots": 10,
+                    "outputS3Bucket": "amazon-braket-us-east-1-012345678901",
+                    "outputS3Directory": "tasks/x",
+                    "createdAt": created,
+                },
+                now,
+                "reconciler",
+            )

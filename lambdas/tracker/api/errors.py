@@ -28,7 +28,12 @@ class BadRequest(ApiError):
 
 
 class ValidationFailed(BadRequest):
-    """The request does not match the API's schema (details name the fields)."""
+    """The request does not match the API's schema (details name the fields): `ValidationError`,
+    as the schema's own validation answers."""
+
+    @property
+    def name(self) -> str:
+        return "ValidationError"
 
 
 class DeviceNotAllowed(BadRequest):
@@ -65,6 +70,10 @@ class TaskNotFinished(Conflict):
 
 class TaskAlreadyFinished(Conflict):
     pass
+
+
+class AmbiguousTaskId(Conflict):
+    """A task id that recorded tasks share in several Regions: `details.taskArns` lists them."""
 
 
 class IdempotencyKeyReused(Conflict):

@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
-from tracker.constants import MAX_PROGRAM_BYTES
+from tracker.constants import MAX_PROGRAM_BYTES, RESERVED_TAG_PREFIX
 
+# Patterns are matched whole: pydantic's regex engine reads `$` as the end of the text only (Python's
+# re would also match before a final newline), and OpenAPI readers use ECMA-262, which does the same.
 DEVICE_ARN = r"^arn:aws[a-z-]*:braket:[a-z0-9-]*::device/[A-Za-z0-9_./-]{1,200}$"
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+@-]+$")]
-TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+@-]*$")]
-InputValue = float | int | list[float | int]
+DEVICE_ARN_FORM = "arn:aws:braket:<region, empty for on-demand simulators>::device/<type>/<provider>/<name>"
+TAG_CHARACTERS = r"[\w .:/=+@-]"
+
+
+def _not_reserved(key: str) -> str:
+    if key.lower().startswith(RESERVED_TAG_PREFIX):
+        raise ValueError(f"tag keys starting with {RESERVED_TAG_PREFIX!r} are reserved for the tracker")
+    return key
+
+
+def _device_arn(value: str) -> str:
+    if not re.fullmatch(DEVICE_ARN[1:-1], value):
+        raise ValueError(f"not a Braket device ARN: expected {DEVICE_ARN_FORM}")
+    return value
+
+
+TagKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=f"^{TAG_CHARACTERS}+$"),
+    AfterValidator(_not_reserved),
+]
+TagValue = Annotated[str, StringConstraints(max_length=256, pattern=f"^{TAG_CHARACTERS}*$")]
+Number = Annotated[StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)], Field(union_mode="left_to_right")]
+InputValue = Number | list[Number]
+DeviceArn = Annotated[
+    str,
+    StringConstraints(max_length=256),
+    AfterValidator(_device_arn),
+    Field(json_schema_extra={"pattern": DEVICE_ARN}),
+]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown fields, and no coercion (`true` is not 1, `"100"` is not 100)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SubmitTaskRequest(_Strict):
-    deviceArn: Annotated[str, StringConstraints(pattern=DEVICE_ARN, max_length=256)] = Field(
+    deviceArn: DeviceArn = Field(
         description="The device to run on, e.g. arn:aws:braket:::device/quantum-simulator/amazon/sv1"
     )
     shots: int = Field(ge=0, le=1_000_000, description="0 for exact results (simulators only)")
@@ -28,9 +60,13 @@ class SubmitTaskRequest(_Strict):
         json_schema_extra={"maxLength": MAX_PROGRAM_BYTES},
     )
     inputs: dict[Annotated[str, StringConstraints(min_length=1, max_length=256)], InputValue] | None = Field(
-        default=None, description="Values of the program's `input` parameters", max_length=1000
+        default=None, description="Values of the program's `input` parameters (numbers)", max_length=1000
     )
-    tags: dict[TagKey, TagValue] | None = Field(default=None, description="Task tags (at most 40)", max_length=40)
+    tags: dict[TagKey, TagValue] | None = Field(
+        default=None,
+        description=f"Task tags (at most 40); keys starting with `{RESERVED_TAG_PREFIX}` are the tracker's own",
+        max_length=40,
+    )
     deviceParameters: dict[str, Any] | None = Field(
         default=None, description="Device-specific parameters, as Braket's deviceParameters JSON"
     )
@@ -79,6 +115,9 @@ class TaskView(BaseModel):
     numSuccessfulShots: int | None = None
     jobArn: str | None = None
     notifiedAt: str | None = None
+    notifications: dict[str, str] | None = Field(
+        default=None, description="Each final status announced on the notification topic, and when (corrections)"
+    )
     queueInfo: QueueInfo | None = Field(default=None, description="Only with ?include=queue, from Braket")
 
 

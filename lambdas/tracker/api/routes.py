@@ -83,8 +83,15 @@ _ERRORS: dict[int, dict[str, Any]] = {
 }
 
 
+_AMBIGUOUS = "an id that recorded tasks share in several Regions (`AmbiguousTaskId`, `details.taskArns` lists them)"
+
+
 def _responses(*statuses: int, **extra: dict[str, Any]) -> dict[int, Any]:
     return {status: _ERRORS[status] for status in statuses} | {int(k[1:]): v for k, v in extra.items()}
+
+
+def _conflict(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(ErrorResponse)}
 
 
 def _caller() -> str:
@@ -175,7 +182,15 @@ def list_tasks(  # noqa: PLR0917 (one argument per query parameter, as the event
 @app.get(
     "/tasks/<task_id>",
     summary="Get a task",
-    responses=_responses(400, 403, 404, 429, 503, _200={"description": "The task", "content": _json(TaskView)}),
+    responses=_responses(
+        400,
+        403,
+        404,
+        429,
+        503,
+        _200={"description": "The task", "content": _json(TaskView)},
+        _409=_conflict(f"The id is ambiguous: {_AMBIGUOUS}"),
+    ),
 )
 def get_task(
     task_id: TaskId,
@@ -193,10 +208,10 @@ def get_task(
         400,
         403,
         404,
-        409,
         429,
         503,
         _202={"description": "Cancelling", "content": _json(CancelResponse)},
+        _409=_conflict(f"The task has finished (`TaskAlreadyFinished`), or {_AMBIGUOUS}"),
     ),
 )
 def cancel_task(task_id: TaskId) -> Response[CancelResponse]:
@@ -213,9 +228,9 @@ def cancel_task(task_id: TaskId) -> Response[CancelResponse]:
         400,
         403,
         404,
-        409,
         503,
         _200={"description": "The task's result", "content": _json(TaskResult)},
+        _409=_conflict(f"The task has not finished (`TaskNotFinished`), or {_AMBIGUOUS}"),
         _410={"description": "Results deleted", "content": _json(ErrorResponse)},
     ),
 )
@@ -257,10 +272,15 @@ def _unsupported_message(content_type: str) -> str:
 
 def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer an API Gateway proxy event. A body in another media type is refused before the event
-    handler parses it (API Gateway's request model checks only JSON bodies)."""
+    handler parses it (API Gateway's request model checks only JSON bodies).
+
+    Media types are case-insensitive (RFC 9110, 8.3.1), and the event handler compares them as
+    written: so the type is lowercased for it (`APPLICATION/JSON; charset=utf-8` becomes
+    `application/json; charset=utf-8`)."""
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type") or "application/json"
-    if event.get("body") and content_type.split(";")[0].strip().lower() != "application/json":
+    media_type, separator, parameters = content_type.partition(";")
+    if event.get("body") and media_type.strip().lower() != "application/json":
         error = ErrorResponse(error="UnsupportedMediaType", message=_unsupported_message(content_type))
         return {
             "statusCode": 415,
@@ -269,12 +289,29 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "body": error.model_dump_json(),
             "isBase64Encoded": False,
         }
+    if "content-type" in headers:
+        normalized = media_type.strip().lower() + separator + parameters
+        event = {**event, "headers": _with_header(event.get("headers"), "content-type", normalized)}
+        if event.get("multiValueHeaders"):
+            event["multiValueHeaders"] = _with_header(event["multiValueHeaders"], "content-type", [normalized])
     return app.resolve(event, context)
+
+
+def _with_header(headers: dict[str, Any] | None, name: str, value: Any) -> dict[str, Any]:
+    """`headers` with every spelling of `name` replaced by `value` (under the lowercase name)."""
+    kept = {key: existing for key, existing in (headers or {}).items() if key.lower() != name}
+    return kept | {name: value}
 
 
 @app.not_found
 def not_found(_: NotFoundError) -> Response[ErrorResponse]:
     return _error(404, "NotFound", f"no route {app.current_event.http_method} {app.current_event.path}")
+
+
+@app.exception_handler(RecursionError)  # type: ignore[untyped-decorator]
+def too_deep(_: RecursionError) -> Response[ErrorResponse]:
+    """A JSON body nested deeper than the parser goes: bad input, not a failure of the API."""
+    return _error(400, "ValidationError", "the request is not valid: the body nests too deeply", {"errors": []})
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]

@@ -6,7 +6,6 @@ the API's errors (api.errors); nothing here knows about HTTP or API Gateway.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +20,9 @@ from tracker.data.braket_tasks import BraketRefused, BraketSubmissions, BraketUn
 from tracker.data.idempotency import IdempotencyStore
 from tracker.data.results_store import ResultsDenied, ResultsMissing, ResultsStore, ResultsTooLarge, ResultsUnavailable
 from tracker.data.task_table import StorageError, TaskTable
-from tracker.domain import Status, TaskArn, TaskRecord, normalize_time
+from tracker.domain import TASK_ID, Status, TaskArn, TaskRecord, normalize_time
 from tracker.logic import listing, submission
 from tracker.logic.results import ResultSummary, UnreadableResult, summarize
-
-_TASK_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -135,9 +132,16 @@ class TaskService:
         except ValueError:
             task = None
         if task is not None:
-            record = self._storage(lambda: self.table.get(reference))
-        elif _TASK_ID.match(reference):
-            record = self._storage(lambda: self.table.find_by_id(reference))
+            record: TaskRecord | None = self._storage(lambda: self.table.get(reference))
+        elif TASK_ID.fullmatch(reference):
+            matches: list[TaskRecord] = self._storage(lambda: self.table.find_by_id(reference))
+            if len(matches) > 1:
+                arns = sorted(match.task.arn for match in matches)
+                raise errors.AmbiguousTaskId(
+                    f"{len(arns)} recorded tasks have the id {reference} (in different Regions): name one by its ARN",
+                    taskArns=arns,
+                )
+            record = matches[0] if matches else None
         else:
             raise errors.ValidationFailed(
                 "a task is named by its ARN (URL-encoded) or its id",
@@ -145,8 +149,7 @@ class TaskService:
             )
         if record is None:
             raise errors.TaskNotFound(f"no task {reference} is recorded", task=reference)
-        found: TaskRecord = record
-        return found
+        return record
 
     # --- GET /tasks ---
 
@@ -160,6 +163,11 @@ class TaskService:
         except listing.PlanError as exc:
             if exc.token:
                 raise errors.InvalidToken(str(exc)) from exc
+            if exc.field:
+                message = str(exc)
+                raise errors.ValidationFailed(
+                    f"the request is not valid: {message}", errors=[{"path": f"query.{exc.field}", "message": message}]
+                ) from exc
             raise errors.UnsupportedFilter(str(exc), supported=list(listing.SUPPORTED)) from exc
         try:
             records, last_key = self._storage(lambda: self.table.query_page(query))

@@ -62,15 +62,36 @@ class BraketTasks(_RegionalClients):
         return enrichment_from(response)
 
 
+MAX_TAGS = 50  # Braket's limit per resource
+MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256  # characters, Braket's limits
+MAX_DETAIL_BYTES = 4_000
+
+
 def enrichment_from(response: dict[str, Any]) -> Enrichment:
-    """Braket's details of a finished task, from a GetQuantumTask response."""
+    """Braket's details of a finished task, from a GetQuantumTask response, within Braket's own
+    documented limits (a promoted tag's value becomes an index key): anything beyond them is left out."""
+    raw_tags = response.get("tags")
+    pairs = raw_tags.items() if isinstance(raw_tags, dict) else []
+    tags = {
+        key: value
+        for key, value in pairs
+        if isinstance(key, str) and isinstance(value, str) and 0 < len(key) <= MAX_TAG_KEY
+        if len(value) <= MAX_TAG_VALUE
+    }
+    shots = response.get("numSuccessfulShots")
     return Enrichment(
         complete=True,
-        failure_reason=response.get("failureReason") or None,
-        tags=dict(response.get("tags") or {}),
-        num_successful_shots=response.get("numSuccessfulShots"),
-        job_arn=response.get("jobArn") or None,
+        failure_reason=_bounded(response.get("failureReason")),
+        tags=dict(sorted(tags.items())[:MAX_TAGS]),
+        num_successful_shots=shots if isinstance(shots, int) and not isinstance(shots, bool) else None,
+        job_arn=_bounded(response.get("jobArn")),
     )
+
+
+def _bounded(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.encode("utf-8", "replace")[:MAX_DETAIL_BYTES].decode("utf-8", "ignore")
 
 
 class BraketRefused(Exception):

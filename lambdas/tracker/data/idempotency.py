@@ -6,6 +6,7 @@ Braket itself creates the task at most once; it holds the task's ARN once the su
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from botocore.exceptions import ClientError
 
 from tracker.constants import IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_ATTRIBUTE
 from tracker.data.task_table import StorageError
+
+MAX_KEY_BYTES = 2048  # DynamoDB's limit on a partition key value
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,12 @@ class IdempotencyStore:
 
     @staticmethod
     def key_of(caller: str, idempotency_key: str) -> str:
-        return f"{caller}#{idempotency_key}"
+        """The record's partition key. IAM keeps principal ARNs far below DynamoDB's 2,048 bytes;
+        should one ever be longer, its digest stands in for it, so the key always fits."""
+        key = f"{caller}#{idempotency_key}"
+        if len(key.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES:
+            return key
+        return f"sha256:{hashlib.sha256(caller.encode('utf-8', 'surrogatepass')).hexdigest()}#{idempotency_key}"
 
     def begin(self, key: str, fingerprint: str) -> IdempotencyRecord:
         """The record for `key`: a new one (with a new clientToken), or the one already stored."""

@@ -10,7 +10,18 @@ from botocore.exceptions import ClientError
 
 from tracker.data.task_table import StorageError
 
-MAX_BODY_CHARS = 300_000  # well under DynamoDB's 400 KB item limit
+MAX_BODY_BYTES = 300_000
+MAX_REASON_BYTES = 4_000
+"""In UTF-8 bytes, as DynamoDB counts an item's size: with the other attributes, far below its 400 KB."""
+
+
+def cut_utf8(text: str, limit: int) -> tuple[str, bool]:
+    """`text` cut to at most `limit` UTF-8 bytes at a character boundary, and whether it was cut.
+    Characters UTF-8 cannot hold (lone surrogates) become "?", so the result can always be stored."""
+    encoded = text.encode("utf-8", "replace")
+    if len(encoded) <= limit:
+        return encoded.decode("utf-8"), False
+    return encoded[:limit].decode("utf-8", "ignore"), True
 
 
 class RejectedEvents:
@@ -22,11 +33,12 @@ class RejectedEvents:
     def put(self, message_id: str, body: str, reason: str, now: datetime | None = None) -> None:
         """Keep a rejected message. A redelivered message keeps its first rejection."""
         now = now or datetime.now(UTC)
+        kept, truncated = cut_utf8(body, MAX_BODY_BYTES)
         item = {
             "messageId": {"S": message_id},
-            "reason": {"S": reason[:2000]},
-            "body": {"S": body[:MAX_BODY_CHARS] or "(empty)"},
-            "bodyTruncated": {"BOOL": len(body) > MAX_BODY_CHARS},
+            "reason": {"S": cut_utf8(reason, MAX_REASON_BYTES)[0] or "(none)"},
+            "body": {"S": kept or "(empty)"},
+            "bodyTruncated": {"BOOL": truncated},
             "rejectedAt": {"S": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
             "expiresAt": {"N": str(int((now + self.retention).timestamp()))},
         }

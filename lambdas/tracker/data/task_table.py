@@ -12,6 +12,7 @@ When a condition fails, DynamoDB returns the stored item with the error
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,10 +21,18 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
-from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, seconds_between
+from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, TaskRecord, seconds_between
 from tracker.logic.listing import QueryPlan
-from tracker.models.item import Item, enrichment_attributes, from_item, promoted_tag_attributes, to_item
+from tracker.models.item import (
+    Item,
+    awaits_notification,
+    enrichment_attributes,
+    from_item,
+    promoted_tag_attributes,
+    to_item,
+)
 
+MAX_MARK_ATTEMPTS = 8
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -56,20 +65,20 @@ class TaskTable:
         item = response.get("Item")
         return None if item is None else from_item(_deserialize(item))
 
-    def find_by_id(self, task_id: str) -> TaskRecord | None:
-        """A task by its id alone, whatever its Region: one read of the by-task-id index."""
+    def find_by_id(self, task_id: str, limit: int = 10) -> list[TaskRecord]:
+        """The tasks with this id, whatever their Region (one, normally): one read of the by-task-id
+        index, at most `limit` of them."""
         try:
             response = self._client.query(
                 TableName=self.table_name,
                 IndexName=INDEX_BY_TASK_ID,
                 KeyConditionExpression="taskId = :id",
                 ExpressionAttributeValues={":id": {"S": task_id}},
-                Limit=2,
+                Limit=limit,
             )
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
-        items = response.get("Items", [])
-        return from_item(_deserialize(items[0])) if len(items) == 1 else None
+        return [from_item(_deserialize(item)) for item in response.get("Items", [])]
 
     def query_page(self, plan: QueryPlan) -> tuple[list[TaskRecord], dict[str, Any] | None]:
         """One page of a planned listing, newest first: one Query, no filter expression."""
@@ -139,17 +148,13 @@ class TaskTable:
         if expected is None:
             self.insert_first(record)
             return
+        condition, names, values = version_condition(to_item(expected, self.promoted_tag_keys))
         self._write(
             self._client.put_item,
             Item=_serialize(to_item(record, self.promoted_tag_keys)),
-            # Every merge adds at least one event id, so the count is the item's version; the
-            # notifier's mark is the one other write, so it is part of the version too.
-            ConditionExpression="eventCount = :expectedCount AND "
-            + ("notifiedAt = :notifiedAt" if expected.notified_at else "attribute_not_exists(notifiedAt)"),
-            ExpressionAttributeValues=_serialize(
-                {":expectedCount": expected.event_count}
-                | ({":notifiedAt": expected.notified_at} if expected.notified_at else {})
-            ),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_serialize(values),
         )
 
     def apply_in_order(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
@@ -162,19 +167,49 @@ class TaskTable:
         update = _InOrderUpdate(event, enrichment, self.promoted_tag_keys)
         self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
 
-    def mark_notified(self, task_arn: str, at: str) -> bool:
-        """Record that the task's end was notified. False if it already was (or there is no item)."""
-        try:
-            self._write(
-                self._client.update_item,
-                Key={"taskArn": {"S": task_arn}},
-                UpdateExpression="SET notifiedAt = :at REMOVE awaitingNotification",
-                ConditionExpression="attribute_exists(taskArn) AND attribute_not_exists(notifiedAt)",
-                ExpressionAttributeValues={":at": {"S": at}},
+    def mark_announced(self, record: TaskRecord, status: Status, at: str) -> TaskRecord | None:
+        """Record that the topic announced `status` (a first end, or a correction) at `at`, on the
+        item as it is now: one conditional UpdateItem on the version `record` was read at, merged
+        again into the current item if another writer changed it meanwhile. Touches only the
+        notification attributes (`notifications`, `notifiedAt`, `awaitingNotification`).
+
+        Returns the item as marked, or None if there is no item or `status` was already marked.
+        """
+        current: TaskRecord | None = record
+        for _ in range(MAX_MARK_ATTEMPTS):
+            if current is None or status in current.announced:
+                return None
+            marked = replace(
+                current,
+                notifications={**current.announced, status: at},
+                notified_at=current.notified_at or at,
             )
-        except ItemChanged:
-            return False
-        return True
+            condition, names, values = version_condition(to_item(current, self.promoted_tag_keys))
+            names["#region"] = "awaitingNotification"
+            update = "SET notifications = :notifications, notifiedAt = :notifiedAt"
+            values |= {
+                ":notifications": {s.value: time for s, time in marked.notifications.items()},
+                ":notifiedAt": marked.notified_at,
+            }
+            if awaits_notification(marked):  # the status moved on meanwhile: a correction is due
+                update += ", #region = :region"
+                values[":region"] = marked.task.region
+            else:
+                update += " REMOVE #region"
+            try:
+                self._write(
+                    self._client.update_item,
+                    Key={"taskArn": {"S": current.task.arn}},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=_serialize(values),
+                )
+            except ItemChanged as changed:
+                current = changed.current
+                continue
+            return marked
+        raise StorageError(f"the item of {record.task.arn} kept changing while its notification was marked")
 
     def _write(self, operation: Any, **request: Any) -> None:
         try:
@@ -215,6 +250,7 @@ class _InOrderUpdate:
             f"#status IN ({older})",
             f"lastEventAt <= {self.value('time', event.time)}",
             f"NOT contains(eventIds, {self.value('eventId', event.event_id)})",
+            f"eventCount < {self.value('maxEvents', MAX_EVENTS_PER_TASK)}",
         ]
         for attribute, value in (
             ("deviceArn", event.device_arn),
@@ -259,9 +295,14 @@ class _InOrderUpdate:
         self.sets.append(f"awaitingNotification = {self.value('region', event.task.region)}")
         if event.ended_at is not None:
             # runSeconds = endedAt - RUNNING time = (endedAt - createdAt) - queueSeconds, so the
-            # item needs no read. Without a RUNNING time the merge path computes it instead.
-            self.conditions += ["attribute_not_exists(endedAt)", "attribute_exists(queueSeconds)"]
+            # item needs no read. Without a RUNNING time, or with one after the end (times that
+            # disagree: TaskRecord.started_at), the merge path computes it instead.
             total = seconds_between(event.created_at, event.ended_at)
+            self.conditions += [
+                "attribute_not_exists(endedAt)",
+                "attribute_exists(queueSeconds)",
+                f"queueSeconds <= {self.value('totalSeconds', total)}",
+            ]
             self.sets += [
                 f"endedAt = {self.value('endedAt', event.ended_at)}",
                 f"runSeconds = {self.value('totalSeconds', total)} - queueSeconds",
@@ -271,6 +312,42 @@ class _InOrderUpdate:
             for i, (attribute, value) in enumerate(attributes.items()):
                 self.names[f"#enrichment{i}"] = attribute
                 self.sets.append(f"#enrichment{i} = {self.value(f'enrichment{i}', value)}")
+
+
+VERSIONED_ATTRIBUTES = (
+    "eventCount",
+    "statusTimes",
+    "lastEventAt",
+    "createdAt",
+    "endedAt",
+    "deviceArn",
+    "shots",
+    "outputS3Bucket",
+    "outputS3Directory",
+    "enriched",
+    "submitter",
+    "notifiedAt",
+    "notifications",
+)
+"""What a whole-item write checks is still as it read it: every attribute that another writer
+(the recorder, the API's submission, the notifier's marks) can change. The event count alone is
+not enough: a conflicting body (one event id, two bodies) or Braket's details filled in later
+change the item without adding an event."""
+
+
+def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The condition that the stored item still has `expected`'s VERSIONED_ATTRIBUTES."""
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for i, attribute in enumerate(VERSIONED_ATTRIBUTES):
+        names[f"#v{i}"] = attribute
+        if attribute in expected:
+            parts.append(f"#v{i} = :v{i}")
+            values[f":v{i}"] = expected[attribute]
+        else:
+            parts.append(f"attribute_not_exists(#v{i})")
+    return " AND ".join(parts), names, values
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Pusher: task table stream -> every subscribed WebSocket connection, on each status change.
+"""Pusher: task table stream -> every subscribed WebSocket connection, on each status change. A change
+from one final status to another is pushed as a correction naming the status it replaces.
 
 A record fails (and the stream retries it, bisecting the batch) only when a push could not be sent
 for a reason other than a gone connection, or the invocation ran short of time; gone connections
@@ -21,7 +22,9 @@ from tracker import constants
 from tracker.config import LiveConfig
 from tracker.data.connections import ConnectionsTable
 from tracker.data.connections_api import ConnectionsApi
+from tracker.domain import Status
 from tracker.live.service import Pusher
+from tracker.logic.ends import end_change
 from tracker.logic.live import status_changed
 from tracker.models.item import from_item
 
@@ -50,11 +53,19 @@ def push_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
         metrics.add_metric(name="UnreadableItems", unit=MetricUnit.Count, value=1)
         return
     logger.set_correlation_id(task.task.arn)
-    result = pusher.push(task, lambda_context.get_remaining_time_in_millis)
+    end = end_change(str(record.get("eventName")), change.old_image, change.new_image)
+    corrects = Status(end.previous) if end is not None and end.previous is not None else None
+    result = pusher.push(task, lambda_context.get_remaining_time_in_millis, corrects=corrects)
     metrics.add_metric(name=constants.METRIC_PUSHES_SENT, unit=MetricUnit.Count, value=result.sent)
     if result.gone:
         metrics.add_metric(name=constants.METRIC_GONE_CONNECTIONS, unit=MetricUnit.Count, value=len(result.gone))
-    logger.info("Pushed a status change", status=task.status.value, sent=result.sent, gone=len(result.gone))
+    logger.info(
+        "Pushed a status change",
+        status=task.status.value,
+        corrects=corrects and corrects.value,
+        sent=result.sent,
+        gone=len(result.gone),
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from tracker.data.connections import Connection, ConnectionsTable
 from tracker.data.connections_api import ConnectionsApi, PostFailed
 from tracker.data.task_reads import TaskReads
-from tracker.domain import TaskRecord, normalize_time
+from tracker.domain import Status, TaskRecord, normalize_time
 from tracker.logic import live
 
 CONNECTION_LIFETIME_SECONDS = 2 * 3600 + 600
@@ -92,7 +92,8 @@ class LiveUpdates:
         unknown = tuple(arn for arn in request.tasks if arn not in found)
         answer = live.subscribed(request, unknown, len(found), len(mine), truncated)
         snapshots = {record.task.arn: record for record in [*found.values(), *mine]}
-        for sent, message in enumerate([answer, *(live.push(record, snapshot=True) for record in snapshots.values())]):
+        pushes = (live.push(record, snapshot=True, corrects=record.superseded) for record in snapshots.values())
+        for sent, message in enumerate([answer, *pushes]):
             if not self._send(connection.connection_id, message):
                 return SubscribeResult(max(sent - 1, 0), unknown, gone=True)
         return SubscribeResult(len(snapshots), unknown, gone=False)
@@ -136,11 +137,18 @@ class Pusher:
         self.chunk = chunk
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push")
 
-    def push(self, record: TaskRecord, remaining_ms: Callable[[], int], reserve_ms: int = 5000) -> PushResult:
+    def push(
+        self,
+        record: TaskRecord,
+        remaining_ms: Callable[[], int],
+        reserve_ms: int = 5000,
+        corrects: Status | None = None,
+    ) -> PushResult:
+        """Push the task's new status; `corrects`: the final status it replaces (a correction)."""
         targets = [live.task_target(record.task.arn)]
         if record.submitter:
             targets.append(live.submitter_target(record.submitter))
-        message = live.push(record, snapshot=False)
+        message = live.push(record, snapshot=False, corrects=corrects)
         result = PushResult()
         seen: set[str] = set()
         batch: list[str] = []

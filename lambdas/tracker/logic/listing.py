@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,13 +27,19 @@ from tracker.constants import (
 )
 from tracker.domain import normalize_time, parse_time
 
+MAX_PARTITION_KEY_BYTES = 2048
+"""DynamoDB's limit on a partition key value (UTF-8 bytes): a filter value longer than that names no task."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 class PlanError(ValueError):
-    """Filters that no index serves, or a token that this query did not hand out."""
+    """Filters that no index serves, a filter value that is not valid (`field` names it), or a
+    token that this query did not hand out."""
 
-    def __init__(self, message: str, *, token: bool = False) -> None:
+    def __init__(self, message: str, *, token: bool = False, field: str | None = None) -> None:
         super().__init__(message)
         self.token = token
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -91,12 +98,18 @@ def plan(
         index, attribute, value = INDEX_BY_ACCOUNT, "account", account
     else:
         index, attribute, value = _index_for(*chosen[0], promoted_tag_keys)
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_PARTITION_KEY_BYTES:
+            raise PlanError(
+                f"{chosen[0][0]} is {size:,} bytes long; no task has a value over {MAX_PARTITION_KEY_BYTES:,} bytes",
+                field=chosen[0][0],
+            )
     created_from = _time(filters.created_after, "createdAfter")
     created_to = _time(filters.created_before, "createdBefore")
     if created_to is not None:
         created_to = normalize_time(parse_time(created_to) - timedelta(milliseconds=1))
     if created_from is not None and created_to is not None and created_from > created_to:
-        raise PlanError("createdAfter must be before createdBefore")
+        raise PlanError("createdAfter must be before createdBefore", field="createdAfter")
     fingerprint = _fingerprint(index, value, created_from, created_to)
     result = QueryPlan(index, attribute, value, created_from, created_to, limit, None, fingerprint)
     if token is None:
@@ -121,12 +134,17 @@ def _index_for(name: str, value: str, promoted_tag_keys: Sequence[str]) -> tuple
 
 
 def _time(value: str | None, name: str) -> str | None:
+    """An ISO-8601 time with a time zone, or a date alone (midnight UTC)."""
     if value is None:
         return None
     try:
-        return normalize_time(value)
+        return normalize_time(value + "T00:00:00Z" if _DATE.fullmatch(value) else value)
     except ValueError as exc:
-        raise PlanError(f"{name} must be an ISO-8601 time with a time zone, e.g. 2026-11-20T08:00:00Z") from exc
+        raise PlanError(
+            f"{name} must be a date (2026-11-20, midnight UTC) or an ISO-8601 time with a time zone "
+            f"(2026-11-20T08:00:00Z), not {value[:40]!r}",
+            field=name,
+        ) from exc
 
 
 def _fingerprint(*parts: str | None) -> str:

@@ -13,6 +13,10 @@ Server -> client:
     {"type": "unsubscribed", "id": "c2", "tasks": [...], "mine": true}
     {"type": "error", "id": "c1", "code": "BadRequest", "message": "..."}
     {"type": "task", "snapshot": false, "document": {<the notification document>}}
+
+A finished status is final, with one exception: a correction. Should the task's final status change
+(see the merge rules), the change is pushed with `"correction": true` and `"previousStatus"`, and a
+snapshot of such a task is marked the same way: a subscriber replaces the status it had.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.constants import FINISHED_STATUSES
-from tracker.domain import TaskArn, TaskRecord
+from tracker.domain import Status, TaskArn, TaskRecord
 from tracker.logic.notification import document
 
 MAX_TASKS_PER_REQUEST = 100
@@ -126,12 +130,18 @@ def is_final(doc: Mapping[str, Any]) -> bool:
     return doc.get("status") in FINISHED_STATUSES
 
 
+def is_correction(doc: Mapping[str, Any]) -> bool:
+    """A finished document that replaces another final status (the subscriber's, whatever it was)."""
+    return is_final(doc) and doc.get("correction") is True
+
+
 # -- server messages ---------------------------------------------------------------------------------
 
 
-def push(record: TaskRecord, snapshot: bool) -> str:
-    """A task's state: the notification's document, the same for a push and a snapshot."""
-    return _encode({"type": "task", "snapshot": snapshot, "document": document(record)})
+def push(record: TaskRecord, snapshot: bool, corrects: Status | None = None) -> str:
+    """A task's state: the notification's document, the same for a push and a snapshot. `corrects`:
+    the final status this one replaces, which the document names (`correction`, `previousStatus`)."""
+    return _encode({"type": "task", "snapshot": snapshot, "document": document(record, corrects)})
 
 
 def subscribed(

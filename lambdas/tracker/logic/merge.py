@@ -1,7 +1,10 @@
 """Merging an event into a task record: pure, order-independent and idempotent.
 
 Every field is a join over the events seen (union, min or max), so the result depends only
-on the set of distinct events, whatever order and however often they arrive:
+on the set of distinct events, whatever order and however often they arrive. An event is merged
+even when its id was seen before: a redelivery joins in nothing new, and should one id ever come
+with two different bodies (a conflict, see `is_conflict`), both are joined in, so the record
+still does not depend on which came first:
 - statusTimes: for each status, the earliest event time that reported it;
 - status: derived from statusTimes (highest rank; the earliest finished status if several);
 - eventIds: union; lastEventAt: max; endedAt: min over the finished events;
@@ -44,12 +47,18 @@ def merge(record: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | 
     return _tags_in_one_place(_merge_into(record, event, enrichment))
 
 
+def is_conflict(record: TaskRecord | None, event: TaskEvent) -> bool:
+    """Whether `event` reuses an event id the record has seen with a different body: merging it
+    changes what that id's first body left. (A body that changes nothing cannot be told apart
+    from a redelivery, and needs no telling: the record is the same either way.)"""
+    if record is None or event.event_id not in record.event_ids:
+        return False
+    return _merge_into(record, event, None) != record
+
+
 def _merge_into(record: TaskRecord, event: TaskEvent, enrichment: Enrichment | None) -> TaskRecord:
-    if event.event_id in record.event_ids:
-        # Already seen: nothing changes, except that Braket's details, missing when the end was
-        # first recorded (Braket did not answer), are filled in when a redelivery brings them.
-        better = _better_enrichment(record.enrichment, enrichment if event.status.finished else None)
-        return record if better is record.enrichment else replace(record, enrichment=better)
+    # A redelivery joins in nothing new, except that Braket's details, missing when the end was
+    # first recorded (Braket did not answer), are filled in when a redelivery brings them.
     status_times = dict(record.status_times)
     seen = status_times.get(event.status)
     if seen is None or event.time < seen:

@@ -1,5 +1,11 @@
 """The notification of a task's end: pure, built from the task record alone.
 
+A correction: should a task's final status change after its end was announced (a FAILED event
+with an earlier end after COMPLETED, see the merge rules), one more message announces the new
+status, marked `"correction": true` and naming the status it corrects (`previousStatus`). Its
+notification id is the task and its new status, like any end: so each final status of a task is
+announced at most once.
+
 One message, three readers:
 - people (email) get a subject and a text body;
 - programs (SQS, Lambda, HTTP/S, email-json) get a versioned JSON document;
@@ -48,33 +54,45 @@ def notification_id(record: TaskRecord) -> str:
     return f"{record.task.arn}#{record.status.value}"
 
 
-def build(record: TaskRecord) -> Notification:
+def build(record: TaskRecord, corrects: Status | None = None) -> Notification:
+    """The message announcing the task's end, or (`corrects`: the status announced before) its correction."""
     if not record.status.finished:
         raise ValueError(f"{record.task.arn} has not finished ({record.status.value})")
     return Notification(
         notification_id=notification_id(record),
-        subject=subject(record),
-        text=text(record),
-        document=document(record),
-        attributes=attributes(record),
+        subject=subject(record, corrects),
+        text=text(record, corrects),
+        document=document(record, corrects),
+        attributes=attributes(record, corrects),
     )
 
 
-def subject(record: TaskRecord) -> str:
-    """`Braket task COMPLETED: sv1, 1,000 shots, ran 2.1 s`: what an inbox shows."""
+def subject(record: TaskRecord, corrects: Status | None = None) -> str:
+    """`Braket task COMPLETED: sv1, 1,000 shots, ran 2.1 s`: what an inbox shows. A correction:
+    `Correction: Braket task FAILED, not COMPLETED: sv1, 1,000 shots`."""
     parts = [record.device_name, f"{record.shots:,} shots"]
     if record.run_seconds is not None:
         parts.append(f"ran {_duration(record.run_seconds)}")
     elif record.status is not Status.COMPLETED and record.enrichment and record.enrichment.failure_reason:
         parts.append(record.enrichment.failure_reason)
-    line = _printable_ascii(f"Braket task {record.status.value}: {', '.join(parts)}")
+    head = f"Braket task {record.status.value}"
+    if corrects is not None:
+        head = f"Correction: {head}, not {corrects.value}"
+    line = _printable_ascii(f"{head}: {', '.join(parts)}")
     return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 3] + "..."
 
 
-def text(record: TaskRecord) -> str:
+def text(record: TaskRecord, corrects: Status | None = None) -> str:
     enrichment = record.enrichment
+    opening = [f"Your Amazon Braket quantum task {record.status.value.lower()}."]
+    if corrects is not None:
+        opening = [
+            f"Correction: your Amazon Braket quantum task {record.status.value.lower()}.",
+            f"An earlier message said {corrects.value}: Braket has since reported {record.status.value}, with an",
+            "earlier end, and that is the task's final status.",
+        ]
     lines = [
-        f"Your Amazon Braket quantum task {record.status.value.lower()}.",
+        *opening,
         "",
         f"Task:        {record.task.arn}",
         f"Device:      {record.device_arn}",
@@ -96,12 +114,15 @@ def text(record: TaskRecord) -> str:
     return "\n".join(lines)
 
 
-def document(record: TaskRecord) -> dict[str, Any]:
+def document(record: TaskRecord, corrects: Status | None = None) -> dict[str, Any]:
+    """The task as programs read it. `corrects`: the final status this document corrects."""
     enrichment = record.enrichment
     return {
         "type": DOCUMENT_TYPE if record.status.finished else STATUS_DOCUMENT_TYPE,
         "version": DOCUMENT_VERSION,
         "notificationId": notification_id(record),
+        "correction": corrects is not None,
+        "previousStatus": None if corrects is None else corrects.value,
         "taskArn": record.task.arn,
         "taskId": record.task.task_id,
         "status": record.status.value,
@@ -124,8 +145,9 @@ def document(record: TaskRecord) -> dict[str, Any]:
     }
 
 
-def attributes(record: TaskRecord) -> dict[str, dict[str, str]]:
-    """SNS message attributes for filter policies (names: letters, digits, '-', '_', '.'; no empty values)."""
+def attributes(record: TaskRecord, corrects: Status | None = None) -> dict[str, dict[str, str]]:
+    """SNS message attributes for filter policies (names: letters, digits, '-', '_', '.'; no empty values).
+    A correction also has `previousStatus` (filter on it with `{"previousStatus": [{"exists": true}]}`)."""
     found: dict[str, dict[str, str]] = {
         "notificationId": _string(notification_id(record)),
         "status": _string(record.status.value),
@@ -133,6 +155,8 @@ def attributes(record: TaskRecord) -> dict[str, dict[str, str]]:
         "deviceArn": _string(record.device_arn),
         "region": _string(record.task.region),
     }
+    if corrects is not None:
+        found["previousStatus"] = _string(corrects.value)
     if record.submitter:
         found["submitter"] = _string(record.submitter)
     tags = record.enrichment.tags if record.enrichment else {}

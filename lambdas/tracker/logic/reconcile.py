@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tracker.constants import OBSERVED_EVENT_PREFIX
-from tracker.domain import Status, TaskArn, TaskEvent, normalize_time
+from tracker.domain import Status, TaskArn, TaskEvent, normalize_time, plausible_time
 
 MAX_CHECK_INTERVAL = timedelta(hours=6)
 """The longest wait between two checks of a task that stays unfinished (a QPU queue can take days)."""
@@ -33,9 +33,9 @@ def observed_event(task: Mapping[str, Any], observed_at: datetime, origin: str) 
     SearchQuantumTasks summary, as boto3 returns them: times are datetimes)."""
     try:
         status = Status(task["status"])
-        created_at = normalize_time(task["createdAt"])
+        created_at = plausible_time(task["createdAt"], observed_at)  # the same window as events'
         ended = task.get("endedAt")
-        ended_at = normalize_time(ended) if ended is not None and status.finished else None
+        ended_at = plausible_time(ended, observed_at) if ended is not None and status.finished else None
         if status.finished:
             time = ended_at or normalize_time(observed_at)
         elif status is Status.CREATED:

@@ -14,7 +14,7 @@ from tracker.constants import MAX_PROGRAM_BYTES, ORIGIN_API, SUBMITTER_TAG
 from tracker.domain import Status, TaskArn, TaskRecord, normalize_time
 
 OPENQASM_ACTION = {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}}
-_DEVICE_REGION = re.compile(r"^arn:aws[a-z-]*:braket:(?P<region>[a-z0-9-]*)::device/")
+_DEVICE_REGION = re.compile(r"arn:aws[a-z-]*:braket:(?P<region>[a-z0-9-]*)::device/")  # a prefix (re.match)
 MAX_TAG_VALUE = 256
 
 
@@ -120,9 +120,9 @@ def principal_matches(caller: str, allowed: Sequence[str]) -> bool:
     for principal in allowed:
         if caller == principal:
             return True
-        role = re.match(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$", principal)
-        if role and re.match(
-            rf"^arn:{re.escape(role[1])}:sts::{role[2]}:assumed-role/{re.escape(role[3])}/[\w+=,.@-]+$", caller
+        role = re.fullmatch(r"arn:(aws[a-z-]*):iam::([0-9]{12}):role/(?:.*/)?([\w+=,.@-]+)", principal)
+        if role and re.fullmatch(
+            rf"arn:{re.escape(role[1])}:sts::{role[2]}:assumed-role/{re.escape(role[3])}/[\w+=,.@-]+", caller
         ):
             return True
     return False

@@ -3,16 +3,29 @@
 Shaped after real events: `shots` arrives as a string, `endedAt` only on finished tasks,
 `eventName` is INSERT then MODIFY. Unknown fields are ignored so that additions by AWS never
 block the queue; a missing or mistyped field we rely on makes the event invalid.
+
+This model is the recorder's only gate: whatever it accepts can be written, indexed, notified and
+served. So every field that is stored is bounded here, in the units of the service that stores it
+(DynamoDB's key limits are in UTF-8 bytes: 2,048 for a partition key, 1,024 for a sort key), every
+pattern matches the whole value, and every time lies in a plausible window (domain.plausible_time).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
-from tracker.domain import Status, TaskArn, TaskEvent, normalize_time
+from tracker.domain import Status, TaskArn, TaskEvent, plausible_time
+
+MAX_EVENT_ID_LENGTH = 128
+MAX_S3_DIRECTORY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
+_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_DEVICE_ARN = re.compile(r"arn:aws[a-z-]{0,16}:braket:[a-z0-9-]{0,32}::device/[A-Za-z0-9_./-]{1,200}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 class InvalidEvent(ValueError):
@@ -23,8 +36,8 @@ def _shots(value: Any) -> Any:
     """Real events carry shots as a decimal string; accept that or a JSON integer, nothing else."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("shots must be a whole number or a string of digits")
-    if isinstance(value, str) and not value.isdigit():
-        raise ValueError(f"shots is not a whole number: {value!r}")
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError(f"shots is not a whole number: {value[:40]!r}")
     return int(value)
 
 
@@ -33,14 +46,36 @@ def _task_arn(value: str) -> str:
     return value
 
 
-def _iso_time(value: str) -> str:
-    return normalize_time(value)
+def _whole(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"not {what}: {value[:300]!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _s3_directory(value: str) -> str:
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_S3_DIRECTORY_BYTES:
+        raise ValueError(f"{size:,} bytes: an S3 key prefix has at most {MAX_S3_DIRECTORY_BYTES:,}")
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError("an S3 key prefix has no control characters or lone surrogates")
+    return value
+
+
+def _plausible(value: str, info: ValidationInfo) -> str:
+    now = info.context.get("now") if isinstance(info.context, dict) else None
+    return plausible_time(value, now)
 
 
 Shots = Annotated[int, BeforeValidator(_shots), Field(ge=0, le=1_000_000_000)]
 QuantumTaskArn = Annotated[str, AfterValidator(_task_arn)]
-IsoTime = Annotated[str, AfterValidator(_iso_time)]
-NonEmpty = Annotated[str, Field(min_length=1)]
+EventTime = Annotated[str, AfterValidator(_plausible)]
+EventId = Annotated[str, _whole(_EVENT_ID, f"an event id (1 to {MAX_EVENT_ID_LENGTH} of A-Z a-z 0-9 . _ : -)")]
+DeviceArn = Annotated[str, _whole(_DEVICE_ARN, "a Braket device ARN")]
+BucketName = Annotated[str, _whole(_BUCKET, "an S3 bucket name")]
+S3Directory = Annotated[str, Field(min_length=1), AfterValidator(_s3_directory)]
 
 
 class TaskStateDetail(BaseModel):
@@ -48,12 +83,12 @@ class TaskStateDetail(BaseModel):
 
     quantum_task_arn: QuantumTaskArn = Field(alias="quantumTaskArn")
     status: Status
-    device_arn: NonEmpty = Field(alias="deviceArn")
+    device_arn: DeviceArn = Field(alias="deviceArn")
     shots: Shots
-    output_s3_bucket: NonEmpty = Field(alias="outputS3Bucket")
-    output_s3_directory: NonEmpty = Field(alias="outputS3Directory")
-    created_at: IsoTime = Field(alias="createdAt")
-    ended_at: IsoTime | None = Field(default=None, alias="endedAt")
+    output_s3_bucket: BucketName = Field(alias="outputS3Bucket")
+    output_s3_directory: S3Directory = Field(alias="outputS3Directory")
+    created_at: EventTime = Field(alias="createdAt")
+    ended_at: EventTime | None = Field(default=None, alias="endedAt")
     event_name: str | None = Field(default=None, alias="eventName")
 
 
@@ -65,12 +100,12 @@ class TaskStateChange(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     version: str
-    id: NonEmpty
+    id: EventId
     source: Literal["aws.braket"]
     # The task's account and Region come from its ARN: the envelope's may be missing or rewritten
     # (a forwarding rule, or moto's EventBridge, which leaves `account` out when it targets SQS).
     account: str | None = None
-    time: datetime
+    time: EventTime
     region: str | None = None
     resources: list[str]
     detail_type: Literal["Braket Task State Change"] = Field(alias="detail-type")
@@ -78,23 +113,30 @@ class TaskStateChange(BaseModel):
     replay_name: str | None = Field(default=None, alias="replay-name")
 
 
-def parse_task_event(body: str | dict[str, Any]) -> TaskEvent:
-    """Validate an EventBridge event (JSON text or dict) and map it to the domain."""
+def parse_task_event(body: str | dict[str, Any], now: datetime | None = None) -> TaskEvent:
+    """Validate an EventBridge event (JSON text or dict) and map it to the domain.
+
+    Raises InvalidEvent, and nothing else, for any input: `now` is the clock the time window is
+    judged by (the current time by default).
+    """
+    context = {"now": now}
     try:
         if isinstance(body, str):
-            model = TaskStateChange.model_validate_json(body)
+            model = TaskStateChange.model_validate_json(body, context=context)
         else:
-            model = TaskStateChange.model_validate(body)
+            model = TaskStateChange.model_validate(body, context=context)
+        return to_task_event(model)
     except ValidationError as exc:
         raise InvalidEvent(_describe(exc)) from exc
-    return to_task_event(model)
+    except (ValueError, TypeError, ArithmeticError) as exc:  # UnicodeError is a ValueError
+        raise InvalidEvent(f"event: {exc}"[:1000]) from exc
 
 
 def to_task_event(model: TaskStateChange) -> TaskEvent:
     detail = model.detail
     return TaskEvent(
         event_id=model.id,
-        time=normalize_time(_aware(model.time)),
+        time=model.time,
         task=TaskArn.parse(detail.quantum_task_arn),
         status=detail.status,
         device_arn=detail.device_arn,
@@ -106,14 +148,8 @@ def to_task_event(model: TaskStateChange) -> TaskEvent:
     )
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise InvalidEvent("event time has no time zone")
-    return value
-
-
 def _describe(exc: ValidationError) -> str:
     problems = [
         f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}" for error in exc.errors()[:5]
     ]
-    return "; ".join(problems)
+    return "; ".join(problems)[:2000]

@@ -48,6 +48,7 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "notifiedAt": record.notified_at,
         "awaitingNotification": record.task.region if awaits_notification(record) else None,
         "lastCheckedAt": record.checked_at,
+        "notifications": {status.value: at for status, at in record.notifications.items()} or None,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
@@ -85,7 +86,7 @@ def from_item(item: Item) -> TaskRecord:
             job_arn=item.get("jobArn"),
         )
     return TaskRecord(
-        task=TaskArn.parse(item["taskArn"]),
+        task=_stored_task(item),
         device_arn=item["deviceArn"],
         shots=int(item["shots"]),
         output_s3_bucket=item["outputS3Bucket"],
@@ -101,12 +102,25 @@ def from_item(item: Item) -> TaskRecord:
         notified_at=item.get("notifiedAt"),
         tags=dict(item.get("tags", {})) if enrichment is None else {},
         checked_at=item.get("lastCheckedAt"),
+        notifications={Status(status): at for status, at in (item.get("notifications") or {}).items()},
     )
 
 
+def _stored_task(item: Item) -> TaskArn:
+    """The task of a stored item, from the attributes the writer took from its ARN. Not parsed
+    again: an item written under an older, looser parser stays readable (listed, pushed, served)."""
+    if all(isinstance(item.get(name), str) for name in ("region", "account", "taskId")):
+        return TaskArn(str(item["taskArn"]), item["region"], item["account"], item["taskId"])
+    return TaskArn.parse(item["taskArn"])
+
+
 def awaits_notification(record: TaskRecord) -> bool:
-    """Finished, not yet notified, and notifiable: a backfilled task never is (it is silent)."""
-    return record.status.finished and not record.notified_at and record.origin != ORIGIN_BACKFILL
+    """Finished with a status the topic has not announced: its first end (if notifiable: a
+    backfilled task is silent), or a correction of an end that was announced."""
+    if not record.status.finished:
+        return False
+    announced = record.announced
+    return record.status not in announced and (bool(announced) or record.origin != ORIGIN_BACKFILL)
 
 
 def _int_or_none(value: Decimal | int | None) -> int | None:

@@ -1,4 +1,5 @@
-"""Notifier: the task table's stream (filtered to tasks reaching their end) -> one SNS message each.
+"""Notifier: the task table's stream (filtered to tasks reaching their end, or changing a final status
+that was announced) -> one SNS message each.
 
 Error mapping: a failed read, publish or mark raises, so the record is reported as a batch item
 failure; the mapping retries it (bisecting the batch), then sends it to its on-failure queue.
@@ -39,7 +40,15 @@ def notify_record(record: DynamoDBRecord) -> None:
     result = notifier.notify(task_arn)
     if result.mark_error:
         logger.warning("Notified, but could not mark the item", error=result.mark_error)
-    if result.sent:
+    if result.sent and result.corrects is not None:
+        metrics.add_metric(name=constants.METRIC_CORRECTIONS_SENT, unit=MetricUnit.Count, value=1)
+        logger.info(
+            "Corrected a task's end",
+            notification_id=result.notification_id,
+            message_id=result.message_id,
+            previous_status=result.corrects.value,
+        )
+    elif result.sent:
         metrics.add_metric(name=constants.METRIC_NOTIFICATIONS_SENT, unit=MetricUnit.Count, value=1)
         logger.info("Notified a task's end", notification_id=result.notification_id, message_id=result.message_id)
     else:

@@ -1,8 +1,11 @@
 """Recorder: SQS batches of Braket task state changes -> the task table.
 
 Error mapping, in one place:
-- an event that can never be recorded (bad JSON, missing or mistyped fields, unknown status)
-  goes to the rejected-events table with its reason, and the message is deleted;
+- an event that can never be recorded (bad JSON, missing or mistyped fields, an unknown status,
+  a value out of bounds, a task with too many events) goes to the rejected-events table with its
+  reason, and the message is deleted;
+- an event id seen before with a different body is recorded (both bodies are merged, so the
+  item does not depend on which came first), and the conflict is logged and counted;
 - anything else that fails (DynamoDB, the rejected-events table) is reported as a batch item
   failure, so SQS redelivers it and, after maxReceiveCount, parks it in the dead-letter queue.
 """
@@ -24,6 +27,7 @@ from tracker.config import RecorderConfig
 from tracker.data.braket_tasks import BraketTasks
 from tracker.data.rejected_events import RejectedEvents
 from tracker.data.task_table import TaskTable
+from tracker.domain import EventRefused
 from tracker.models.event import InvalidEvent, parse_task_event
 from tracker.recorder.service import Outcome, Recorder
 
@@ -41,6 +45,7 @@ _OUTCOME_METRIC = {
     Outcome.RECORDED: constants.METRIC_EVENTS_RECORDED,
     Outcome.LATE: constants.METRIC_STALE_EVENTS,
     Outcome.DUPLICATE: constants.METRIC_DUPLICATE_EVENTS,
+    Outcome.CONFLICT: constants.METRIC_CONFLICTING_EVENTS,
 }
 
 
@@ -51,13 +56,23 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
     try:
         event = parse_task_event(message.body)
     except InvalidEvent as exc:
-        rejected.put(message.message_id, message.body, str(exc))
-        logger.warning("Rejected an event", reason=str(exc), message_id=message.message_id)
-        metrics.add_metric(name=constants.METRIC_REJECTED_EVENTS, unit=MetricUnit.Count, value=1)
+        reject(message, str(exc))
         return
     logger.set_correlation_id(event.task.arn)
     seconds_left = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else None
-    result = recorder.record(event, seconds_left)
+    try:
+        result = recorder.record(event, seconds_left)
+    except EventRefused as exc:
+        reject(message, str(exc))
+        return
+    if result.outcome is Outcome.CONFLICT:
+        logger.warning(
+            "An event id came again with a different body: both bodies are merged",
+            event_id=event.event_id,
+            event_status=event.status.value,
+            event_time=event.time,
+            message_id=message.message_id,
+        )
     if result.enrichment_error:
         logger.warning("Recorded the end without Braket's details", error=result.enrichment_error)
         metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)
@@ -69,6 +84,12 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
         task_status=result.status.value,
         outcome=result.outcome.value,
     )
+
+
+def reject(message: SQSRecord, reason: str) -> None:
+    rejected.put(message.message_id, message.body, reason)
+    logger.warning("Rejected an event", reason=reason, message_id=message.message_id)
+    metrics.add_metric(name=constants.METRIC_REJECTED_EVENTS, unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

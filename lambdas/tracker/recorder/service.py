@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from tracker.data.braket_tasks import BraketTasks, BraketUnavailable
 from tracker.data.task_table import ItemChanged, StorageError, TaskTable
-from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord
-from tracker.logic.merge import merge
+from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, EventRefused, Status, TaskEvent, TaskRecord
+from tracker.logic.merge import is_conflict, merge
 
 MAX_MERGE_ATTEMPTS = 8
 WRITE_RESERVE_SECONDS = 5.0
@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     RECORDED = "recorded"  # the event moved the task forward
     LATE = "late"  # recorded, but older than what the item already showed
     DUPLICATE = "duplicate"  # already recorded: the item is unchanged
+    CONFLICT = "conflict"  # an event id seen before with another body: both bodies are merged
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,19 @@ class Recorder:
             merged = merge(current, event, enrichment)
             if merged == current:
                 return RecordResult(Outcome.DUPLICATE, merged.status, error)
+            if merged.event_count > MAX_EVENTS_PER_TASK:
+                raise EventRefused(
+                    f"{event.task.arn} already has {MAX_EVENTS_PER_TASK} distinct events; "
+                    f"event {event.event_id} would make one too many"
+                )
+            conflict = is_conflict(current, event)
             try:
                 self.table.replace(merged, expected=current)
             except ItemChanged as changed:
                 current = changed.current
                 continue
+            if conflict:
+                return RecordResult(Outcome.CONFLICT, merged.status, error)
             late = current is not None and (event.time < current.last_event_at or merged.status != event.status)
             return RecordResult(Outcome.LATE if late else Outcome.RECORDED, merged.status, error)
         raise StorageError(f"the item of {event.task.arn} kept changing; giving up for a retry")

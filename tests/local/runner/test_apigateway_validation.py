@@ -284,6 +284,12 @@ def test_a_body_that_is_not_json_is_bad_request_body(runner: LocalRunner) -> Non
     assert answer["details"].startswith("[Invalid JSON")
 
 
+def test_a_body_nested_too_deep_to_parse_is_bad_request_body_not_a_502(runner: LocalRunner) -> None:
+    status, _, answer = custom(runner, "POST", "/tasks", b"[" * 50_000 + b"]" * 50_000, **JSON, **KEY)
+
+    assert (status, answer["message"]) == (400, "Invalid request body")
+
+
 def test_a_body_on_the_model_reaches_the_function_unchanged(runner: LocalRunner) -> None:
     raw = json.dumps(GOOD | {"tags": {"team": "qml"}}).encode()
     status, _, event = plain(
