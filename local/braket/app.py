@@ -60,6 +60,7 @@ class LocalBraket:
             devices=lambda: frozenset(self.service.devices),
             queue_delay=queue_delay,
         )
+        self.service.queued_jobs = self.jobs.queued_for
         self._address = (host, port)
         self._server: BraketHTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -8,7 +8,7 @@ those, with the envelope of task events (`resources: [jobArn]`), and nothing it 
 
     detail = {"jobArn", "status", "startedAt" (from RUNNING on), "endedAt" (finished statuses only)}
 
-with times in Braket's event format (ISO 8601, milliseconds, Z). tests/events/job-state-change-*.json hold it.
+with times in Braket's event format (ISO 8601, milliseconds, Z). tests/events/job-lifecycle-*.json hold it.
 """
 
 from __future__ import annotations

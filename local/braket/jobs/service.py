@@ -93,6 +93,18 @@ class JobService:
         for run in runs:
             run.join()
 
+    def queued_for(self, region: str, device_arn: str) -> int:
+        """The Region's jobs QUEUED for the device (GetDevice's JOBS_QUEUE size)."""
+        with self._lock:
+            return sum(
+                j.status == QUEUED and j.region == region and j.device == device_arn for j in self._jobs.values()
+            )
+
+    def waiting(self) -> set[str]:
+        """The jobs QUEUED long enough that wait for a free slot of their Region."""
+        with self._lock:
+            return set(self._ready)
+
     def pids(self) -> dict[str, int]:
         """The process id of each running job, by job ARN."""
         with self._lock:
