@@ -3,6 +3,7 @@ first need, ECR's BatchGetImage of the Braket job image; every other ECR request
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -36,9 +37,9 @@ def test_the_hybrid_job_decorator_is_refused_with_a_reason(moto: MotoServer, mon
 
 
 def test_other_images_are_moto_s(moto: MotoServer) -> None:
-    ecr = moto.client("ecr", "us-east-1")
-    ecr.create_repository(repositoryName="my-algorithms")
+    ecr, name = moto.client("ecr", "us-east-1"), f"my-algorithms-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
 
-    answer = ecr.batch_get_image(repositoryName="my-algorithms", imageIds=[{"imageTag": "latest"}])
+    answer = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": "latest"}])
 
     assert answer["images"] == [] and answer["failures"][0]["failureCode"] == "ImageNotFound"
