@@ -264,6 +264,7 @@ VARIATIONAL = '''
     from braket.circuits import Circuit
     from braket.jobs import save_job_result
     from braket.jobs.environment_variables import get_job_device_arn
+    from braket.jobs.metrics import log_metric
 
 
     def expectations(device, angles, shots):
@@ -281,6 +282,7 @@ VARIATIONAL = '''
             theta -= 0.8 * (plus - minus) / 2
             history.append(theta)
             print(f"iteration {iteration}: theta {theta:.3f}", flush=True)
+            log_metric(metric_name="theta", value=theta, iteration_number=iteration)
         save_job_result({"theta": theta, "history": history})
 '''
 
@@ -310,6 +312,9 @@ def test_a_hybrid_job_runs_with_the_sdk_s_defaults_and_its_tasks_carry_the_job(
         assert f"iteration {iteration}: theta" in tailed
     job.logs(poll_interval_seconds=0)  # read again afterwards, without the pause before the read
     assert "Code Run Finished" in capsys.readouterr().out
+    metrics = job.metrics()  # Logs Insights over the job's log streams
+    by_iteration = sorted(zip(metrics["iteration_number"], metrics["theta"], strict=True))
+    assert by_iteration == list(enumerate(result["history"]))
     tasks = job.get_tasks()
     assert len(tasks) == 2 * ITERATIONS
     assert {task.metadata()["jobArn"] for task in tasks} == {job.arn}
