@@ -81,7 +81,7 @@ class Protocol:
     def _route(self, method: str, path: str) -> tuple[OperationModel, dict[str, str]]:
         allowed: list[str] = []
         for route in self.routes:
-            match = route.pattern.match(path)
+            match = route.pattern.fullmatch(path)
             if match is None:
                 continue
             if route.method == method:
@@ -97,7 +97,7 @@ def _uri_pattern(request_uri: str) -> re.Pattern[str]:
     template = request_uri.split("?", 1)[0]
     parts = re.split(r"\{([A-Za-z0-9_]+)\+?\}", template)
     regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+)" for i, part in enumerate(parts))
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)  # matched over the whole path
 
 
 def signing_region(authorization: str | None, query: dict[str, list[str]]) -> str:
@@ -209,7 +209,7 @@ def _limits(shape: Shape, value: Any, path: str) -> list[str]:
 
 @functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    return re.compile(pattern, re.ASCII)  # Java's \d and \w, which the model's patterns are written for, are ASCII
 
 
 def _matches(shape: StringShape, value: str) -> bool:

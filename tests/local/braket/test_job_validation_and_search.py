@@ -32,6 +32,12 @@ CREATE_CASES: dict[str, tuple[dict[str, Any], str, int, str]] = {
         400,
         "at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern",
     ),
+    "an account of non-ASCII digits": (
+        {"roleArn": "arn:aws:iam::" + "\u0661" * 12 + ":role/service-role/AmazonBraketJobsExecutionRole"},
+        "ValidationException",
+        400,
+        "at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    ),
     "a role that does not exist": (
         {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/NoSuchRole"},
         "ValidationException",
