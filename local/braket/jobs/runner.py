@@ -156,15 +156,17 @@ class JobRun:
                 os.killpg(process.pid, signum)
 
     def _run(self) -> None:
-        workspace = Workspace.create(self.job)
-        storage = JobStorage(self._clients.client("s3", self.job.region), self.job, workspace)
+        workspace: Workspace | None = None
         try:
+            workspace = Workspace.create(self.job)
+            storage = JobStorage(self._clients.client("s3", self.job.region), self.job, workspace)
             outcome = self._execute(workspace, storage)
-        except Exception as exc:  # a bug here must still end the job, with the reason
+        except Exception as exc:  # whatever goes wrong here, the job still ends, with the reason
             log.exception("job %s: the run failed", self.job.arn)
             outcome = Outcome(FAILED, now(), f"InternalServiceError: local mode could not run the job: {exc}")
         finally:
-            workspace.remove()
+            if workspace is not None:
+                workspace.remove()
         self._finish(self.job, outcome)
 
     def _execute(self, workspace: Workspace, storage: JobStorage) -> Outcome:

@@ -32,6 +32,7 @@ from local.braket.jobs.logs import ensure_log_group
 from local.braket.jobs.models import JOB_FINISHED, MAX_RUNTIME_EXCEEDED, Job
 from local.braket.jobs.runner import CANCEL, SHUTDOWN, Endpoints, JobRun, Outcome
 from local.braket.jobs.search import job_filter
+from local.braket.jobs.workspace import StorageError, parse_s3_uri
 from local.braket.models import CANCELLED, CANCELLING, QUEUED, RUNNING, now
 from local.braket.scheduler import Scheduler
 from local.braket.search import page
@@ -73,6 +74,7 @@ class JobService:
         self._runs: dict[str, JobRun] = {}
         self._lock = threading.RLock()
         self._endpoints: Endpoints | None = None
+        self._stopping = False
 
     def start(self, braket_url: str) -> None:
         """Serve jobs, with the role the SDK looks for by default present in moto's IAM."""
@@ -85,8 +87,9 @@ class JobService:
                 raise
 
     def stop(self) -> None:
-        """Stop every running job's process and wait for its run to end."""
+        """Stop every running job's process and wait for its run to end; no job starts from now on."""
         with self._lock:
+            self._stopping = True
             runs = list(self._runs.values())
         for run in runs:
             run.stop(SHUTDOWN)
@@ -171,6 +174,11 @@ class JobService:
     # --- checks beyond the service model's ---
 
     def _check(self, region: str, params: dict[str, Any]) -> None:
+        if "scriptModeConfig" not in params["algorithmSpecification"]:
+            raise ValidationException(
+                "algorithmSpecification.scriptModeConfig is required in local mode: it runs scripts, not container "
+                "images (containerImage alone names an image's own entry point)"
+            )
         device = params["deviceConfig"]["device"]
         if not device.startswith("local:") and device not in self._devices():
             raise ValidationException(f"Device {device} does not exist or is not available in {region}")
@@ -179,6 +187,11 @@ class JobService:
         channels = [channel["channelName"] for channel in params.get("inputDataConfig") or []]
         if duplicates := sorted({name for name in channels if channels.count(name) > 1}):
             raise ValidationException(f"Duplicate input data channel names are not allowed: {', '.join(duplicates)}")
+        for uri in _s3_uris(params):
+            try:
+                parse_s3_uri(uri)
+            except StorageError as exc:
+                raise ValidationException(str(exc)) from exc
         role_arn = params["roleArn"]
         if role_arn.split(":")[4] != self._account:
             raise ValidationException(f"Role {role_arn} is not in account {self._account}")
@@ -215,6 +228,8 @@ class JobService:
 
     def _admit(self, region: str) -> None:
         """Start the Region's oldest ready jobs while it has free slots (callers hold the lock)."""
+        if self._stopping:
+            return
         running = sum(1 for run in self._runs.values() if run.job.region == region)
         waiting = sorted(
             (self._jobs[arn] for arn in self._ready if self._jobs[arn].region == region),
@@ -258,3 +273,12 @@ class JobService:
         if job is None or job.region != region:
             raise ResourceNotFoundException(f"Job {arn} not found")
         return job
+
+
+def _s3_uris(params: dict[str, Any]) -> list[str]:
+    """Every S3 location a CreateJob request names: the script, the output, checkpoints, input channels."""
+    uris = [params["algorithmSpecification"]["scriptModeConfig"]["s3Uri"], params["outputDataConfig"]["s3Path"]]
+    if (checkpoint := params.get("checkpointConfig")) is not None:
+        uris.append(checkpoint["s3Uri"])
+    uris += [channel["dataSource"]["s3DataSource"]["s3Uri"] for channel in params.get("inputDataConfig") or []]
+    return uris

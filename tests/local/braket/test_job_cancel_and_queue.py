@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -156,3 +157,24 @@ def test_the_stopping_condition_stops_a_job_that_runs_too_long(
     assert [e["eventType"] for e in job["events"]][-2:] == ["MAX_RUNTIME_EXCEEDED", "FAILED"]
     assert (job["endedAt"] - job["startedAt"]).total_seconds() >= 2
     assert pid and not running(pid)
+
+
+def test_stopping_the_service_stops_its_jobs_processes_and_starts_no_other(
+    moto_url: str, sinks: dict[str, EventSink], aws: Callable[[str, str], Any]
+) -> None:
+    service = LocalBraket(moto_url, queue_delay=0.05, workers=0)
+    client = boto3.client("braket", region_name="us-east-1", endpoint_url=service.start())
+    service.jobs.slots = 1
+    try:
+        running_job = create_job(client, aws("s3", "us-east-1"), sleeper(ignore_sigterm=True), "algo")
+        pid = wait_until(lambda: service.jobs.pids().get(running_job))
+        waiting_job = create_job(client, aws("s3", "us-east-1"), QUICK, "algo")
+        assert wait_until(lambda: waiting_job in service.jobs.waiting())
+    finally:
+        service.stop()
+
+    ended = service.jobs.get_job("us-east-1", {"jobArn": running_job})
+    assert pid and not running(pid)
+    assert ended["status"] == "FAILED" and "stopped while the job ran" in ended["failureReason"]
+    assert service.jobs.get_job("us-east-1", {"jobArn": waiting_job})["status"] == "QUEUED"
+    assert service.jobs.pids() == {}

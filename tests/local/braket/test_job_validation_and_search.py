@@ -85,6 +85,18 @@ CREATE_CASES: dict[str, tuple[dict[str, Any], str, int, str]] = {
         400,
         "at 'algorithmSpecification.containerImage.uri'",
     ),
+    "an image without a script": (
+        {"algorithmSpecification": {"containerImage": {"uri": IMAGE}}},
+        "ValidationException",
+        400,
+        "algorithmSpecification.scriptModeConfig is required in local mode",
+    ),
+    "an https URL that is not S3": (
+        {"outputDataConfig": {"s3Path": "https://example.com/results"}},
+        "ValidationException",
+        400,
+        "'https://example.com/results' is not an S3 URI",
+    ),
     "a hyperparameter of 2501 characters": (
         {"hyperParameters": {"long": "x" * 2501}},
         "ValidationException",
