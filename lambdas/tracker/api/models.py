@@ -81,9 +81,22 @@ class SubmitTaskResponse(BaseModel):
 
 class QueueInfo(BaseModel):
     queue: str | None = None
-    position: str | None = None
+    position: str | None = Field(
+        default=None, description='The position ("1", ">2000"); "None" when not queued; absent until first read'
+    )
     queuePriority: str | None = None
     message: str | None = None
+
+
+class ActionMetadata(BaseModel):
+    actionType: str = Field(description="braket.ir.openqasm.program, braket.ir.ahs.program, ...")
+    programCount: int | None = None
+    executableCount: int | None = None
+
+
+class Association(BaseModel):
+    arn: str
+    type: str = Field(description="RESERVATION_TIME_WINDOW_ARN: the task ran in a Braket Direct reservation")
 
 
 class TaskView(BaseModel):
@@ -118,7 +131,17 @@ class TaskView(BaseModel):
     notifications: dict[str, str] | None = Field(
         default=None, description="Each final status announced on the notification topic, and when (corrections)"
     )
-    queueInfo: QueueInfo | None = Field(default=None, description="Only with ?include=queue, from Braket")
+    deviceParameters: str | None = Field(
+        default=None, description="Braket's deviceParameters (JSON), from its answer at the end; not in listings"
+    )
+    actionMetadata: ActionMetadata | None = Field(default=None, description="Braket's, from its answer at the end")
+    associations: list[Association] | None = Field(
+        default=None, description="Braket Direct reservations the task ran in, from Braket's answer at the end"
+    )
+    queueInfo: QueueInfo | None = Field(
+        default=None, description="Only with ?include=queue: Braket's queueInfo, read at most once a minute"
+    )
+    queueInfoReadAt: str | None = Field(default=None, description="Only with ?include=queue: when Braket was asked")
 
 
 class TaskPage(BaseModel):
