@@ -62,8 +62,6 @@ def from_tracker(record: Mapping[str, Any]) -> dict[str, Any]:
     for key in SAME_NAME:
         if record.get(key) is not None:
             found[key] = record[key]
-    if isinstance(found.get("actionMetadata"), dict):  # the API's JSON says null for a count Braket did not give
-        found["actionMetadata"] = {k: v for k, v in found["actionMetadata"].items() if v is not None}
     for key in TIMES:
         moment = parse_time(record.get(key))
         if moment is not None:

@@ -55,7 +55,7 @@ def test_metadata_takes_braket_s_details_from_the_item(client: TrackerClient, ap
     reservation = [
         {"arn": "arn:aws:braket:us-east-1:123456789012:reservation/r", "type": "RESERVATION_TIME_WINDOW_ARN"}
     ]
-    action = {"actionType": "braket.ir.openqasm.program", "programCount": None, "executableCount": None}  # as JSON
+    action = {"actionType": "braket.ir.openqasm.program"}
     details = {"deviceParameters": DEVICE_PARAMETERS, "actionMetadata": action, "associations": reservation}
     api.add(item(arn, "FAILED", failureReason="bad qubit", **details))
 

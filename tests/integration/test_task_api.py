@@ -358,11 +358,7 @@ def test_braket_s_details_of_the_end_are_in_the_view_and_device_parameters_not_i
 
     assert view["deviceParameters"] == answer["deviceParameters"]
     assert json.loads(view["deviceParameters"])["paradigmParameters"]["qubitCount"] == 2
-    assert view["actionMetadata"] == {
-        "actionType": "braket.ir.openqasm.program",
-        "programCount": None,
-        "executableCount": None,
-    }
+    assert view["actionMetadata"] == {"actionType": "braket.ir.openqasm.program"}  # no counts: not a program set
     assert [task["taskArn"] for task in listed] == [body["taskArn"]]
     assert listed[0]["deviceParameters"] is None
     assert listed[0]["actionMetadata"] == view["actionMetadata"]

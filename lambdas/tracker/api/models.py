@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+from typing_extensions import TypedDict  # pydantic reads TypedDict from here before Python 3.12
 
 from tracker.constants import MAX_PROGRAM_BYTES, RESERVED_TAG_PREFIX
 
@@ -88,10 +89,13 @@ class QueueInfo(BaseModel):
     message: str | None = None
 
 
-class ActionMetadata(BaseModel):
-    actionType: str = Field(description="braket.ir.openqasm.program, braket.ir.ahs.program, ...")
-    programCount: int | None = None
-    executableCount: int | None = None
+class ActionMetadata(TypedDict):
+    """As Braket gives it: `actionType` (braket.ir.openqasm.program, braket.ir.ahs.program, ...), and the
+    counts of a program set only (absent, not null, otherwise)."""
+
+    actionType: str
+    programCount: NotRequired[int]
+    executableCount: NotRequired[int]
 
 
 class Association(BaseModel):
