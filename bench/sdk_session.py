@@ -162,7 +162,12 @@ def run(tasks: int) -> dict[str, Any]:
             "seconds": seconds,
             "load": (load_before, load_after),
             "answered": dict(session.board.answered),
-            "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in warned}),
+            "unseen": sum(
+                1 for arn in arns if (entry := session.board._tasks.get(arn)) and entry.braket_at is not None
+            ),
+            "warnings": sorted(  # braket_tracker's own (the live channel down, an answer from older knowledge)
+                {f"{w.category.__name__}: {w.message}" for w in warned if w.category.__module__.startswith("braket_")}
+            ),
         }
 
 
@@ -238,18 +243,22 @@ def report(measured: dict[str, Any]) -> str:
             "",
             f"TrackerSession's end -> result median is {ratio:.2f}x the plain session's (computed from the medians).",
             "",
-            f"Braket requests by the researcher's key: plain {ops(plain.calls)}; TrackerSession {ops(tracked.calls)}. "
+            f"Braket requests by the researcher's key: plain {ops(plain.calls)}; TrackerSession {ops(tracked.calls)}, "
+            f"for the {measured['unseen']} task(s) the tracker had not recorded yet when first asked (submitted a "
+            "moment before by another client: one GetQuantumTask each, then the tracker answers; a task the session "
+            "creates itself costs none). "
             f"The tracker's own, signed by its functions: {ops(own_total)} "
             f"({per_task(own_total):.2f} per task: the recorder reads each finished task once for the details its "
             "end event lacks, and the Task API reads a QUEUED task's position at most once a minute, shared by "
             "every waiter; neither grows with the number of waiters). "
             + "; ".join(f"{key}: {ops(counter)}" for key, counter in sorted(own.items())),
             "",
-            f"TrackerSession's answers by source (the board): {measured['answered']}.",
+            "TrackerSession's answers to the SDK's polls, by who last moved the task's status (the board): "
+            f"{measured['answered']}.",
             "",
             *(
                 [
-                    "Warnings while waiting (the session's own, said once each):",
+                    "TrackerSession's warnings (said once each):",
                     *(f"- {w}" for w in measured["warnings"]),
                     "",
                 ]
