@@ -162,15 +162,6 @@ class ActionMetadata:
 
 
 @dataclass(frozen=True)
-class Association:
-    """One of GetQuantumTask's `associations`: a Braket Direct reservation the task ran in
-    (`type` RESERVATION_TIME_WINDOW_ARN), which changes what the task costs."""
-
-    arn: str
-    type: str
-
-
-@dataclass(frozen=True)
 class Enrichment:
     """What GetQuantumTask adds at a task's end. `complete` is False when Braket could not be asked."""
 
@@ -182,7 +173,9 @@ class Enrichment:
     device_parameters: str | None = None
     """The task's deviceParameters, the JSON string Braket answers (left out beyond MAX_DEVICE_PARAMETERS_BYTES)."""
     action_metadata: ActionMetadata | None = None
-    associations: tuple[Association, ...] = ()
+    associations: tuple[dict[str, str], ...] = ()
+    """GetQuantumTask's `associations`, as it returns them: `{arn, type}` each (a Braket Direct
+    reservation the task ran in is `RESERVATION_TIME_WINDOW_ARN`: it changes what the task costs)."""
 
 
 @dataclass(frozen=True)

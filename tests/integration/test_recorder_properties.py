@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.integration.conftest import DEVICE_PARAMETERS, RESERVATION, Recorder
 from tests.support.strategies import deliveries, task_events
-from tracker.domain import ActionMetadata, Association, Enrichment, TaskArn, TaskEvent
+from tracker.domain import ActionMetadata, Enrichment, TaskArn, TaskEvent
 from tracker.logic.merge import fold
 from tracker.models.item import to_item
 
@@ -28,7 +28,7 @@ DOCUMENTED_ENRICHMENT = Enrichment(
     num_successful_shots=1000,
     device_parameters=DEVICE_PARAMETERS,
     action_metadata=ActionMetadata("braket.ir.openqasm.program"),
-    associations=(Association(RESERVATION, "RESERVATION_TIME_WINDOW_ARN"),),
+    associations=({"arn": RESERVATION, "type": "RESERVATION_TIME_WINDOW_ARN"},),
 )
 _deserialize = TypeDeserializer().deserialize
 

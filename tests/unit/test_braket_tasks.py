@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tracker.data.braket_tasks import MAX_DEVICE_PARAMETERS_BYTES, BraketTasks, BraketUnavailable, enrichment_from
-from tracker.domain import ActionMetadata, Association, TaskArn
+from tracker.domain import ActionMetadata, TaskArn
 
 RESERVATION = "arn:aws:braket:us-west-2:012345678901:reservation/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 TASK = TaskArn.parse("arn:aws:braket:us-west-2:012345678901:quantum-task/f0e1d2c3-b4a5-4968-8776-655443322110")
@@ -61,7 +61,7 @@ def test_describe_end_maps_failure_reason_tags_job_and_shots() -> None:
     assert enrichment.num_successful_shots == 0
     assert enrichment.device_parameters == "{}"
     assert enrichment.action_metadata == ActionMetadata("braket.ir.openqasm.program_set", 2, 6)
-    assert enrichment.associations == (Association(RESERVATION, "RESERVATION_TIME_WINDOW_ARN"),)
+    assert enrichment.associations == ({"arn": RESERVATION, "type": "RESERVATION_TIME_WINDOW_ARN"},)
     assert regions == ["us-west-2"]
 
 
@@ -153,5 +153,5 @@ def test_malformed_associations_are_left_out_and_repeats_kept_once() -> None:
         ]
     }
 
-    assert enrichment_from(answer).associations == (Association(RESERVATION, "RESERVATION_TIME_WINDOW_ARN"),)
+    assert enrichment_from(answer).associations == ({"arn": RESERVATION, "type": "RESERVATION_TIME_WINDOW_ARN"},)
     assert enrichment_from({"associations": {"arn": RESERVATION}}).associations == ()

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from tests.support.strategies import deliveries, task_events
 from tracker.domain import (
     ActionMetadata,
-    Association,
     Enrichment,
     Status,
     TaskEvent,
@@ -31,7 +30,9 @@ ENRICHMENT = Enrichment(
     num_successful_shots=10,
     device_parameters='{"braketSchemaHeader": {"name": "braket.device_schema.simulators.parameters"}}',
     action_metadata=ActionMetadata("braket.ir.openqasm.program_set", program_count=2, executable_count=6),
-    associations=(Association("arn:aws:braket:us-east-1:012345678901:reservation/r", "RESERVATION_TIME_WINDOW_ARN"),),
+    associations=(
+        {"arn": "arn:aws:braket:us-east-1:012345678901:reservation/r", "type": "RESERVATION_TIME_WINDOW_ARN"},
+    ),
 )
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.events import load_fixture, state_change, task_arn
 from tracker.config import ConfigError, NotifierConfig
-from tracker.domain import ActionMetadata, Association, Enrichment, Status, TaskRecord
+from tracker.domain import ActionMetadata, Enrichment, Status, TaskRecord
 from tracker.logic.merge import fold
 from tracker.logic.notification import MAX_ATTRIBUTES, SUBJECT_LIMIT, build
 from tracker.models.event import parse_task_event
@@ -211,7 +211,7 @@ def test_the_document_has_what_the_sdk_reads_at_an_end_but_not_the_device_parame
         complete=True,
         device_parameters="{" + '"x": 1,' * 6000 + '"y": 2}',
         action_metadata=ActionMetadata("braket.ir.openqasm.program"),
-        associations=(Association(reservation, "RESERVATION_TIME_WINDOW_ARN"),),
+        associations=({"arn": reservation, "type": "RESERVATION_TIME_WINDOW_ARN"},),
     )
 
     document = build(finished("FAILED", enrichment)).document

@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tracker.domain import ActionMetadata, Association, Enrichment, TaskArn
+from tracker.domain import ActionMetadata, Enrichment, TaskArn
 
 ClientFactory = Callable[[str], Any]
 
@@ -125,16 +125,17 @@ def _action_metadata(value: Any) -> ActionMetadata | None:
     return ActionMetadata(action_type, _count(value.get("programCount")), _count(value.get("executableCount")))
 
 
-def _associations(value: Any) -> tuple[Association, ...]:
-    """Braket Direct reservations the task ran in; an entry that is not a well-formed {arn, type} is left out."""
+def _associations(value: Any) -> tuple[dict[str, str], ...]:
+    """Braket Direct reservations the task ran in, as `{arn, type}`; an entry that is not a well-formed
+    pair is left out, and a repeated one kept once."""
     entries = value if isinstance(value, list) else []
-    found = [
-        Association(entry["arn"], entry["type"])
+    found = {
+        (entry["arn"], entry["type"]): None
         for entry in entries
         if isinstance(entry, dict) and isinstance(entry.get("arn"), str) and isinstance(entry.get("type"), str)
         if ASSOCIATION_ARN.fullmatch(entry["arn"]) and ASSOCIATION_TYPE.fullmatch(entry["type"])
-    ]
-    return tuple(dict.fromkeys(found))[:MAX_ASSOCIATIONS]
+    }
+    return tuple({"arn": arn, "type": kind} for arn, kind in found)[:MAX_ASSOCIATIONS]
 
 
 class BraketRefused(Exception):

@@ -148,7 +148,7 @@ def document(record: TaskRecord, corrects: Status | None = None) -> dict[str, An
         "actionMetadata": action_metadata_attribute(enrichment.action_metadata)
         if enrichment and enrichment.action_metadata
         else None,
-        "associations": [{"arn": a.arn, "type": a.type} for a in enrichment.associations]
+        "associations": [dict(association) for association in enrichment.associations]
         if enrichment and enrichment.associations
         else None,
     }

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.constants import ORIGIN_BACKFILL, TAG_ATTRIBUTE_PREFIX
-from tracker.domain import ActionMetadata, Association, Enrichment, Status, TaskArn, TaskRecord
+from tracker.domain import ActionMetadata, Enrichment, Status, TaskArn, TaskRecord
 
 Item = dict[str, Any]
 
@@ -79,7 +79,7 @@ def enrichment_attributes(enrichment: Enrichment, promoted_tag_keys: Sequence[st
     if enrichment.action_metadata is not None:
         attributes["actionMetadata"] = action_metadata_attribute(enrichment.action_metadata)
     if enrichment.associations:
-        attributes["associations"] = [{"arn": a.arn, "type": a.type} for a in enrichment.associations]
+        attributes["associations"] = [dict(association) for association in enrichment.associations]
     return attributes
 
 
@@ -104,7 +104,7 @@ def from_item(item: Item) -> TaskRecord:
             job_arn=item.get("jobArn"),
             device_parameters=item.get("deviceParameters"),
             action_metadata=_action_metadata(item.get("actionMetadata")),
-            associations=tuple(Association(a["arn"], a["type"]) for a in item.get("associations") or ()),
+            associations=tuple({"arn": str(a["arn"]), "type": str(a["type"])} for a in item.get("associations") or ()),
         )
     return TaskRecord(
         task=_stored_task(item),
