@@ -211,6 +211,33 @@ class TaskTable:
             return marked
         raise StorageError(f"the item of {record.task.arn} kept changing while its notification was marked")
 
+    def claim_queue_read(self, task_arn: str, at: str, not_before: str) -> None:
+        """Claim the task's next read of its queue position from Braket, at `at`: one conditional
+        UpdateItem, which holds only while the task is QUEUED and no read is more recent than
+        `not_before`. So however many callers ask at once, one of them asks Braket. Raises
+        ItemChanged (with the item as it is) when another caller has the claim, or the task moved on."""
+        self._write(
+            self._client.update_item,
+            Key={"taskArn": {"S": task_arn}},
+            UpdateExpression="SET queueInfoReadAt = :at",
+            ConditionExpression=(
+                "attribute_exists(taskArn) AND #status = :queued"
+                " AND (attribute_not_exists(queueInfoReadAt) OR queueInfoReadAt < :notBefore)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_serialize({":at": at, ":queued": Status.QUEUED.value, ":notBefore": not_before}),
+        )
+
+    def store_queue_info(self, task_arn: str, queue_info: Mapping[str, str], read_at: str) -> None:
+        """Store what the claimed read (`read_at`) answered, if that claim still stands. Raises ItemChanged if not."""
+        self._write(
+            self._client.update_item,
+            Key={"taskArn": {"S": task_arn}},
+            UpdateExpression="SET queueInfo = :info",
+            ConditionExpression="queueInfoReadAt = :at",
+            ExpressionAttributeValues=_serialize({":info": dict(queue_info), ":at": read_at}),
+        )
+
     def _write(self, operation: Any, **request: Any) -> None:
         try:
             operation(TableName=self.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
@@ -328,11 +355,13 @@ VERSIONED_ATTRIBUTES = (
     "submitter",
     "notifiedAt",
     "notifications",
+    "queueInfoReadAt",
+    "queueInfo",
 )
 """What a whole-item write checks is still as it read it: every attribute that another writer
-(the recorder, the API's submission, the notifier's marks) can change. The event count alone is
-not enough: a conflicting body (one event id, two bodies) or Braket's details filled in later
-change the item without adding an event."""
+(the recorder, the API's submission and queue reads, the notifier's marks) can change. The event
+count alone is not enough: a conflicting body (one event id, two bodies) or Braket's details filled
+in later change the item without adding an event."""
 
 
 def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
