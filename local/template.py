@@ -1,7 +1,7 @@
 """The one transform the synthesized template goes through before local mode deploys it into moto.
 
 Local mode deploys the same template `cdk deploy` does, so the two cannot drift. moto's
-CloudFormation has limits; each change below is listed in LOCAL_CHANGES (and in the README),
+CloudFormation has limits; each change below is listed in LOCAL_CHANGES (and in docs/local-mode.md),
 with what local mode does instead.
 """
 

@@ -1,4 +1,4 @@
-"""`python -m ops backfill ...`, `python -m ops replay` and `python -m ops prices`: see README.md, "Operations",
+"""`python -m ops backfill ...`, `python -m ops replay` and `python -m ops prices`: see docs/operations.md
 and docs/costs.md."""
 
 from __future__ import annotations

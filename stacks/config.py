@@ -51,7 +51,7 @@ MAX_PROMOTED_TAG_KEYS = 5
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """The Task API's settings (context keys in the README's Configuration table)."""
+    """The Task API's settings (context keys in docs/deploy.md, Configuration)."""
 
     device_allowlist: tuple[str, ...] = DEFAULT_DEVICES
     admin_principals: tuple[str, ...] = ()

@@ -102,7 +102,7 @@ class ForwarderStack(Stack):
             (
                 "ForwarderDeadLetterQueueNotEmpty",
                 f"Braket task events of {self.region} are parked in the forwarder's dead-letter queue: "
-                "fix the cause, then run `python -m ops replay` (see the README's runbook).",
+                "fix the cause, then run `python -m ops replay` (runbook: docs/operations.md).",
                 self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic="Maximum"
                 ),

@@ -113,7 +113,7 @@ class Reconciliation(Construct):
         operations.add_alarm(
             "CaptureRuleFailedInvocations",
             "EventBridge could not deliver Braket events to the capture queue: they are parked in the "
-            "dead-letter queue (see the README's runbook).",
+            "dead-letter queue (runbook: docs/operations.md).",
             _failed_invocations(capture_rule),
         )
         operations.add_alarm(

@@ -1,5 +1,5 @@
 """The live-updates channel: a SigV4-signed WebSocket to the tracker, subscriptions, and the
-documents it pushes, kept as the protocol asks (README, "Live updates"):
+documents it pushes, kept as the protocol asks (docs/live-updates.md):
 
 - deduplicate by `notificationId` (one status of one task): snapshots and retried pushes repeat;
 - keep each task's highest-ranked status; a finished status is final, unless a correction of it

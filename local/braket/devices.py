@@ -2,7 +2,7 @@
 
 Each device document (GetDevice's deviceCapabilities) carries what Braket documents for the device: its
 qubit count, shot range, result types with their shot ranges, pragmas and measurement rules (sources in
-README "Local mode", and below). The gates and modifiers are the local simulator's, which implements
+docs/local-mode.md, and below). The gates and modifiers are the local simulator's, which implements
 Braket's gate set. Tasks run on amazon-braket-default-simulator in worker processes: SV1 and TN1 on its
 state vector simulator, DM1 on its density matrix simulator, which hold fewer qubits than Braket's
 devices (`local_qubits`); a program above that is refused at CreateQuantumTask with a clear reason.

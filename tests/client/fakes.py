@@ -1,6 +1,6 @@
 """Test doubles for the client: an in-memory Task API behind a fake transport (every request's
 SigV4 signature verified as API Gateway verifies it), and a real WebSocket server speaking the
-live-updates protocol (README, "Live updates") on 127.0.0.1."""
+live-updates protocol (docs/live-updates.md) on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -339,7 +339,7 @@ def test_notified_after_every_delivery_the_last_message_is_the_final_status(
 ) -> None:
     """Each final status at most once; every message after the first is a correction of the one before;
     the last one is the task's final status, unless that status was announced earlier and lost since
-    (three ends reported: see the README's merge rules): it is not announced a second time."""
+    (three ends reported: see docs/notifications.md, Corrections): it is not announced a second time."""
     events = fresh_task(generated)
     arn = events[0].task.arn
     tail = pipeline.stream.tail()

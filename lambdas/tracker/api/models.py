@@ -104,7 +104,7 @@ class Association(BaseModel):
 
 
 class TaskView(BaseModel):
-    """A task as the table records it (see the README's table schema)."""
+    """A task as the table records it (see the schema in docs/task-table.md)."""
 
     taskArn: str
     taskId: str

@@ -9,7 +9,7 @@ hyperparameters as keyword arguments when its signature binds them all (each con
 annotation), else with none; a bare `module` runs as `__main__`. A failure's text goes to
 output/failure ("<ExceptionType>: <message>"), where the runner reads it for the failure reason.
 
-Where local mode differs (deliberately, and said in the README): a `requirements.txt` is refused, since
+Where local mode differs (deliberately, and said in docs/local-mode.md): a `requirements.txt` is refused, since
 pip cannot reach an index offline; setup failures (download, unpacking, import, hyperparameter conversion)
 exit 1 with their text in output/failure, so the job fails with the reason; the code runs in this process
 (the container starts one more, for isolation this process already has).

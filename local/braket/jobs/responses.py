@@ -70,7 +70,7 @@ def get_job(job: Job, queue: Iterable[Job] | None) -> dict[str, Any]:
 
 def billable_duration(job: Job) -> int:
     """Milliseconds from RUNNING to the end (0 for a job that never ran). The API reference does not state
-    the unit: local mode's choice, documented in the README."""
+    the unit: local mode's choice, documented in docs/local-mode.md."""
     if job.started_at is None or job.ended_at is None:
         return 0
     return max(0, round((job.ended_at - job.started_at).total_seconds() * 1000))
