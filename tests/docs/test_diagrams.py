@@ -37,31 +37,31 @@ def test_every_diagram_has_a_current_svg(all_diagrams: list[Diagram]) -> None:
     assert not problems, "\n" + "\n".join(problems)
 
 
-def test_a_syntax_error_is_reported_at_its_line_in_the_file(tmp_path: Path) -> None:
+def test_what_does_not_parse_is_reported_at_its_line_in_the_file(tmp_path: Path) -> None:
+    """One Node process for the three: a flowchart with an HTML label (it needs the DOM shim), a
+    sequence diagram with a syntax error, and a diagram type Mermaid does not know."""
     page = tmp_path / "page.md"
     page.write_text(
         "# A page\n\n"
         '```mermaid\n%% diagram: fine\nflowchart LR\n  A["a <b>label</b>"] --> B\n```\n\n'
-        "```mermaid\n%% diagram: broken\nsequenceDiagram\n  A->>B: hello\n  A-x>B oops\n```\n"
+        "```mermaid\n%% diagram: broken\nsequenceDiagram\n  A->>B: hello\n  A-x>B oops\n```\n\n"
+        "```mermaid\n%% diagram: nonsense\nflowchat LR\n  A --> B\n```\n"
     )
     found = find_diagrams([page])
-    assert [(d.name, d.line) for d in found] == [("fine", 3), ("broken", 9)]
-    (problem,) = parse_problems(found)  # the flowchart parses: its HTML label needs the DOM shim
-    assert problem.startswith(f"{page}:13: diagram broken does not parse:")
-    assert "Parse error on line" in problem and "Expecting" in problem
+    assert [(d.name, d.line) for d in found] == [("fine", 3), ("broken", 9), ("nonsense", 16)]
+
+    broken, nonsense = parse_problems(found)
+
+    assert broken.startswith(f"{page}:13: diagram broken does not parse:")
+    assert "Parse error on line" in broken and "Expecting" in broken
+    assert nonsense.startswith(f"{page}:16: diagram nonsense does not parse:")
+    assert "No diagram type detected" in nonsense
 
 
 def test_lines_are_counted_as_in_the_source_although_mermaid_drops_comments() -> None:
     source = "%% diagram: x\n%% a note\n\nflowchart LR\n  A --> B\n\n  %% another\n  B --> \n"
     # Mermaid parses "flowchart LR\n  A --> B\n  B --> \n": its line 1 is line 4 here, its line 3 line 8.
     assert [diagrams.source_line(source, n) for n in (1, 2, 3, 9)] == [4, 5, 8, 8]
-
-
-def test_an_unknown_diagram_type_does_not_parse(tmp_path: Path) -> None:
-    page = tmp_path / "page.md"
-    page.write_text("```mermaid\n%% diagram: nonsense\nflowchat LR\n  A --> B\n```\n")
-    (problem,) = parse_problems(find_diagrams([page]))
-    assert "No diagram type detected" in problem
 
 
 def test_blocks_need_one_valid_unique_name(tmp_path: Path) -> None:
