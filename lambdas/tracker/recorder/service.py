@@ -44,9 +44,9 @@ class Recorder:
             if event.status is Status.CREATED:
                 record = merge(None, event, enrichment)
                 self.table.insert_first(record)
-                return RecordResult(Outcome.RECORDED, event.status, error, record)
+                return RecordResult(Outcome.RECORDED, event.status, error, record=record)
             written = self.table.apply_in_order(event, enrichment, return_new=event.status.finished)
-            return RecordResult(Outcome.RECORDED, event.status, error, written)
+            return RecordResult(Outcome.RECORDED, event.status, error, record=written)
         except ItemChanged as changed:
             current = changed.current
         return self._merge_until_written(current, event, enrichment, error)
@@ -67,7 +67,7 @@ class Recorder:
         for _ in range(MAX_MERGE_ATTEMPTS):
             merged = merge(current, event, enrichment)
             if merged == current:
-                return RecordResult(Outcome.DUPLICATE, merged.status, error, merged, current.status)
+                return RecordResult(Outcome.DUPLICATE, merged.status, error, record=merged, previous=current.status)
             if merged.event_count > MAX_EVENTS_PER_TASK:
                 raise EventRefused(
                     f"{event.task.arn} already has {MAX_EVENTS_PER_TASK} distinct events; "
@@ -81,9 +81,10 @@ class Recorder:
                 continue
             previous = current.status if current is not None else None
             if conflict:
-                return RecordResult(Outcome.CONFLICT, merged.status, error, merged, previous)
+                return RecordResult(Outcome.CONFLICT, merged.status, error, record=merged, previous=previous)
             late = current is not None and (event.time < current.last_event_at or merged.status != event.status)
-            return RecordResult(Outcome.LATE if late else Outcome.RECORDED, merged.status, error, merged, previous)
+            outcome = Outcome.LATE if late else Outcome.RECORDED
+            return RecordResult(outcome, merged.status, error, record=merged, previous=previous)
         raise StorageError(f"the item of {event.task.arn} kept changing; giving up for a retry")
 
     def _enrich(self, event: TaskEvent, seconds_left: float | None) -> tuple[Enrichment | None, str | None]:
