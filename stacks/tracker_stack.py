@@ -9,6 +9,7 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
+from stacks.dashboard import Dashboard, Watched, alarms_of
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
 from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
@@ -34,6 +35,7 @@ OUTPUT_RESULTS_BUCKET = "ResultsBucketName"
 OUTPUT_LIVE_UPDATES_URL = "LiveUpdatesUrl"
 OUTPUT_CONNECTIONS_TABLE = "ConnectionsTableName"
 OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
+OUTPUT_DASHBOARD = "DashboardUrl"
 
 
 class TrackerStack(Stack):
@@ -108,7 +110,7 @@ class TrackerStack(Stack):
 
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
-        self._add_live_updates(config, tables, operations)
+        live = self._add_live_updates(config, tables, operations)
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
@@ -135,6 +137,23 @@ class TrackerStack(Stack):
             description="One message per finished task: subscribe here",
             export_name=f"{self.stack_name}-{OUTPUT_NOTIFICATION_TOPIC}",
         )
+
+        # Last, so that its alarm widget has every alarm defined above.
+        watched = Watched(
+            capture_rule=capture.rule,
+            queue=capture.queue,
+            dead_letter_queue=capture.dead_letter_queue,
+            recorder=recorder.function,
+            notifier=notifications.function,
+            notification_topic=notifications.topic,
+            failed_notifications=notifications.failures,
+            pusher=live.pusher,
+            failed_pushes=live.failures,
+            api=task_api.api,
+            reconciler=reconciliation.function,
+        )
+        self.dashboard = Dashboard(self, "Dashboard", watched=watched, alarms=alarms_of(self))
+        CfnOutput(self, OUTPUT_DASHBOARD, value=self.dashboard.url, description="The operator's CloudWatch dashboard")
 
     def _acknowledge_api(self, task_api: TaskApi, config: TrackerConfig) -> None:
         for bucket in config.api.readable_results_buckets:
@@ -180,7 +199,7 @@ class TrackerStack(Stack):
             "Reads results.json under the results prefix; each task has its own key under it.",
         )
 
-    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> None:
+    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> LiveUpdates:
         """Live updates (WebSocket push of every status change), with its alarms and outputs."""
         live = LiveUpdates(
             self,
@@ -219,3 +238,4 @@ class TrackerStack(Stack):
             (OUTPUT_FAILED_PUSHES, live.failures.queue_url, "Stream records the live-updates pusher gave up on"),
         ):
             CfnOutput(self, key, value=value, description=description)
+        return live

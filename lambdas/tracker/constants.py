@@ -54,6 +54,15 @@ METRIC_ENRICHMENT_FAILURES = "EnrichmentFailures"
 METRIC_NOTIFICATIONS_SENT = "NotificationsSent"
 METRIC_NOTIFICATIONS_ALREADY_SENT = "NotificationsAlreadySent"
 METRIC_CORRECTIONS_SENT = "CorrectionsSent"  # a final status that replaced one already announced
+# ... and about the tasks it records (tracker.logic.task_metrics), for the dashboard (stacks/dashboard.py).
+METRIC_TASKS_BY_STATUS = "TasksByStatus"  # dimension: status
+METRIC_TASKS_ENDED = "TasksEnded"  # dimension: device
+METRIC_QUEUE_TIME = "QueueTime"  # seconds; dimension: device
+METRIC_RUN_TIME = "RunTime"  # seconds; dimension: device
+METRIC_RECORD_DELAY = "RecordDelay"  # milliseconds from Braket's endedAt to the end's write
+DIMENSION_SERVICE = "service"  # Powertools' dimension on every metric: the function's service name
+DIMENSION_STATUS = "status"
+DIMENSION_DEVICE = "device"  # a device's short name (sv1, Forte-1)
 
 # Task origins (the item's `origin`): only ends recorded from events are notified by default.
 ORIGIN_EVENT = "event"

@@ -12,6 +12,7 @@ Error mapping, in one place:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -28,6 +29,8 @@ from tracker.data.braket_tasks import BraketTasks
 from tracker.data.rejected_events import RejectedEvents
 from tracker.data.task_table import TaskTable
 from tracker.domain import EventRefused
+from tracker.logic import task_metrics
+from tracker.metrics import publish
 from tracker.models.event import InvalidEvent, parse_task_event
 from tracker.recorder.service import Outcome, Recorder
 
@@ -77,6 +80,7 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
         logger.warning("Recorded the end without Braket's details", error=result.enrichment_error)
         metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=_OUTCOME_METRIC[result.outcome], unit=MetricUnit.Count, value=1)
+    publish(metrics, task_metrics.recorded(result.status, result.previous, result.record, datetime.now(UTC)))
     logger.info(
         "Recorded an event",
         event_id=event.event_id,
