@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -160,6 +161,9 @@ class Enrichment:
     tags: dict[str, str] = field(default_factory=dict)
     num_successful_shots: int | None = None
     job_arn: str | None = None
+    associations: tuple[dict[str, str], ...] = ()
+    """GetQuantumTask's `associations`, as it returns them: `{arn, type}` each (a Braket Direct
+    reservation is `RESERVATION_TIME_WINDOW_ARN`)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,10 @@ class TaskRecord:
     notifications: dict[Status, str] = field(default_factory=dict)
     """Each final status announced on the notification topic, and when (the notifier's marks):
     the first end, then any correction. What was said, not what the events say, so not merged."""
+    cost_usd: Decimal | None = None
+    """What the task cost (written by the cost keeper when it ends; None while unknown or unpriced)."""
+    cost_basis: dict[str, Any] | None = None
+    """How `cost_usd` was reached (logic.costs.CostBasis.to_item, with the status it priced)."""
 
     @property
     def announced(self) -> dict[Status, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -85,7 +86,32 @@ def enrichment_from(response: dict[str, Any]) -> Enrichment:
         tags=dict(sorted(tags.items())[:MAX_TAGS]),
         num_successful_shots=shots if isinstance(shots, int) and not isinstance(shots, bool) else None,
         job_arn=_bounded(response.get("jobArn")),
+        associations=associations_from(response.get("associations")),
     )
+
+
+MAX_ASSOCIATIONS = 10
+_ASSOCIATION_ARN = re.compile(r"arn:aws[a-z-]{0,16}:braket:[a-z0-9-]{0,32}:[0-9]{12}:[A-Za-z0-9_./:-]{1,180}")
+_ASSOCIATION_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def associations_from(value: Any) -> tuple[dict[str, str], ...]:
+    """GetQuantumTask's `associations` (a list of `{arn, type}`), within Braket's documented patterns;
+    anything else is left out. At most MAX_ASSOCIATIONS (Braket documents no bound; a task has one
+    reservation at most)."""
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for entry in value:
+        arn = entry.get("arn") if isinstance(entry, dict) else None
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if _matches(_ASSOCIATION_ARN, arn) and _matches(_ASSOCIATION_TYPE, kind):
+            found.append({"arn": str(arn), "type": str(kind)})
+    return tuple(found[:MAX_ASSOCIATIONS])
+
+
+def _matches(pattern: re.Pattern[str], value: Any) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
 def _bounded(value: Any) -> str | None:

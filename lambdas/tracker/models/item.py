@@ -49,6 +49,8 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "awaitingNotification": record.task.region if awaits_notification(record) else None,
         "lastCheckedAt": record.checked_at,
         "notifications": {status.value: at for status, at in record.notifications.items()} or None,
+        "costUsd": record.cost_usd,
+        "costBasis": record.cost_basis,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
@@ -72,6 +74,8 @@ def enrichment_attributes(enrichment: Enrichment, promoted_tag_keys: Sequence[st
         attributes["numSuccessfulShots"] = enrichment.num_successful_shots
     if enrichment.job_arn:
         attributes["jobArn"] = enrichment.job_arn
+    if enrichment.associations:
+        attributes["associations"] = [dict(association) for association in enrichment.associations]
     return attributes
 
 
@@ -84,6 +88,11 @@ def from_item(item: Item) -> TaskRecord:
             tags=dict(item.get("tags", {})),
             num_successful_shots=_int_or_none(item.get("numSuccessfulShots")),
             job_arn=item.get("jobArn"),
+            associations=tuple(
+                {"arn": str(a["arn"]), "type": str(a["type"])}
+                for a in item.get("associations") or ()
+                if isinstance(a, dict)
+            ),
         )
     return TaskRecord(
         task=_stored_task(item),
@@ -103,6 +112,8 @@ def from_item(item: Item) -> TaskRecord:
         tags=dict(item.get("tags", {})) if enrichment is None else {},
         checked_at=item.get("lastCheckedAt"),
         notifications={Status(status): at for status, at in (item.get("notifications") or {}).items()},
+        cost_usd=item.get("costUsd"),
+        cost_basis=dict(item["costBasis"]) if isinstance(item.get("costBasis"), dict) else None,
     )
 
 
@@ -115,12 +126,13 @@ def _stored_task(item: Item) -> TaskArn:
 
 
 def awaits_notification(record: TaskRecord) -> bool:
-    """Finished with a status the topic has not announced: its first end (if notifiable: a
-    backfilled task is silent), or a correction of an end that was announced."""
+    """Finished with a status other than the one the topic announced last: its first end (if
+    notifiable: a backfilled task is silent), or a correction of an end that was announced (also
+    back to a status announced before it: the topic must end on the table's status)."""
     if not record.status.finished:
         return False
-    announced = record.announced
-    return record.status not in announced and (bool(announced) or record.origin != ORIGIN_BACKFILL)
+    last = record.last_announced
+    return record.status is not last and (last is not None or record.origin != ORIGIN_BACKFILL)
 
 
 def _int_or_none(value: Decimal | int | None) -> int | None:
