@@ -19,6 +19,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker import constants
 from tracker.config import NotifierConfig
+from tracker.costs.pricer import TaskPricer
+from tracker.data.execution_times import ExecutionTimes
+from tracker.data.price_catalogue import CatalogueSource, CatalogueStore
 from tracker.data.task_table import TaskTable
 from tracker.data.topic import NotificationTopic
 from tracker.notifier.service import Notifier
@@ -27,7 +30,11 @@ config = NotifierConfig.from_env()
 logger = Logger(service=constants.NOTIFIER_SERVICE)
 metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.NOTIFIER_SERVICE)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-notifier = Notifier(TaskTable(config.task_table, boto3.client("dynamodb")), NotificationTopic(config.topic_arn))
+dynamodb = boto3.client("dynamodb")
+pricer = None
+if config.prices_table:
+    pricer = TaskPricer(CatalogueSource(CatalogueStore(config.prices_table, dynamodb)), ExecutionTimes())
+notifier = Notifier(TaskTable(config.task_table, dynamodb), NotificationTopic(config.topic_arn), pricer)
 
 
 def notify_record(record: DynamoDBRecord) -> None:
@@ -38,6 +45,8 @@ def notify_record(record: DynamoDBRecord) -> None:
         raise ValueError(f"stream record {record.event_id} has no {constants.TASK_KEY} key")
     logger.set_correlation_id(task_arn)
     result = notifier.notify(task_arn)
+    if notifier.cost_error:
+        logger.warning("Notified without the cost", error=notifier.cost_error)
     if result.mark_error:
         logger.warning("Notified, but could not mark the item", error=result.mark_error)
     if result.sent and result.corrects is not None:
