@@ -219,3 +219,38 @@ def _budgets(env: Mapping[str, str]) -> str:
     except ValueError as exc:
         raise ConfigError(f"{constants.ENV_BUDGETS}: {exc}") from exc
     return text
+
+
+@dataclass(frozen=True)
+class SpendingLimitsConfig:
+    """The spending-limits function: Braket's spend change events -> the totals table."""
+
+    totals_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SpendingLimitsConfig:
+        _require(env, constants.ENV_TOTALS_TABLE)
+        return cls(env[constants.ENV_TOTALS_TABLE])
+
+
+@dataclass(frozen=True)
+class CostApiConfig:
+    """The Task API's cost routes and budget holds: None when the deployment has no cost tables."""
+
+    totals_table: str
+    ledger_table: str
+    prices_table: str
+    budgets_json: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> CostApiConfig | None:
+        names = (constants.ENV_TOTALS_TABLE, constants.ENV_LEDGER_TABLE, constants.ENV_PRICES_TABLE)
+        if not any(env.get(name) for name in names):
+            return None
+        _require(env, *names)
+        return cls(
+            env[constants.ENV_TOTALS_TABLE],
+            env[constants.ENV_LEDGER_TABLE],
+            env[constants.ENV_PRICES_TABLE],
+            _budgets(env),
+        )
