@@ -15,7 +15,10 @@ _FIELDS = frozenset(TaskView.model_fields) - {"queueInfo"}
 
 def task_view(record: TaskRecord, queue_info: dict[str, Any] | None = None) -> TaskView:
     item = to_item(record)
-    view = TaskView.model_validate({name: _plain(value) for name, value in item.items() if name in _FIELDS})
+    fields = {name: _plain(value) for name, value in item.items() if name in _FIELDS}
+    if record.cost_usd is not None:
+        fields["costUsd"] = f"{record.cost_usd.normalize():f}"  # money stays exact: a decimal string
+    view = TaskView.model_validate(fields)
     if queue_info is not None:
         view.queueInfo = QueueInfo.model_validate({k: v for k, v in queue_info.items() if k in QueueInfo.model_fields})
     return view

@@ -124,24 +124,31 @@ class CostTotals:
             put["ConditionExpression"] = "revision = :revision"
             put["ExpressionAttributeValues"] = serialize({":revision": before.revision})
         items = [{"Put": put}] + [total_update(self.totals_table, key, delta, now) for key, delta in deltas.items()]
-        return self.transact(items, condition_index=0)
+        failed = self.transact_or_reasons(items)
+        if not failed:
+            return True
+        if failed[0][0] == "ConditionalCheckFailed":
+            return False
+        raise StorageError(f"an unexpected condition failed: {[code for code, _ in failed]}")
 
-    def transact(self, items: list[dict[str, Any]], condition_index: int | None = None) -> bool:
-        """TransactWriteItems, retried while it conflicts with another transaction on the same
-        items (hot totals). False when the condition of item `condition_index` failed."""
+    def transact_or_reasons(self, items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any] | None]]:
+        """TransactWriteItems, retried while it conflicts with another transaction on the same items
+        (hot totals). [] when it was written; else, when a condition failed, each item's cancellation
+        reason code and (if asked for) the item as it was."""
         for attempt in range(MAX_CONFLICT_RETRIES):
             try:
                 self._client.transact_write_items(TransactItems=items)
-                return True
+                return []
             except ClientError as exc:
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                reasons = exc.response.get("CancellationReasons", [])
+                codes = [str(reason.get("Code") or "None") for reason in reasons]
                 code = exc.response.get("Error", {}).get("Code")
-                if "ConditionalCheckFailed" in reasons:
-                    if condition_index is not None and reasons[condition_index] == "ConditionalCheckFailed":
-                        return False
-                    raise StorageError(f"an unexpected condition failed: {reasons}") from exc
+                if "ConditionalCheckFailed" in codes:
+                    return [
+                        (c, dict(reason.get("Item") or {}) or None) for c, reason in zip(codes, reasons, strict=True)
+                    ]
                 if code in ("TransactionConflictException", "TransactionInProgressException") or (
-                    "TransactionConflict" in reasons
+                    "TransactionConflict" in codes
                 ):
                     self._sleep(random.uniform(0, 0.05 * 2**attempt))
                     continue
@@ -181,6 +188,20 @@ class CostTotals:
 
     def breakdown(self, month: str, prefix: str, limit: int, start: str | None) -> tuple[list[Total], str | None]:
         """One page of a month's totals whose scope starts with `prefix`: one Query."""
+        rows, last = self._query(month, prefix, limit, start)
+        return [Total.from_item(row) for row in rows], last
+
+    def items_with_prefix(self, month: str, prefix: str) -> list[dict[str, Any]]:
+        """Every item of the month whose scope starts with `prefix` (all pages of one Query)."""
+        found: list[dict[str, Any]] = []
+        start: str | None = None
+        while True:
+            rows, start = self._query(month, prefix, 1000, start)
+            found += rows
+            if start is None:
+                return found
+
+    def _query(self, month: str, prefix: str, limit: int, start: str | None) -> tuple[list[dict[str, Any]], str | None]:
         request: dict[str, Any] = {
             "TableName": self.totals_table,
             "KeyConditionExpression": "#month = :month AND begins_with(#scope, :prefix)",
@@ -191,9 +212,10 @@ class CostTotals:
         if start:
             request["ExclusiveStartKey"] = total_key(month, start)
         answer = self._call(self._client.query, **request)
-        rows = [Total.from_item(deserialize(item)) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
-        return rows, None if not last else str(last[TOTALS_SORT_KEY]["S"])
+        return [deserialize(item) for item in answer.get("Items", [])], None if not last else str(
+            last[TOTALS_SORT_KEY]["S"]
+        )
 
     # --- a budget threshold's alert: claimed, published, confirmed ---
 
