@@ -53,13 +53,26 @@ class NotifierConfig:
     topic_arn: str
     prices_table: str | None = None
     """Where the price catalogue in use is (the notifier prices an end the cost keeper has not yet)."""
+    cost_queue_url: str | None = None
+    """Where the notifier hands the cost keeper the tasks whose cost may have changed."""
+    notify_imported: bool = False
+    """Announce the ends of imported (backfilled) tasks too."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> NotifierConfig:
         _require(env, ENV_TASK_TABLE, ENV_TOPIC_ARN)
         if not env[ENV_TOPIC_ARN].startswith("arn:"):
             raise ConfigError(f"{ENV_TOPIC_ARN} must be a topic ARN, not {env[ENV_TOPIC_ARN]!r}")
-        return cls(env[ENV_TASK_TABLE], env[ENV_TOPIC_ARN], env.get(constants.ENV_PRICES_TABLE) or None)
+        imported = env.get(constants.ENV_NOTIFY_IMPORTED, "false")
+        if imported not in ("true", "false"):
+            raise ConfigError(f"{constants.ENV_NOTIFY_IMPORTED} must be true or false, not {imported!r}")
+        return cls(
+            env[ENV_TASK_TABLE],
+            env[ENV_TOPIC_ARN],
+            env.get(constants.ENV_PRICES_TABLE) or None,
+            env.get(constants.ENV_COST_QUEUE_URL) or None,
+            imported == "true",
+        )
 
 
 @dataclass(frozen=True)
@@ -184,7 +197,7 @@ def _attempts(value: str) -> int:
 
 @dataclass(frozen=True)
 class CostsConfig:
-    """The cost keeper: the task table's stream -> costs on items, monthly totals, budget alerts."""
+    """The cost keeper: the cost queue -> costs on items, monthly totals, budget alerts."""
 
     task_table: str
     totals_table: str

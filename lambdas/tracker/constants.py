@@ -147,12 +147,14 @@ PRICES_KEY = "catalogue"
 METRIC_PRICES_READ = "PricesRead"
 METRIC_PRICE_PRODUCTS_REFUSED = "PriceProductsRefused"
 
-# Costs (issue 19): the cost keeper (task table stream -> each ended task's cost, monthly totals,
-# budget alerts), the budgets the Task API enforces, and Braket's spending limits beside them.
+# Costs (issue 19): the cost keeper (the notifier's cost queue -> each ended task's cost, monthly
+# totals, budget alerts), the budgets the Task API enforces, and Braket's spending limits beside them.
 COSTS_SERVICE = "cost-keeper"
 SPENDING_LIMITS_SERVICE = "spending-limits"
 ENV_TOTALS_TABLE = "COST_TOTALS_TABLE_NAME"
 ENV_LEDGER_TABLE = "COST_LEDGER_TABLE_NAME"
+ENV_COST_QUEUE_URL = "COST_QUEUE_URL"  # the notifier hands the cost keeper its tasks here
+ENV_NOTIFY_IMPORTED = "NOTIFY_IMPORTED"  # "true": the notifier announces backfilled tasks' ends too
 ENV_BUDGETS = "BUDGETS"  # JSON list of {scope, monthlyUsd, alertAt}, amounts as decimal strings
 TOTALS_KEY = "month"  # the totals table: one item per UTC month (YYYY-MM) ...
 TOTALS_SORT_KEY = "scope"  # ... and scope: account, device:<ARN>, submitter:<ARN>, tag:<key>=<value>

@@ -4,6 +4,7 @@ received through real SNS -> SQS subscriptions with filter policies."""
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import uuid
@@ -386,7 +387,7 @@ def test_notified_after_every_delivery_the_last_message_is_the_final_status(
     note_event(f"{len(received)} message(s)")
     ids = [r["notificationId"] for r in received]
     assert len(ids) == len(set(ids))
-    assert all(a != b for a, b in zip(statuses, statuses[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(statuses))
     assert [r["correction"] for r in received] == [index > 0 for index in range(len(received))]
     assert [r["previousStatus"] for r in received[1:]] == statuses[:-1]
     if final.status.value not in FINISHED:

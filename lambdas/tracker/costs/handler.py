@@ -1,9 +1,11 @@
-"""Cost keeper: the task table's stream (filtered to finished items) -> each ended task's cost on its
-item, the monthly totals, and budget alerts on the notification topic.
+"""Cost keeper: the cost queue (the tasks whose cost may have changed, as the notifier reads them off the
+task table's stream) -> each ended task's cost on its item, the monthly totals, and budget alerts on
+the notification topic.
 
-Error mapping: a failed read or write (DynamoDB, S3, SNS) raises, so the record is reported as a
-batch item failure; the mapping retries it (bisecting the batch), then sends it to its on-failure
-queue. Nothing is lost by a retry: the keeper does each step once (see tracker.costs.service).
+Error mapping: a failed read or write (DynamoDB, S3, SNS) raises, so the message is reported as a
+batch item failure; SQS delivers it again and, after 5 receives, parks it in the dead-letter queue
+(which has an alarm). A message that names no task is logged and dropped. Nothing is counted twice
+by a redelivery: the keeper does each step once (see tracker.costs.service).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker import constants
@@ -23,6 +25,7 @@ from tracker.config import CostsConfig
 from tracker.costs.alerts import BudgetAlerts
 from tracker.costs.pricer import TaskPricer
 from tracker.costs.service import CostKeeper, Outcome
+from tracker.data.cost_queue import task_of
 from tracker.data.cost_totals import CostTotals
 from tracker.data.execution_times import ExecutionTimes
 from tracker.data.price_catalogue import CatalogueSource, CatalogueStore
@@ -34,7 +37,7 @@ from tracker.logic.budgets import parse_budgets
 config = CostsConfig.from_env()
 logger = Logger(service=constants.COSTS_SERVICE)
 metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.COSTS_SERVICE)
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = BatchProcessor(event_type=EventType.SQS)
 dynamodb = boto3.client("dynamodb")
 totals = CostTotals(config.totals_table, config.ledger_table, dynamodb)
 budgets = parse_budgets(config.budgets_json)
@@ -48,11 +51,12 @@ keeper = CostKeeper(
 )
 
 
-def keep_record(record: DynamoDBRecord) -> None:
-    keys = record.dynamodb.keys if record.dynamodb else None
-    task_arn = keys.get(constants.TASK_KEY) if keys else None
-    if not task_arn:
-        raise ValueError(f"stream record {record.event_id} has no {constants.TASK_KEY} key")
+def keep_record(record: SQSRecord) -> None:
+    try:
+        task_arn = task_of(record.body)
+    except ValueError as exc:
+        logger.warning("A cost queue message names no task", reason=str(exc), message_id=record.message_id)
+        return
     logger.set_correlation_id(task_arn)
     result = keeper.keep(task_arn)
     if result.outcome in (Outcome.COUNTED, Outcome.MOVED):
