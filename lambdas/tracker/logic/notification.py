@@ -90,14 +90,14 @@ def build(record: TaskRecord, corrects: Status | None = None, cost: Cost | None 
 
 def subject(record: TaskRecord, corrects: Status | None = None, cost: Cost | None = None) -> str:
     """`Braket task COMPLETED: sv1, 1,000 shots, ran 2.1 s, $0.00375`: what an inbox shows. A
-    correction: `Correction: Braket task FAILED, not COMPLETED: sv1, 1,000 shots`."""
+    correction: `Correction: Braket task FAILED, not COMPLETED: sv1, 1,000 shots, ran 1.5 s, $0`."""
     parts = [record.device_name, f"{record.shots:,} shots"]
     if record.run_seconds is not None:
         parts.append(f"ran {_duration(record.run_seconds)}")
     elif record.status is not Status.COMPLETED and record.enrichment and record.enrichment.failure_reason:
         parts.append(record.enrichment.failure_reason)
     if cost is not None and cost[0] is not None:
-        parts.insert(2, usd(cost[0]))
+        parts.append(usd(cost[0]))
     head = f"Braket task {record.status.value}"
     if corrects is not None:
         head = f"Correction: {head}, not {corrects.value}"
