@@ -258,7 +258,7 @@ class CostApiConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> CostApiConfig | None:
         names = (constants.ENV_TOTALS_TABLE, constants.ENV_LEDGER_TABLE, constants.ENV_PRICES_TABLE)
-        if not any(env.get(name) for name in names):
+        if not env.get(constants.ENV_TOTALS_TABLE):
             return None
         _require(env, *names)
         return cls(

@@ -201,9 +201,10 @@ def test_spending_limits_are_asked_of_braket_on_demand_beside_the_trackers_figur
 
 
 @pytest.fixture(scope="module")
-def spending(table_names: dict[str, str]) -> ModuleType:
+def spending(table_names: dict[str, str]) -> Iterator[ModuleType]:
     os.environ["COST_TOTALS_TABLE_NAME"] = table_names["month"]
-    return importlib.import_module("tracker.spending.handler")
+    yield importlib.import_module("tracker.spending.handler")
+    os.environ.pop("COST_TOTALS_TABLE_NAME", None)
 
 
 def test_spend_change_events_keep_the_latest_report_whatever_the_order(
