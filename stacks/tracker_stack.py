@@ -9,6 +9,7 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
+from stacks.costs import Costs
 from stacks.dashboard import Dashboard, Watched, alarms_of
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
@@ -36,6 +37,7 @@ OUTPUT_LIVE_UPDATES_URL = "LiveUpdatesUrl"
 OUTPUT_CONNECTIONS_TABLE = "ConnectionsTableName"
 OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
 OUTPUT_DASHBOARD = "DashboardUrl"
+OUTPUT_COST_TOTALS_TABLE = "CostTotalsTableName"
 
 
 class TrackerStack(Stack):
@@ -89,6 +91,20 @@ class TrackerStack(Stack):
         acknowledge_reconciler(self, reconciliation)
         self.prices = Prices(self, "Prices", log_retention=config.log_retention)
         self.prices.add_alarms(operations)
+        self.costs = Costs(
+            self,
+            "Costs",
+            tasks=tables.tasks,
+            prices=self.prices,
+            notifications=notifications,
+            budgets=config.budgets,
+            promoted_tag_keys=config.api.promoted_tag_keys,
+            readable_buckets=config.api.readable_results_buckets,
+            log_retention=config.log_retention,
+        )
+        self.costs.add_alarms(operations)
+        self.costs.attach_to_api(task_api, config.braket_regions)
+        self.costs.attach_to_notifier(notifications.function, notifications.role)
 
         acknowledge(
             recorder.role,
@@ -122,6 +138,7 @@ class TrackerStack(Stack):
             (OUTPUT_FAILED_NOTIFICATIONS, notifications.failures.queue_url, "Stream batches the notifier gave up on"),
             (OUTPUT_API_URL, task_api.api.url, "The Task API (IAM-authorized: sign requests with SigV4)"),
             (OUTPUT_RESULTS_BUCKET, task_api.results.bucket_name, "Results of tasks submitted through the API"),
+            (OUTPUT_COST_TOTALS_TABLE, self.costs.totals.table_name, "Monthly cost totals by submitter, device, tag"),
         ):
             CfnOutput(self, key, value=value, description=description)
         CfnOutput(
@@ -197,6 +214,13 @@ class TrackerStack(Stack):
             task_api.role,
             f"AwsSolutions-IAM5[Resource::{nag_resource(self, task_api.results.arn_for_objects('tasks/*'))}]",
             "Reads results.json under the results prefix; each task has its own key under it.",
+        )
+        acknowledge(
+            task_api.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "braket:SearchSpendingLimits supports no resource-level permission (Service Authorization Reference, "
+            "Amazon Braket); it reads the account's spending limits, in the Braket Regions (aws:RequestedRegion), "
+            "for GET /spending-limits.",
         )
 
     def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> LiveUpdates:

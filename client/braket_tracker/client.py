@@ -8,6 +8,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from braket_tracker.api import TaskApi, backoff, task_path
@@ -226,6 +227,27 @@ class TrackerClient:
             token = page.get("next")
             if not token:
                 return
+
+    def costs(self, *, month: str | None = None, by: str = "account") -> dict[str, Any]:
+        """GET /costs: what tasks cost in a UTC month (YYYY-MM; this month by default), by "account",
+        "submitter", "device" or "tag:<key>" (a promoted tag key): every page, as one report."""
+        report: dict[str, Any] = {}
+        rows: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = self.api.request("GET", "costs", query={"month": month, "by": by, "limit": 1000, "next": token})
+            report = report or page
+            rows += page.get("rows", [])
+            token = page.get("next")
+            if not token:
+                break
+        total = sum((Decimal(row["usd"]) for row in rows), Decimal(0))
+        return {**report, "rows": rows, "totalUsd": f"{total.normalize():f}" if rows else "0", "next": None}
+
+    def spending_limits(self) -> dict[str, Any]:
+        """GET /spending-limits: Braket's spending limits, asked now, each beside the tracker's figures."""
+        answer: dict[str, Any] = self.api.request("GET", "spending-limits")
+        return answer
 
     def result(self, id_or_arn: str, *, sdk: bool | None = None) -> Any:
         """GET /tasks/{id}/result, at once (TaskNotFinished if it has not ended): a TaskResult, or the

@@ -155,3 +155,24 @@ PRICES_KEY = "catalogue"
 """Items of the prices table: `current` (the catalogue in use) and `version#<digest>` (each one taken)."""
 METRIC_PRICES_READ = "PricesRead"
 METRIC_PRICE_PRODUCTS_REFUSED = "PriceProductsRefused"
+
+# Costs (issue 19): the cost keeper (the notifier's cost queue -> each ended task's cost, monthly
+# totals, budget alerts), the budgets the Task API enforces, and Braket's spending limits beside them.
+COSTS_SERVICE = "cost-keeper"
+SPENDING_LIMITS_SERVICE = "spending-limits"
+ENV_TOTALS_TABLE = "COST_TOTALS_TABLE_NAME"
+ENV_LEDGER_TABLE = "COST_LEDGER_TABLE_NAME"
+ENV_COST_QUEUE_URL = "COST_QUEUE_URL"  # the notifier hands the cost keeper its tasks here
+ENV_NOTIFY_IMPORTED = "NOTIFY_IMPORTED"  # "true": the notifier announces backfilled tasks' ends too
+ENV_BUDGETS = "BUDGETS"  # JSON list of {scope, monthlyUsd, alertAt}, amounts as decimal strings
+TOTALS_KEY = "month"  # the totals table: one item per UTC month (YYYY-MM) ...
+TOTALS_SORT_KEY = "scope"  # ... and scope: account, device:<ARN>, submitter:<ARN>, tag:<key>=<value>
+LEDGER_KEY = "entry"  # the cost ledger: task#<task ARN>, what the totals count for each task
+RESERVATION_SCOPE_PREFIX = "reservation:"
+"""Budget holds of submissions not yet linked to their task, under the month they were made in."""
+SPENDING_LIMIT_SPEND_CHANGE = "Braket Spending Limit Spend Change"
+METRIC_TASKS_COSTED = "TasksCosted"
+METRIC_COSTS_MOVED = "CostsMoved"  # a counted task moved: a corrected end, details filled in later
+METRIC_UNPRICED_TASKS = "UnpricedTasks"
+METRIC_BUDGET_ALERTS_SENT = "BudgetAlertsSent"
+METRIC_SPENDING_LIMITS_RECORDED = "SpendingLimitsRecorded"

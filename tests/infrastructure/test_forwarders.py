@@ -54,7 +54,10 @@ def test_the_rule_forwards_task_state_changes_to_the_home_bus_with_a_dead_letter
 ) -> None:
     template = regions.forwarder_template(region)
     rule = only(template, "AWS::Events::Rule")
-    assert rule["EventPattern"] == {"source": ["aws.braket"], "detail-type": ["Braket Task State Change"]}
+    assert rule["EventPattern"] == {
+        "source": ["aws.braket"],
+        "detail-type": ["Braket Task State Change", "Braket Spending Limit Spend Change"],
+    }
     (target,) = rule["Targets"]
     assert flatten(target["Arn"]) == HOME_BUS
     (queue_id,) = of_type(template, "AWS::SQS::Queue")

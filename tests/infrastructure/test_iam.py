@@ -82,14 +82,26 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
         if resource_type != "AWS::KMS::Key"
         and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
     ]
-    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks and the
-    # price refresher's GetProducts, which have no resource-level permission (each limited to its Regions).
+    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks, the
+    # price refresher's GetProducts and the API's SearchSpendingLimits, which have no resource-level
+    # permission (each limited to its Regions).
     reconciler_policy = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role/DefaultPolicy")
     prices_policy = logical_id(synthesized.stack, "Prices/Refresher/Role/DefaultPolicy")
+    api_policy = logical_id(synthesized.stack, "TaskApi/Handler/Role/DefaultPolicy")
     assert sorted(offending, key=str) == sorted(
         [
             (ids.notifier_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
             (ids.pusher_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
+            (
+                api_policy,
+                {
+                    "Action": "braket:SearchSpendingLimits",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": list(BRAKET_REGIONS)}},
+                    "Effect": "Allow",
+                    "Resource": "*",
+                    "Sid": "BraketSpendingLimits",
+                },
+            ),
             (
                 reconciler_policy,
                 {

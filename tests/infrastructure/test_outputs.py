@@ -16,7 +16,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 15
+    assert len(OUTPUT_KEYS) == 16
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -72,6 +72,7 @@ def test_outputs_reference_their_resources(
                 ],
             ]
         },
+        tracker_stack.OUTPUT_COST_TOTALS_TABLE: ref(logical_id(synthesized.stack, "Costs/Totals")),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import time
 import urllib.request
 import uuid
@@ -69,6 +70,9 @@ def api(table_names: dict[str, str], braket: LocalBraket) -> Iterator[ModuleType
     }
     previous = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
+    # A cold start for each module that uses this fixture: the handler's clients (cached per Region)
+    # must reach this module's local Braket service, not one an earlier module stopped.
+    sys.modules.pop("tracker.api.handler", None)
     module = importlib.import_module("tracker.api.handler")
     yield module
     for name, value in previous.items():

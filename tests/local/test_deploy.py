@@ -64,6 +64,8 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
         "tracker.live.pusher_handler.lambda_handler",
         "tracker.reconciler.handler.lambda_handler",
         "tracker.prices.handler.lambda_handler",
+        "tracker.costs.handler.lambda_handler",
+        "tracker.spending.handler.lambda_handler",
     }
     recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
     notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]

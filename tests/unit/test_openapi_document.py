@@ -16,6 +16,8 @@ ROUTES = {
     "GET /tasks/{task_id}",
     "POST /tasks/{task_id}/cancel",
     "GET /tasks/{task_id}/result",
+    "GET /costs",
+    "GET /spending-limits",
 }
 ERROR_REF = "#/components/schemas/ErrorResponse"
 

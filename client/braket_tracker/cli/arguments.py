@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from braket_tracker.cli.costs import add_arguments as add_cost_arguments
 from braket_tracker.cli.exit_codes import EXIT_CODES
 from braket_tracker.client import DEVICES
 from braket_tracker.live import RANK
@@ -105,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog="braket-tracker",
-        description="Submit, list, show, cancel and wait for Amazon Braket tasks through the Braket Task Tracker.",
+        description="Submit, list, show, cancel and wait for Amazon Braket tasks through the Braket Task Tracker, "
+        "and see what they cost.",
         epilog=f"exit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -162,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cancel = command("cancel", "cancel a task (its submitter or an admin)")
     cancel.add_argument("id", metavar="ID", help="a task id or ARN")
+
+    costs = command("costs", "what tasks cost in a month, by submitter, device or a tag, with budgets")
+    add_cost_arguments(costs)
 
     watch = command("watch", "a live table of tasks, updated as they change")
     watch.add_argument("ids", nargs="*", metavar="ID", help="task ids or ARNs (ends when all of them have)")

@@ -96,3 +96,10 @@ class DependencyUnavailable(ApiError):
     """DynamoDB, S3 or Braket failed or timed out: the request may be retried as it is."""
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class BudgetExceeded(ApiError):
+    """The submission's estimated cost would take one of its scopes past its monthly budget:
+    `details` names the scope and says what remains."""
+
+    status = HTTPStatus.PAYMENT_REQUIRED

@@ -11,8 +11,9 @@ When a condition fails, DynamoDB returns the stored item with the error
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
-from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, TaskRecord, seconds_between
+from tracker.domain import (
+    MAX_EVENTS_PER_TASK,
+    Enrichment,
+    Status,
+    TaskEvent,
+    TaskRecord,
+    normalize_time,
+    parse_time,
+    seconds_between,
+)
 from tracker.logic.listing import QueryPlan
 from tracker.models.item import (
     Item,
@@ -183,16 +193,19 @@ class TaskTable:
         again into the current item if another writer changed it meanwhile. Touches only the
         notification attributes (`notifications`, `notifiedAt`, `awaitingNotification`).
 
-        Returns the item as marked, or None if there is no item or `status` was already marked.
+        Returns the item as marked, or None if there is no item or `status` is the last one marked.
+        A status announced again (a correction back to it) is marked at a time after every earlier
+        mark, so the last announced status is always the one with the latest time.
         """
         current: TaskRecord | None = record
         for _ in range(MAX_MARK_ATTEMPTS):
-            if current is None or status in current.announced:
+            if current is None or current.last_announced is status:
                 return None
+            when = _after(at, current.announced.values())
             marked = replace(
                 current,
-                notifications={**current.announced, status: at},
-                notified_at=current.notified_at or at,
+                notifications={**current.announced, status: when},
+                notified_at=current.notified_at or when,
             )
             condition, names, values = version_condition(to_item(current, self.promoted_tag_keys))
             names["#region"] = "awaitingNotification"
@@ -370,11 +383,13 @@ VERSIONED_ATTRIBUTES = (
     "notifications",
     "queueInfoReadAt",
     "queueInfo",
+    "costUsd",
+    "costBasis",
 )
 """What a whole-item write checks is still as it read it: every attribute that another writer
-(the recorder, the API's submission and queue reads, the notifier's marks) can change. The event
-count alone is not enough: a conflicting body (one event id, two bodies) or Braket's details filled
-in later change the item without adding an event."""
+(the recorder, the API's submission and queue reads, the notifier's marks, the cost keeper) can
+change. The event count alone is not enough: a conflicting body (one event id, two bodies) or
+Braket's details filled in later change the item without adding an event."""
 
 
 def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -390,6 +405,14 @@ def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, An
         else:
             parts.append(f"attribute_not_exists(#v{i})")
     return " AND ".join(parts), names, values
+
+
+def _after(at: str, earlier: Iterable[str]) -> str:
+    """`at`, or one millisecond after the latest of `earlier` if that is not before it."""
+    latest = max(earlier, default=None)
+    if latest is None or latest < at:
+        return at
+    return normalize_time(parse_time(latest) + timedelta(milliseconds=1))
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
