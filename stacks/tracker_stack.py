@@ -9,6 +9,7 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
+from stacks.jobs import JobTables
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
 from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
@@ -44,6 +45,8 @@ class TrackerStack(Stack):
         tables = TaskTables(self, "Tables", promoted_tag_keys=config.api.promoted_tag_keys)
         capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
         recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
+        jobs = JobTables(self, "Jobs", tasks=tables.tasks)
+        jobs.grant_recording(recorder.function, recorder.role)
         notifications = Notifications(
             self,
             "Notifications",

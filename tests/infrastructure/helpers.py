@@ -74,6 +74,7 @@ class LogicalIds:
     pusher_log_group: str
     access_logs: str
     failed_pushes: str
+    job_table: str
 
     @classmethod
     def of(cls, stack: Stack) -> LogicalIds:
@@ -112,6 +113,7 @@ class LogicalIds:
             pusher_log_group=logical_id(stack, "LiveUpdates/Pusher/Logs"),
             access_logs=logical_id(stack, "LiveUpdates/AccessLogs"),
             failed_pushes=logical_id(stack, "LiveUpdates/FailedPushes"),
+            job_table=logical_id(stack, "Jobs/Jobs"),
         )
 
 

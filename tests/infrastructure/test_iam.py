@@ -14,6 +14,7 @@ from tests.support.app import SynthesizedApp
 pytestmark = pytest.mark.infrastructure
 
 BRAKET_TASKS = "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:quantum-task/*"
+BRAKET_JOBS = "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:job/*"
 QUEUE_CONSUMER_ACTIONS = (
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -61,6 +62,10 @@ def test_recorder_role_grants_exactly_what_the_recorder_calls(
         ("dynamodb:UpdateItem", task_table),
         ("dynamodb:PutItem", f"${{{ids.rejected_table}.Arn}}"),
         ("braket:GetQuantumTask", BRAKET_TASKS),
+        # hybrid jobs' events share the queue: the recorder's job path reads and writes the jobs table
+        ("dynamodb:GetItem", f"${{{ids.job_table}.Arn}}"),
+        ("dynamodb:PutItem", f"${{{ids.job_table}.Arn}}"),
+        ("braket:GetJob", BRAKET_JOBS),
         ("logs:CreateLogStream", f"${{{ids.log_group}.Arn}}"),
         ("logs:PutLogEvents", f"${{{ids.log_group}.Arn}}"),
         *((action, f"${{{ids.queue}.Arn}}") for action in QUEUE_CONSUMER_ACTIONS),
