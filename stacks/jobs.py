@@ -3,14 +3,23 @@ record job events (they share the capture rule, the queue and the recorder with 
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambdas.tracker import constants
+from stacks.capture import encrypted_queue
+from stacks.functions import TrackerFunction
+from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
+from stacks.notifications import Notifications
 
 _STRING = dynamodb.AttributeType.STRING
 
@@ -50,7 +59,9 @@ class JobTables(Construct):
             projection_type=dynamodb.ProjectionType.ALL,
         )
         self.tasks = tasks
-        self.job_arns = Stack.of(self).format_arn(service="braket", region="*", resource="job", resource_name="*")
+        stack = Stack.of(self)
+        self.job_arns = stack.format_arn(service="braket", region="*", resource="job", resource_name="*")
+        self.task_arns = stack.format_arn(service="braket", region="*", resource="quantum-task", resource_name="*")
 
     def grant_recording(self, function: lambda_.Function, role: iam.IRole) -> None:
         """The recorder's job path: read and write job items, and GetJob on this account's jobs."""
@@ -73,4 +84,207 @@ class JobTables(Construct):
             f"AwsSolutions-IAM5[Resource::{nag_resource(self, self.job_arns)}]",
             "GetJob on this account's hybrid jobs in any Region: jobs are created at run time by anyone, and "
             f"a job is read in its own Region{' (and ' + ', '.join(actions) + ')' if actions else ''}.",
+        )
+
+
+def job_end_filters(notify_imported: bool) -> list[dict[str, Any]]:
+    """The job notifier runs when a job first reaches its end, or when an announced end must be corrected
+    (the task notifier's three patterns, stacks/notifications.py, with the job statuses)."""
+    finished = {"status": {"S": list(constants.FINISHED_STATUSES)}}
+    new_image: dict[str, Any] = dict(finished)
+    if not notify_imported:
+        new_image["origin"] = {"S": list(constants.NOTIFIED_ORIGINS)}
+    return [
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {"NewImage": new_image, "OldImage": {"status": {"S": ["QUEUED", "RUNNING", "CANCELLING"]}}},
+        },
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": new_image}},
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": {
+                    **finished,
+                    "notifiedAt": {"S": [{"exists": True}]},
+                    "awaitingNotification": {"S": [{"exists": True}]},
+                },
+                "OldImage": finished,
+            },
+        },
+    ]
+
+
+def job_tasks_stream_filters() -> list[dict[str, Any]]:
+    """The task records the job-updates function may act on (lambdas/tracker/logic/job_tasks.py): a task
+    whose job is known, or a new task under jobs/ (where the SDK puts a job's tasks), to link."""
+    return [
+        {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"jobArn": {"S": [{"exists": True}]}}}},
+        {
+            "eventName": ["INSERT"],
+            "dynamodb": {"NewImage": {"outputS3Directory": {"S": [{"prefix": constants.JOBS_PREFIX}]}}},
+        },
+    ]
+
+
+class JobFunctions(Construct):
+    """The job notifier (one message per job end), job updates (the streams' job side: link, count, push)
+    and the live-updates API's job routes."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: JobTables,
+        notifications: Notifications,
+        live: LiveUpdates,
+        log_retention: logs.RetentionDays,
+        notify_imported: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        jobs, tasks = tables.jobs, tables.tasks
+        stream_source: dict[str, Any] = {
+            "starting_position": lambda_.StartingPosition.TRIM_HORIZON,
+            "batch_size": 10,
+            "bisect_batch_on_error": True,
+            "retry_attempts": 5,
+            "report_batch_item_failures": True,
+        }
+        self.failures = encrypted_queue(self, "FailedRecords")
+        acknowledge(
+            self.failures,
+            "AwsSolutions-SQS3",
+            "This queue is the on-failure destination of the job functions' stream mappings: their dead-letter store.",
+        )
+
+        notifier = self._function(
+            "Notifier",
+            handler="tracker.jobs.notifier_handler.lambda_handler",
+            service=constants.JOB_NOTIFIER_SERVICE,
+            description="Publishes one notification per finished hybrid job",
+            log_retention=log_retention,
+            environment={
+                constants.ENV_JOB_TABLE: jobs.table_name,
+                constants.ENV_TOPIC_ARN: notifications.topic.topic_arn,
+            },
+        )
+        notifier.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadAndMarkJobs", actions=["dynamodb:GetItem", "dynamodb:PutItem"], resources=[jobs.table_arn]
+            )
+        )
+        notifications.grant_publish(notifier.role, "AllowTheJobNotifierToPublish")
+        notifier.function.add_event_source(
+            sources.DynamoEventSource(
+                jobs,
+                on_failure=sources.SqsDlq(self.failures),
+                filters=[lambda_.FilterCriteria.filter(p) for p in job_end_filters(notify_imported)],
+                **stream_source,
+            )
+        )
+
+        live_environment = {
+            constants.ENV_TASK_TABLE: tasks.table_name,
+            constants.ENV_CONNECTIONS_TABLE: live.connections.table_name,
+            constants.ENV_CONNECTIONS_ENDPOINT: live.stage.callback_url,
+            constants.ENV_JOB_TABLE: jobs.table_name,
+        }
+        updates = self._function(
+            "Updates",
+            handler="tracker.jobs.updates_handler.lambda_handler",
+            service=constants.JOB_UPDATES_SERVICE,
+            description="The job side of the task and job streams: links job tasks, counts their ends, pushes changes",
+            log_retention=log_retention,
+            environment={**live_environment, constants.ENV_GET_JOB_RATE: f"{constants.RECONCILER_GET_JOB_RATE:g}"},
+        )
+        for sid, actions, resources in (
+            ("LinkAndCountTasks", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [tasks.table_arn]),
+            ("CountAndRecordJobs", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [jobs.table_arn]),
+            (
+                "FindSubscribers",
+                ["dynamodb:Query"],
+                [f"{live.connections.table_arn}/index/{constants.INDEX_BY_TARGET}"],
+            ),
+            ("ForgetGoneConnections", ["dynamodb:Query", "dynamodb:BatchWriteItem"], [live.connections.table_arn]),
+            ("PostToConnections", ["execute-api:ManageConnections"], [live.manage_connections_arn]),
+            ("ReadJobTasks", ["braket:GetQuantumTask"], [tables.task_arns]),
+        ):
+            updates.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        tables.grant_get_job(updates.role)
+        acknowledge(
+            updates.role,
+            f"AwsSolutions-IAM5[Resource::{nag_resource(self, tables.task_arns)}]",
+            "GetQuantumTask on this account's quantum tasks in any Region: a new task under jobs/ is asked for "
+            "its hybrid job, in its own Region. Read-only.",
+        )
+        for table in (jobs, tasks):
+            filters = [lambda_.FilterCriteria.filter({"eventName": ["INSERT", "MODIFY"]})]
+            if table is tasks:
+                filters = [lambda_.FilterCriteria.filter(p) for p in job_tasks_stream_filters()]
+            updates.function.add_event_source(
+                sources.DynamoEventSource(
+                    table, on_failure=sources.SqsDlq(self.failures), filters=filters, **stream_source
+                )
+            )
+
+        routes = self._function(
+            "LiveRoutes",
+            handler="tracker.jobs.live_handler.lambda_handler",
+            service=constants.JOB_LIVE_SERVICE,
+            description="The live-updates API's job routes: subscribeJobs, unsubscribeJobs",
+            log_retention=log_retention,
+            environment=live_environment,
+        )
+        for sid, actions, resources in (
+            (
+                "RecordJobSubscriptions",
+                ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
+                [live.connections.table_arn],
+            ),
+            ("ReadJobs", ["dynamodb:GetItem"], [jobs.table_arn]),
+            ("ListJobTasks", ["dynamodb:Query"], [f"{tasks.table_arn}/index/{constants.INDEX_BY_JOB}"]),
+            ("PostToConnections", ["execute-api:ManageConnections"], [live.manage_connections_arn]),
+        ):
+            routes.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        integration = integrations.WebSocketLambdaIntegration("JobRoutes", routes.function)
+        for route in constants.JOB_LIVE_ROUTES:
+            acknowledge(
+                live.api.add_route(route, integration=integration),
+                "AwsSolutions-APIG4",
+                "WebSocket APIs authorize at $connect only (IAM, SigV4); this route runs on that authorized "
+                "connection, and API Gateway takes no authorizer on it.",
+            )
+        for role in (updates.role, routes.role):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, live.manage_connections_arn)}]",
+                "Connection ids are created at run time: this is POST to @connections of this API's stage only.",
+            )
+        for role in (notifier.role, updates.role):
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
+            )
+        self.notifier, self.updates, self.routes = notifier.function, updates.function, routes.function
+
+    def _function(
+        self,
+        construct_id: str,
+        *,
+        handler: str,
+        service: str,
+        description: str,
+        log_retention: logs.RetentionDays,
+        environment: dict[str, str],
+    ) -> TrackerFunction:
+        return TrackerFunction(
+            self,
+            construct_id,
+            handler=handler,
+            service=service,
+            description=description,
+            log_retention=log_retention,
+            timeout=Duration.seconds(60),
+            environment=environment,
         )

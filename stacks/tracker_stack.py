@@ -9,7 +9,7 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
-from stacks.jobs import JobTables
+from stacks.jobs import JobFunctions, JobTables
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
 from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
@@ -111,7 +111,16 @@ class TrackerStack(Stack):
 
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
-        self._add_live_updates(config, tables, operations)
+        live = self._add_live_updates(config, tables, operations)
+        JobFunctions(
+            self,
+            "JobFunctions",
+            tables=jobs,
+            notifications=notifications,
+            live=live,
+            log_retention=config.log_retention,
+            notify_imported=config.notify_imported,
+        )
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
@@ -183,7 +192,7 @@ class TrackerStack(Stack):
             "Reads results.json under the results prefix; each task has its own key under it.",
         )
 
-    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> None:
+    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> LiveUpdates:
         """Live updates (WebSocket push of every status change), with its alarms and outputs."""
         live = LiveUpdates(
             self,
@@ -222,3 +231,4 @@ class TrackerStack(Stack):
             (OUTPUT_FAILED_PUSHES, live.failures.queue_url, "Stream records the live-updates pusher gave up on"),
         ):
             CfnOutput(self, key, value=value, description=description)
+        return live

@@ -191,6 +191,11 @@ class TaskRecord:
     notifications: dict[Status, str] = field(default_factory=dict)
     """Each final status announced on the notification topic, and when (the notifier's marks):
     the first end, then any correction. What was said, not what the events say, so not merged."""
+    job_arn: str | None = None
+    """The hybrid job that created the task: from GetQuantumTask, linked early for a job's tasks (under
+    `jobs/`) by the job-updates function, or at the end with Braket's details."""
+    job_counted: str | None = None
+    """The final status the job-task counter counted for this task (its per-task ledger: issue 18)."""
 
     @property
     def announced(self) -> dict[Status, str]:

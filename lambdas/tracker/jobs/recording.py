@@ -7,7 +7,6 @@ be recorded is rejected with its reason; a failure of DynamoDB raises, so SQS re
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +15,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tracker import constants
-from tracker.config import ConfigError
 from tracker.data.braket_jobs import BraketJobs
 from tracker.data.job_table import JobTable
 from tracker.domain import EventRefused
+from tracker.jobs.config import JobsConfig
 from tracker.jobs.recorder import JobRecorder
 from tracker.models.event import InvalidEvent
 from tracker.models.job_event import parse_job_event
@@ -30,22 +29,9 @@ _recorders: list[JobRecorder] = []
 def job_recorder(client: Any = None) -> JobRecorder:
     """The recorder's JobRecorder, made once per cold start from the environment."""
     if not _recorders:
-        table = os.environ.get(constants.ENV_JOB_TABLE)
-        if not table:
-            raise ConfigError(f"missing environment variable {constants.ENV_JOB_TABLE}")
-        rate = rate_from_env(constants.ENV_GET_JOB_RATE, constants.RECORDER_GET_JOB_RATE)
-        _recorders.append(JobRecorder(JobTable(table, client), BraketJobs(rate)))
+        config = JobsConfig.from_env(constants.RECORDER_GET_JOB_RATE)
+        _recorders.append(JobRecorder(JobTable(config.job_table, client), BraketJobs(config.get_job_rate)))
     return _recorders[0]
-
-
-def rate_from_env(name: str, default: float) -> float:
-    try:
-        rate = float(os.environ.get(name) or default)
-    except ValueError:
-        rate = -1.0
-    if not 0 < rate <= constants.GET_JOB_QUOTA:
-        raise ConfigError(f"{name} must be a number of requests per second above 0, at most GetJob's quota 5")
-    return rate
 
 
 def record_job_message(

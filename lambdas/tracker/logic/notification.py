@@ -120,6 +120,7 @@ def document(record: TaskRecord, corrects: Status | None = None) -> dict[str, An
     return {
         "type": DOCUMENT_TYPE if record.status.finished else STATUS_DOCUMENT_TYPE,
         "version": DOCUMENT_VERSION,
+        "kind": "task",
         "notificationId": notification_id(record),
         "correction": corrects is not None,
         "previousStatus": None if corrects is None else corrects.value,
@@ -150,6 +151,7 @@ def attributes(record: TaskRecord, corrects: Status | None = None) -> dict[str, 
     A correction also has `previousStatus` (filter on it with `{"previousStatus": [{"exists": true}]}`)."""
     found: dict[str, dict[str, str]] = {
         "notificationId": _string(notification_id(record)),
+        "kind": _string("task"),  # hybrid jobs' ends say "job" (logic/job_notification.py)
         "status": _string(record.status.value),
         "device": _string(record.device_name),
         "deviceArn": _string(record.device_arn),

@@ -49,11 +49,14 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "awaitingNotification": record.task.region if awaits_notification(record) else None,
         "lastCheckedAt": record.checked_at,
         "notifications": {status.value: at for status, at in record.notifications.items()} or None,
+        "jobCountedStatus": record.job_counted,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
     if record.enrichment is not None:
         item.update(enrichment_attributes(record.enrichment, promoted_tag_keys))
+    if record.job_arn:
+        item["jobArn"] = record.job_arn
     return item
 
 
@@ -103,6 +106,8 @@ def from_item(item: Item) -> TaskRecord:
         tags=dict(item.get("tags", {})) if enrichment is None else {},
         checked_at=item.get("lastCheckedAt"),
         notifications={Status(status): at for status, at in (item.get("notifications") or {}).items()},
+        job_arn=item.get("jobArn"),
+        job_counted=item.get("jobCountedStatus"),
     )
 
 
