@@ -102,7 +102,10 @@ class JobUpdates:
         return done
 
     def link(self, task_arn: str) -> str | None:
-        """Ask Braket for the task's job; note it on the task's item (the stream then counts and pushes)."""
+        """Ask Braket for the task's job; note it on the task's item (the stream then counts and pushes).
+        A redelivered record finds the item linked already, and asks nothing."""
+        if self.tasks.ledger(task_arn).job_arn is not None:
+            return None
         try:
             answer = self.braket.get_task(TaskArn.parse(task_arn))
         except TaskNotFound:

@@ -42,7 +42,7 @@ def read(event_name: str, old: Image, new: Image) -> JobTaskRecord | None:
         return None
     job = new.get("jobArn") if isinstance(new.get("jobArn"), str) else None
     newly_linked = job is not None and (old or {}).get("jobArn") != job
-    link = job is None and needs_link(new)
+    link = job is None and event_name == "INSERT" and needs_link(new)
     count = None
     if job is not None and new.get("status") in FINISHED_STATUSES:
         ended = end_change(event_name, old, new)
@@ -57,4 +57,3 @@ def read(event_name: str, old: Image, new: Image) -> JobTaskRecord | None:
 def needs_link(image: Mapping[str, Any]) -> bool:
     directory = image.get("outputS3Directory")
     return isinstance(directory, str) and directory.startswith(JOBS_PREFIX) and "jobArn" not in image
-
