@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,7 @@ from stacks.capture import encrypted_queue
 from stacks.functions import TrackerFunction
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
+from stacks.names import OUTPUT_JOB_TABLE, OUTPUT_JOB_TABLE_STREAM
 from stacks.notifications import Notifications
 
 _STRING = dynamodb.AttributeType.STRING
@@ -60,6 +61,13 @@ class JobTables(Construct):
         )
         self.tasks = tasks
         stack = Stack.of(self)
+        CfnOutput(stack, OUTPUT_JOB_TABLE, value=self.jobs.table_name, description="The hybrid jobs table")
+        CfnOutput(
+            stack,
+            OUTPUT_JOB_TABLE_STREAM,
+            value=self.jobs.table_stream_arn or "",
+            description="The jobs table's stream",
+        )
         self.job_arns = stack.format_arn(service="braket", region="*", resource="job", resource_name="*")
         self.task_arns = stack.format_arn(service="braket", region="*", resource="quantum-task", resource_name="*")
 
@@ -73,6 +81,26 @@ class JobTables(Construct):
             )
         )
         self.grant_get_job(role)
+
+    def grant_reconciling(self, function: lambda_.Function, role: iam.IRole, regions: tuple[str, ...]) -> None:
+        """The reconciler's job passes: the sparse indexes, job items, GetJob and SearchJobs (its own rate)."""
+        function.add_environment(constants.ENV_JOB_TABLE, self.jobs.table_name)
+        function.add_environment(constants.ENV_GET_JOB_RATE, f"{constants.RECONCILER_GET_JOB_RATE:g}")
+        indexes = [f"{self.jobs.table_arn}/index/{name}" for name in constants.SPARSE_INDEXES]
+        for sid, actions, resources in (
+            ("FindStaleAndUnnotifiedJobs", ["dynamodb:Query"], indexes),
+            ("RecordJobs", ["dynamodb:GetItem", "dynamodb:PutItem"], [self.jobs.table_arn]),
+        ):
+            role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SearchJobs",
+                actions=["braket:SearchJobs"],
+                resources=["*"],  # SearchJobs supports no resource-level permission
+                conditions={"StringEquals": {"aws:RequestedRegion": list(regions)}},
+            )
+        )
+        self.grant_get_job(role, "ReadJobs")
 
     def grant_get_job(self, role: iam.IRole, sid: str = "DescribeJobs", actions: tuple[str, ...] = ()) -> None:
         """GetJob (and `actions`) on this account's hybrid jobs, in any Region."""

@@ -87,6 +87,7 @@ class TrackerStack(Stack):
             requests_per_second=config.braket_requests_per_second,
         )
         reconciliation.add_alarms(operations, capture.rule)
+        jobs.grant_reconciling(reconciliation.function, reconciliation.role, config.braket_regions)
         acknowledge_reconciler(self, reconciliation)
         self.prices = Prices(self, "Prices", log_retention=config.log_retention)
         self.prices.add_alarms(operations)
