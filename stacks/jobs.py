@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -21,6 +22,7 @@ from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
 from stacks.names import OUTPUT_JOB_TABLE, OUTPUT_JOB_TABLE_STREAM
 from stacks.notifications import Notifications
+from stacks.task_api import TaskApi
 
 _STRING = dynamodb.AttributeType.STRING
 
@@ -101,6 +103,27 @@ class JobTables(Construct):
             )
         )
         self.grant_get_job(role, "ReadJobs")
+
+    def add_api(self, task_api: TaskApi) -> None:
+        """GET /jobs, GET /jobs/{id}, GET /jobs/{id}/tasks and POST /jobs/{id}/cancel on the Task API (the same
+        function, IAM authorization and stage), and what its function needs for them."""
+        task_api.function.add_environment(constants.ENV_JOB_TABLE, self.jobs.table_name)
+        task_api.function.add_environment(constants.ENV_GET_JOB_RATE, f"{constants.RECORDER_GET_JOB_RATE:g}")
+        indexes = (constants.INDEX_BY_STATUS, constants.INDEX_BY_ACCOUNT, constants.INDEX_BY_JOB_ID)
+        for sid, actions, resources in (
+            ("ReadJobs", ["dynamodb:GetItem"], [self.jobs.table_arn]),
+            ("QueryJobIndexes", ["dynamodb:Query"], [f"{self.jobs.table_arn}/index/{name}" for name in indexes]),
+            ("ListJobTasks", ["dynamodb:Query"], [f"{self.tasks.table_arn}/index/{constants.INDEX_BY_JOB}"]),
+        ):
+            task_api.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        self.grant_get_job(task_api.role, "QueueInfoAndCancelJobs", ("braket:CancelJob",))
+        integration = apigw.LambdaIntegration(task_api.function, proxy=True)
+        jobs = task_api.api.root.add_resource("jobs")
+        jobs.add_method("GET", integration)
+        job = jobs.add_resource("{job_id}")
+        job.add_method("GET", integration)
+        job.add_resource("tasks").add_method("GET", integration)
+        job.add_resource("cancel").add_method("POST", integration)
 
     def grant_get_job(self, role: iam.IRole, sid: str = "DescribeJobs", actions: tuple[str, ...] = ()) -> None:
         """GetJob (and `actions`) on this account's hybrid jobs, in any Region."""
@@ -221,13 +244,11 @@ class JobFunctions(Construct):
             "Updates",
             handler="tracker.jobs.updates_handler.lambda_handler",
             service=constants.JOB_UPDATES_SERVICE,
-            description="The job side of the task and job streams: links job tasks, counts their ends, pushes changes",
+            description="Pushes each hybrid job's status change to its WebSocket subscribers",
             log_retention=log_retention,
-            environment={**live_environment, constants.ENV_GET_JOB_RATE: f"{constants.RECONCILER_GET_JOB_RATE:g}"},
+            environment=live_environment,
         )
         for sid, actions, resources in (
-            ("LinkAndCountTasks", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [tasks.table_arn]),
-            ("CountAndRecordJobs", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [jobs.table_arn]),
             (
                 "FindSubscribers",
                 ["dynamodb:Query"],
@@ -235,25 +256,17 @@ class JobFunctions(Construct):
             ),
             ("ForgetGoneConnections", ["dynamodb:Query", "dynamodb:BatchWriteItem"], [live.connections.table_arn]),
             ("PostToConnections", ["execute-api:ManageConnections"], [live.manage_connections_arn]),
-            ("ReadJobTasks", ["braket:GetQuantumTask"], [tables.task_arns]),
         ):
             updates.role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
-        tables.grant_get_job(updates.role)
-        acknowledge(
-            updates.role,
-            f"AwsSolutions-IAM5[Resource::{nag_resource(self, tables.task_arns)}]",
-            "GetQuantumTask on this account's quantum tasks in any Region: a new task under jobs/ is asked for "
-            "its hybrid job, in its own Region. Read-only.",
-        )
-        for table in (jobs, tasks):
-            filters = [lambda_.FilterCriteria.filter({"eventName": ["INSERT", "MODIFY"]})]
-            if table is tasks:
-                filters = [lambda_.FilterCriteria.filter(p) for p in job_tasks_stream_filters()]
-            updates.function.add_event_source(
-                sources.DynamoEventSource(
-                    table, on_failure=sources.SqsDlq(self.failures), filters=filters, **stream_source
-                )
+        updates.function.add_event_source(
+            sources.DynamoEventSource(
+                jobs,
+                on_failure=sources.SqsDlq(self.failures),
+                filters=[lambda_.FilterCriteria.filter({"eventName": ["INSERT", "MODIFY"]})],
+                **stream_source,
             )
+        )
+        self._task_side(tables, live)
 
         routes = self._function(
             "LiveRoutes",
@@ -295,6 +308,27 @@ class JobFunctions(Construct):
                 "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
             )
         self.notifier, self.updates, self.routes = notifier.function, updates.function, routes.function
+
+    def _task_side(self, tables: JobTables, live: LiveUpdates) -> None:
+        """The job side of the task table's stream runs in the live-updates pusher (tracker/jobs/task_side.py):
+        the task table's stream has its two readers already (the notifier and the pusher)."""
+        live.pusher.add_environment(constants.ENV_JOB_TABLE, tables.jobs.table_name)
+        for sid, actions, resources in (
+            ("LinkAndCountJobTasks", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [tables.tasks.table_arn]),
+            (
+                "CountAndRecordJobs",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                [tables.jobs.table_arn],
+            ),
+            ("LinkJobTasks", ["braket:GetQuantumTask"], [tables.task_arns]),
+        ):
+            live.pusher_role.add_to_principal_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        acknowledge(
+            live.pusher_role,
+            f"AwsSolutions-IAM5[Resource::{nag_resource(self, tables.task_arns)}]",
+            "GetQuantumTask on this account's quantum tasks in any Region: a new task under jobs/ is asked for its "
+            "hybrid job, in its own Region (at most 5/s). Read-only.",
+        )
 
     def _function(
         self,

@@ -12,7 +12,7 @@ from stacks.config import TrackerConfig
 from stacks.jobs import JobFunctions, JobTables
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
-from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
+from stacks.names import OUTPUT_JOB_TABLE, OUTPUT_JOB_TABLE_STREAM, OUTPUT_RECONCILER_STATE_TABLE
 from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.prices import Prices
@@ -35,6 +35,7 @@ OUTPUT_RESULTS_BUCKET = "ResultsBucketName"
 OUTPUT_LIVE_UPDATES_URL = "LiveUpdatesUrl"
 OUTPUT_CONNECTIONS_TABLE = "ConnectionsTableName"
 OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
+__all__ = ["OUTPUT_JOB_TABLE", "OUTPUT_JOB_TABLE_STREAM", "OUTPUT_RECONCILER_STATE_TABLE", "TrackerStack"]
 
 
 class TrackerStack(Stack):
@@ -110,6 +111,7 @@ class TrackerStack(Stack):
             "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
         )
 
+        jobs.add_api(task_api)
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
         live = self._add_live_updates(config, tables, operations)

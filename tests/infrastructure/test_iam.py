@@ -87,14 +87,30 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
         if resource_type != "AWS::KMS::Key"
         and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
     ]
-    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks and the
-    # price refresher's GetProducts, which have no resource-level permission (each limited to its Regions).
+    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks and
+    # SearchJobs and the price refresher's GetProducts, which have no resource-level permission (each
+    # limited to its Regions).
     reconciler_policy = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role/DefaultPolicy")
     prices_policy = logical_id(synthesized.stack, "Prices/Refresher/Role/DefaultPolicy")
+    job_readers = [
+        logical_id(synthesized.stack, f"JobFunctions/{name}/Role/DefaultPolicy") for name in ("Notifier", "Updates")
+    ]
+    list_streams = {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}
     assert sorted(offending, key=str) == sorted(
         [
-            (ids.notifier_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
-            (ids.pusher_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
+            (ids.notifier_policy, list_streams),
+            (ids.pusher_policy, list_streams),
+            *((policy, list_streams) for policy in job_readers),
+            (
+                reconciler_policy,
+                {
+                    "Action": "braket:SearchJobs",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": list(BRAKET_REGIONS)}},
+                    "Effect": "Allow",
+                    "Resource": "*",
+                    "Sid": "SearchJobs",
+                },
+            ),
             (
                 reconciler_policy,
                 {

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.infrastructure
 
 EVENTS = {"Service": "events.amazonaws.com"}
 SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-QUEUES = ["queue", "dead_letter_queue", "failed_notifications", "failed_pushes"]
+QUEUES = ["queue", "dead_letter_queue", "failed_notifications", "failed_pushes", "job_failures"]
 """LogicalIds fields of every queue of the stack."""
 
 

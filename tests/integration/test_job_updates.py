@@ -1,6 +1,7 @@
 """The job side of the streams against moto server: a job's tasks linked early, their ends counted once
-(corrections move a count), a job's end notified once on the topic (kind=job), through the synthesized
-stream filters, with every record delivered twice."""
+(corrections move a count), by the live-updates pusher's mapping of the task table's stream (its two
+readers are the notifier and the pusher); a job's end notified once on the topic (kind=job); through the
+synthesized stream filters, with every record delivered twice."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from tests.support.braket_jobs import DocumentedJobs
 from tests.support.events import job_arn, job_state_change, state_change, task_arn
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import FilteredStream
-from tracker.data.braket_api import BraketApi
-from tracker.data.braket_jobs import BraketJobs
+from tracker.data.braket_jobs import TaskJobs
+from tracker.jobs import task_side
 
 pytestmark = pytest.mark.integration
 
@@ -45,19 +46,18 @@ def modules(recorder_module: ModuleType, table_names: dict[str, str], topic_arn:
     os.environ.setdefault("CONNECTIONS_ENDPOINT", "http://127.0.0.1:9/live")
     os.environ["NOTIFICATION_TOPIC_ARN"] = topic_arn
     return (
-        importlib.import_module("tracker.jobs.updates_handler"),
+        importlib.import_module("tracker.live.pusher_handler"),
         importlib.import_module("tracker.jobs.notifier_handler"),
     )
 
 
 @pytest.fixture
-def braket(modules: tuple[Any, Any], jobs: DocumentedJobs) -> Iterator[JobTaskBraket]:  # noqa: F811
-    updates = modules[0].updates
-    fake, original = JobTaskBraket(), (updates.braket, updates.recorder.braket)
-    updates.braket = BraketApi(100, client_factory=lambda region: fake)
-    updates.recorder.braket = BraketJobs(100, client_factory=lambda region: jobs)
+def braket(modules: tuple[Any, Any]) -> Iterator[JobTaskBraket]:
+    updates = task_side.updates()
+    fake, original = JobTaskBraket(), updates.braket
+    updates.braket = TaskJobs(100, client_factory=lambda region: fake)
     yield fake
-    updates.braket, updates.recorder.braket = original
+    updates.braket = original
 
 
 def deliver(module: ModuleType, records: list[dict[str, Any]]) -> None:
@@ -81,7 +81,7 @@ def test_a_jobs_tasks_are_linked_early_and_their_ends_counted_once(  # noqa: PLR
     synthesized: SynthesizedApp,
 ) -> None:
     updates = modules[0]
-    stream = FilteredStream(table_names["taskArn"], synthesized, "JobFunctionsUpdates").tail()
+    stream = FilteredStream(table_names["taskArn"], synthesized, "Pusher").tail()
     job, tasks = job_arn(), [task_arn() for _ in range(3)]
     braket.jobs = dict.fromkeys(tasks, job)
     jobs.status = "RUNNING"
@@ -104,7 +104,7 @@ def test_a_jobs_tasks_are_linked_early_and_their_ends_counted_once(  # noqa: PLR
     assert len(braket.calls) == 3  # linked once each
 
 
-def test_a_task_of_a_job_never_seen_records_the_job_from_getjob(  # noqa: PLR0917 (fixtures)
+def test_a_task_of_a_job_never_seen_records_the_job_as_its_task_shows_it(  # noqa: PLR0917 (fixtures)
     recorder: Recorder,
     modules: tuple[Any, Any],
     braket: JobTaskBraket,
@@ -113,18 +113,18 @@ def test_a_task_of_a_job_never_seen_records_the_job_from_getjob(  # noqa: PLR091
     table_names: dict[str, str],
     synthesized: SynthesizedApp,
 ) -> None:
-    stream = FilteredStream(table_names["taskArn"], synthesized, "JobFunctionsUpdates").tail()
+    stream = FilteredStream(table_names["taskArn"], synthesized, "Pusher").tail()
     job, task = job_arn(), task_arn()
     braket.jobs = {task: job}
-    jobs.status = "RUNNING"
 
     recorder.deliver([job_task_events(task, "lost", "COMPLETED", "2026-11-20T09:02:00Z")])
     deliver(modules[0], stream.records({task}))
     deliver(modules[0], stream.records({task}))
 
     item = job_item(dynamodb, table_names, job)
-    assert item is not None
+    assert item is not None  # RUNNING when it created the task; the reconciler asks GetJob once it is stale
     assert (item["status"], item["origin"], item["taskCounts"]["COMPLETED"]) == ("RUNNING", "reconciler", 1)
+    assert (item["unfinishedRegion"], item["createdAt"]) == ("us-east-1", "2026-11-20T08:00:00.250Z")
 
 
 def test_a_jobs_end_is_notified_once_with_its_counts_and_kind_job(  # noqa: PLR0917 (fixtures)

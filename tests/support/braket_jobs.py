@@ -63,11 +63,14 @@ class DocumentedJobs:
         self.jobs: list[dict[str, Any]] = []  # what SearchJobs lists
         self.throttle = False
 
-    def get_job(self, jobArn: str, **_: Any) -> dict[str, Any]:
+    def get_job(self, jobArn: str, additionalAttributeNames: list[str] | None = None) -> dict[str, Any]:
         self.get_calls.append(jobArn)
         if self.throttle:
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetJob")
-        return get_job_answer(jobArn, self.statuses.get(jobArn, self.status))
+        answer = get_job_answer(jobArn, self.statuses.get(jobArn, self.status))
+        if additionalAttributeNames == ["QueueInfo"]:
+            answer["queueInfo"] = {"queue": "JOBS_QUEUE", "position": "2"}
+        return answer
 
     def search_jobs(self, filters: list[dict[str, Any]], maxResults: int, nextToken: str | None = None) -> Any:
         self.search_calls.append({"filters": filters, "nextToken": nextToken})

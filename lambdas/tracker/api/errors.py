@@ -96,3 +96,16 @@ class DependencyUnavailable(ApiError):
     """DynamoDB, S3 or Braket failed or timed out: the request may be retried as it is."""
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+# Hybrid jobs (issue 18): the job routes' own errors, with the same statuses as the tasks'.
+class JobNotFound(ApiError):
+    status = HTTPStatus.NOT_FOUND
+
+
+class JobAlreadyFinished(Conflict):
+    pass
+
+
+class AmbiguousJobId(Conflict):
+    """A job id that recorded jobs share in several Regions: `details.jobArns` lists them."""

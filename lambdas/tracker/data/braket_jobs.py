@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tracker.data.braket_api import RateLimiter
 from tracker.data.braket_tasks import CONNECT_TIMEOUT, READ_TIMEOUT, BraketRefused, BraketUnavailable
-from tracker.domain import normalize_time, plausible_time
+from tracker.domain import TaskArn, normalize_time, plausible_time
 from tracker.job_domain import JobArn, JobDetails, JobStatus
 
 SEARCH_PAGE_SIZE = 100
@@ -78,9 +78,9 @@ class BraketJobs:
                 self._limits[key] = RateLimiter(self.rate, self.burst)
             return self._limits[key]
 
-    def get(self, job: JobArn, max_wait: float | None = None) -> dict[str, Any]:
-        """GetJob in the job's Region. Raises JobNotFound, BraketUnavailable, or (with `max_wait`, when the
-        limiter would wait longer) GetJobRefused."""
+    def get(self, job: JobArn, max_wait: float | None = None, *, queue_info: bool = False) -> dict[str, Any]:
+        """GetJob in the job's Region (with its queue position if `queue_info`). Raises JobNotFound,
+        BraketUnavailable, or (with `max_wait`, when the limiter would wait longer) GetJobRefused."""
         limiter = self.limiter(job.region, "get")
         if max_wait is None:
             limiter.acquire()
@@ -88,7 +88,8 @@ class BraketJobs:
             raise GetJobRefused(f"GetJob's rate limit ({self.rate:g}/s) would wait over {max_wait:g} s")
         self.requests["get"] += 1
         try:
-            response: dict[str, Any] = self.client(job.region).get_job(jobArn=job.arn)
+            extra = {"additionalAttributeNames": ["QueueInfo"]} if queue_info else {}
+            response: dict[str, Any] = self.client(job.region).get_job(jobArn=job.arn, **extra)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 raise JobNotFound(f"{job.arn} is not known to Braket in {job.region}") from exc
@@ -232,3 +233,22 @@ def _time(value: Any, observed_at: datetime) -> str | None:
 
 def _rfc3339(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+class TaskJobs(BraketJobs):
+    """GetQuantumTask for a task's jobArn (the early link of a job's task), under a rate of its own, never
+    waiting long: None when the limiter is full, or Braket does not answer (the task's end links it)."""
+
+    def job_of(self, task: TaskArn, max_wait: float) -> str | None:
+        if not self.limiter(task.region, "get-task").try_acquire(max_wait):
+            return None
+        self.requests["get"] += 1
+        try:
+            answer = self.client(task.region).get_quantum_task(quantumTaskArn=task.arn)
+        except (ClientError, BotoCoreError):
+            return None
+        job = answer.get("jobArn")
+        try:
+            return JobArn.parse(job).arn  # Braket's word, but still a key of ours: refuse anything else
+        except ValueError:
+            return None

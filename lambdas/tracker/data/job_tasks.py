@@ -27,6 +27,7 @@ class Ledger:
     status: str | None
     job_arn: str | None
     counted: str | None
+    created_at: str | None = None
 
 
 class JobTasks:
@@ -79,13 +80,15 @@ class JobTasks:
                 TableName=self.task_table,
                 Key={TASK_KEY: {"S": task_arn}},
                 ConsistentRead=True,
-                ProjectionExpression="#s, jobArn, jobCountedStatus",
+                ProjectionExpression="#s, jobArn, jobCountedStatus, createdAt",
                 ExpressionAttributeNames={"#s": "status"},
             ).get("Item", {})
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
         values = deserialize(item)
-        return Ledger(values.get("status"), values.get("jobArn"), values.get("jobCountedStatus"))
+        return Ledger(
+            values.get("status"), values.get("jobArn"), values.get("jobCountedStatus"), values.get("createdAt")
+        )
 
     def count(self, task_arn: str, job_arn: str, status: str, previous: str | None) -> None:
         """Move the task's count in its job from `previous` (None: not counted) to `status`, once: the task's

@@ -1,30 +1,38 @@
-"""The job side of the two tables' streams (one function, two event sources):
-- the jobs table: each status change of a job is pushed to the connections following it;
-- the task table (filtered to a job's tasks, and to tasks that may be one): link a job's task as soon as
-  it is recorded (one GetQuantumTask, under this function's rate limit), count its end in its job
+"""The job side of the two tables' streams:
+- the jobs table's (the job-updates function): each status change of a job is pushed to the connections
+  following it;
+- the task table's, read by the live-updates pusher (a stream serves two readers per shard without
+  throttling, and the notifier and the pusher are the task table's two): link a job's task as soon as it
+  is recorded (one GetQuantumTask, under a rate limit of its own), count its end in its job
   (logic/ends.py through logic/job_tasks.py; once, by the task's ledger), and push its status changes to
-  the connections following the job's tasks.
-A failure of DynamoDB, Braket or @connections raises: the stream retries the record.
+  the connections following the job's tasks. Nothing here waits on Braket: a link that fails is left to
+  the task's end (Braket's details name its job then), and a job not recorded yet is recorded from its
+  task (it was RUNNING when it created it), for the reconciler and the job's own events to complete.
+A failure of DynamoDB or @connections raises: the stream retries the record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from tracker.data.braket_api import BraketApi, TaskNotFound
-from tracker.data.braket_jobs import JobNotFound
-from tracker.data.braket_tasks import BraketUnavailable
+from tracker.constants import OBSERVED_EVENT_PREFIX, ORIGIN_RECONCILER
+from tracker.data.braket_jobs import TaskJobs
 from tracker.data.connections import ConnectionsTable
 from tracker.data.connections_api import ConnectionsApi, PostFailed
 from tracker.data.job_tasks import JobNotRecorded, JobTasks, LedgerMoved
+from tracker.data.task_table import StorageError
 from tracker.domain import TaskArn, TaskRecord
-from tracker.job_domain import JobArn, JobRecord, JobStatus
+from tracker.job_domain import JobArn, JobEvent, JobStatus
 from tracker.jobs.recorder import JobRecorder
 from tracker.logic import job_live, live
 from tracker.logic.job_tasks import JobTaskRecord
 
 MAX_COUNT_ATTEMPTS = 6
+LINK_MAX_WAIT = 0.2
+"""The longest a link waits for its GetQuantumTask limiter: the rest are linked at their end."""
 
 
 @dataclass
@@ -70,21 +78,13 @@ class JobUpdates:
         self,
         tasks: JobTasks,
         recorder: JobRecorder,
-        braket: BraketApi,
+        braket: TaskJobs,
         fanout: Fanout,
     ) -> None:
         self.tasks = tasks
         self.recorder = recorder
         self.braket = braket
         self.fanout = fanout
-
-    # -- the jobs table's stream ---------------------------------------------------------------------
-
-    def job_changed(self, record: JobRecord, corrects: JobStatus | None) -> Pushed:
-        """Push the job's new status to its subscribers."""
-        return self.fanout.send([job_live.job_target(record.job.arn)], job_live.push(record, False, corrects))
-
-    # -- the task table's stream ---------------------------------------------------------------------
 
     def task_changed(self, change: JobTaskRecord, task: TaskRecord | None) -> dict[str, object]:
         """Link, count and push for one task record; `task`: the record's new image, read as a task."""
@@ -103,19 +103,15 @@ class JobUpdates:
 
     def link(self, task_arn: str) -> str | None:
         """Ask Braket for the task's job; note it on the task's item (the stream then counts and pushes).
-        A redelivered record finds the item linked already, and asks nothing."""
+        A redelivered record finds the item linked already, and asks nothing; Braket not answering, or a
+        rate limit reached, leaves the link to the task's end."""
         if self.tasks.ledger(task_arn).job_arn is not None:
             return None
-        try:
-            answer = self.braket.get_task(TaskArn.parse(task_arn))
-        except TaskNotFound:
+        job = self.braket.job_of(TaskArn.parse(task_arn), LINK_MAX_WAIT)
+        if job is None:
             return None
-        job = answer.get("jobArn")
-        if not isinstance(job, str) or not job:
-            return None
-        JobArn.parse(job)  # Braket's word, but still a key of ours: refuse anything else
         self.tasks.link(task_arn, job)
-        return None  # the link's own stream record counts and pushes
+        return job  # the link's own stream record counts and pushes
 
     def count(self, task_arn: str, job_arn: str, status: str) -> bool:
         """Count the task's end under `status` in its job, once (True if this call counted it)."""
@@ -129,20 +125,23 @@ class JobUpdates:
             except LedgerMoved:
                 ledger = self.tasks.ledger(task_arn)
             except JobNotRecorded:
-                self.observe_job(JobArn.parse(job_arn))
-        raise BraketUnavailable(f"could not count {task_arn} in {job_arn}: its items kept changing")
+                self.record_from_task(JobArn.parse(job_arn), ledger.created_at)
+        raise StorageError(f"could not count {task_arn} in {job_arn}: its items kept changing")
 
-    def observe_job(self, job: JobArn) -> None:
-        """The job's own events are lost or late: record it from GetJob, so its tasks can be counted."""
-        try:
-            answer = self.recorder.braket.get(job)
-        except JobNotFound as exc:
-            raise BraketUnavailable(str(exc)) from exc
-        self.recorder.observe(job, answer, "reconciler")
+    def record_from_task(self, job: JobArn, task_created_at: str | None) -> None:
+        """The job's own events are lost or late: record it as its task shows it, RUNNING when it created the
+        task (jobs create tasks only while they run). The reconciler asks GetJob once it is stale."""
+        if task_created_at is None:
+            raise StorageError(f"{job.arn} is not recorded, and its task has no creation time")
+        event = JobEvent(
+            f"{OBSERVED_EVENT_PREFIX}RUNNING", task_created_at, job, JobStatus.RUNNING, origin=ORIGIN_RECONCILER
+        )
+        self.recorder.write(self.recorder.table.get(job.arn), event, None, None)
 
 
-def corrects_of(old_status: object, new_status: object) -> JobStatus | None:
-    """A change from one final status to another: the status the new one corrects."""
+def corrects_of(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> JobStatus | None:
+    """A change from one final status to another (two stream images): the status the new one corrects."""
+    old_status, new_status = (old or {}).get("status"), (new or {}).get("status")
     names = {s.value for s in JobStatus if s.finished}
     if old_status in names and new_status in names and old_status != new_status:
         return JobStatus(str(old_status))
