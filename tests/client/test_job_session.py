@@ -3,6 +3,7 @@ the tracker: 0 GetJob at Braket), GetJob's shape from a job item, and the job ro
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -142,3 +143,38 @@ def test_job_lists_and_a_jobs_tasks_page_through_the_api(client: TrackerClient, 
     assert [task["taskArn"] for task in client.jobs.tasks(JOB, limit=2)] == ["a", "b"]
     assert api.requests[1].query["next"] == "t1"
     assert api.requests[2].path == f"jobs/{JOB.replace(':', '%3A').replace('/', '%2F')}/tasks"
+
+
+# -- the CLI's jobs commands --------------------------------------------------------------------------
+
+
+def test_the_cli_lists_shows_and_lists_a_jobs_tasks(client: TrackerClient, api: FakeTaskApi) -> None:
+    import io
+
+    from braket_tracker.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        return (
+            main(list(argv), client_factory=lambda args: client, stdout=out, stderr=err),
+            out.getvalue(),
+            err.getvalue(),
+        )
+
+    api.scripted += [
+        answer(200, {"jobs": [job_item("RUNNING")]}),
+        answer(200, job_item("FAILED", failureReason="AlgorithmError: ValueError: no ansatz, exit code: 1")),
+        answer(
+            200, {"tasks": [{"taskArn": "arn:aws:braket:us-east-1:123456789012:quantum-task/t1", "status": "QUEUED"}]}
+        ),
+    ]
+
+    code, out, _ = run("jobs", "list", "--status", "RUNNING", "-o", "json")
+    assert code == 0 and [job["jobName"] for job in json.loads(out)] == ["vqe-h2"]
+    assert api.requests[-1].query == {"status": "RUNNING", "limit": "25"}
+    code, out, _ = run("jobs", "show", JOB.rsplit("/", 1)[-1])
+    assert code == 0 and "AlgorithmError: ValueError: no ansatz" in out
+    code, out, _ = run("list", "--job", JOB, "-o", "json")
+    assert code == 0 and json.loads(out)[0]["status"] == "QUEUED"
+    assert run("list", "--job", JOB, "--status", "QUEUED")[0] == 2
+    assert run("jobs", "list", "--status", "DONE")[0] == 2
