@@ -67,7 +67,7 @@ def test_the_rule_forwards_task_and_job_state_changes_to_the_home_bus_with_a_dea
     # The pattern matches Braket's real events (moto's pattern engine), and nothing else.
     pattern = EventPattern.load(json.dumps(rule["EventPattern"]))
     assert pattern.matches_event(load_fixture("task-state-change-completed.json"))
-    assert pattern.matches_event(load_fixture("job-lifecycle-completed.json")[0])
+    assert pattern.matches_event(load_fixture("job-lifecycle-unknown-field.json")[0])
     assert not pattern.matches_event({"source": "aws.braket", "detail-type": "Braket Device Status Change"})
 
 

@@ -19,12 +19,13 @@ from tests.integration.conftest import Recorder
 from tests.integration.test_recorder_boundary import ADVERSARIAL_STRINGS, _paths, json_values
 from tests.integration.test_recorder_handler import stored
 from tests.support.braket_jobs import DocumentedJobs
-from tests.support.events import all_fixture_events, job_arn, job_state_change, state_change, task_arn
+from tests.support.events import all_fixture_events, job_arn, job_state_change, load_fixture, state_change, task_arn
 from tracker.data.braket_jobs import BraketJobs
 from tracker.jobs import recording
 from tracker.models.job_item import from_item
 
 FIXTURES = all_fixture_events("Braket Job State Change")
+UNKNOWN_FIELD = load_fixture("job-lifecycle-unknown-field.json")
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def test_the_fixture_lifecycle_becomes_a_plain_job_item_with_two_getjob_calls(
     recorder: Recorder, jobs: DocumentedJobs, dynamodb: Any, table_names: dict[str, str]
 ) -> None:
     fresh = job_arn()
-    events = [json.loads(json.dumps(e).replace(FIXTURES[0]["detail"]["jobArn"], fresh)) for e in FIXTURES]
+    old = UNKNOWN_FIELD[0]["detail"]["jobArn"]
+    events = [json.loads(json.dumps(e).replace(old, fresh)) for e in UNKNOWN_FIELD]
     for event in events:
         event["id"] = str(uuid.uuid4())
 

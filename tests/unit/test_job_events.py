@@ -8,21 +8,22 @@ from typing import Any
 
 import pytest
 
-from tests.support.events import all_fixture_events, job_arn, job_state_change, state_change, task_arn
+from tests.support.events import all_fixture_events, job_arn, job_state_change, load_fixture, state_change, task_arn
 from tracker.job_domain import JobStatus
 from tracker.models.event import InvalidEvent
 from tracker.models.job_event import MAX_DETAIL_BYTES, is_job_event, parse_job_event
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 JOBS = all_fixture_events("Braket Job State Change")
+UNKNOWN_FIELD = load_fixture("job-lifecycle-unknown-field.json")
 
 
 def test_the_fixtures_hold_a_job_lifecycle_and_no_task_fixture_is_a_job() -> None:
-    assert [e["detail"]["status"] for e in JOBS] == ["QUEUED", "RUNNING", "COMPLETED"]
+    assert [e["detail"]["status"] for e in UNKNOWN_FIELD] == ["QUEUED", "RUNNING", "COMPLETED"]
     assert all(e["detail-type"] == "Braket Task State Change" for e in all_fixture_events())
 
 
-@pytest.mark.parametrize("event", JOBS, ids=lambda e: e["detail"]["status"])
+@pytest.mark.parametrize("event", JOBS, ids=lambda e: f"{e['detail']['status']}-{e['id'][-4:]}")
 def test_every_job_fixture_parses_from_json_text(event: dict[str, Any]) -> None:
     parsed = parse_job_event(json.dumps(event), NOW)
 
@@ -34,7 +35,7 @@ def test_every_job_fixture_parses_from_json_text(event: dict[str, Any]) -> None:
 
 
 def test_unknown_fields_are_kept_as_canonical_json_and_hints_are_read() -> None:
-    parsed = parse_job_event(JOBS[2], NOW)
+    parsed = parse_job_event(UNKNOWN_FIELD[2], NOW)
 
     assert parsed.unknown == {"jobName": '"vqe-h2-bond-0-74"'}
     assert parsed.ended_at == "2026-11-20T09:06:11.873Z"
@@ -87,7 +88,7 @@ def test_what_is_relied_on_is_strict(change: Any, reason: str) -> None:
 
 
 def test_is_job_event_dispatches_on_the_detail_type_only() -> None:
-    assert is_job_event(json.dumps(JOBS[0]))
+    assert is_job_event(json.dumps(UNKNOWN_FIELD[0]))
     assert not is_job_event(json.dumps(state_change(task_arn(), "QUEUED", "2026-11-20T08:00:00Z")))
     task_naming_jobs = state_change(task_arn(), "QUEUED", "2026-11-20T08:00:00Z")
     task_naming_jobs["detail"]["note"] = "Braket Job State Change"
