@@ -2,34 +2,28 @@
 a small variational script that creates 10 tasks on the local SV1 and saves a result. The tracker records
 the job and its tasks (GET /jobs/{id}/tasks lists them), notifies the job's end once and pushes it, and
 `AwsQuantumJob(arn, aws_session=TrackerSession()).result()` returns the saved result while the local
-Braket service counts no GetJob signed with the researcher's key. Then, under the fault mode (job events
-dropped, duplicated and reordered), the final state is right after one reconciler run."""
+Braket service counts no GetJob signed with the researcher's key. (Under the fault mode, with job events
+dropped, duplicated and reordered, one reconciler run sets every job right: tests/e2e/test_fault_mode.py.)"""
 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("braket.aws", reason="amazon-braket-sdk (the [sdk] extra) is not installed")
-pytest.importorskip("local.braket.jobs", reason="waits for the local Braket service's hybrid jobs (jobslocal)")
 
 from braket.aws import AwsQuantumJob, AwsSession
 from braket_tracker import TrackerClient, TrackerSession
 from braket_tracker.job_live import JobUpdate
 from braket_tracker.live import TaskUpdate
 
-from local.faults import FaultPlan
 from local.tracker import LocalTracker
-from tests.e2e.conftest import SV1, start, wait_for, wait_until_recorded
-from tests.e2e.test_reconciliation import function_id
+from tests.e2e.conftest import SV1, wait_for, wait_until_recorded
 from tests.e2e.test_sdk_workflow import RESEARCHER, request_counts
 
 pytestmark = pytest.mark.e2e
@@ -55,13 +49,6 @@ def main(steps: int = 10) -> None:
     best = min(range(steps), key=lambda i: energies[i])
     save_job_result({"energies": energies, "best_step": best, "best_energy": energies[best]})
 '''
-
-
-@pytest.fixture(scope="module")
-def tracker(cdk_out: Path) -> Iterator[LocalTracker]:
-    local = start(cdk_out, FaultPlan())
-    yield local
-    local.stop()
 
 
 @pytest.fixture
@@ -94,7 +81,7 @@ def test_a_variational_job_is_tracked_notified_pushed_and_waited_on_without_getj
     before = request_counts(tracker)
 
     job = create_job(researcher)
-    wait_for(lambda: _recorded(client, job.arn))  # the job's QUEUED event, recorded
+    wait_for(lambda: recorded(client, job.arn))  # the job's QUEUED event, recorded
     pushed: list[TaskUpdate] = []
     watcher = threading.Thread(target=lambda: client.jobs.watch(job.arn, include_tasks=True, on_update=pushed.append))
     watcher.start()
@@ -128,47 +115,7 @@ def test_a_variational_job_is_tracked_notified_pushed_and_waited_on_without_getj
     assert notes[0]["taskCount"] == TASKS and notes[0]["jobName"] == job.name
 
 
-@pytest.fixture(scope="module")
-def chaotic(cdk_out: Path) -> Iterator[LocalTracker]:
-    plan = replace(FaultPlan.chaos(seed=18), drop_event=0.25, duplicate_event=0.3, delay_event=0.4, fail_task=0.0)
-    local = start(cdk_out, plan)
-    yield local
-    local.stop()
-
-
-def test_under_the_fault_mode_jobs_end_right_after_one_reconciler_run(
-    chaotic: LocalTracker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    for name, value in chaotic.environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "vqe.py").write_text(VQE)
-    braket = chaotic.client("braket")
-    with caplog.at_level(logging.INFO, logger="local.braket.events"):
-        jobs = [create_job(tmp_path, steps=3) for _ in range(3)]
-        wait_for(lambda: all(braket.get_job(jobArn=j.arn)["status"] == "COMPLETED" for j in jobs), timeout=180)
-        time.sleep(2)  # the longest event delay
-        wait_until_recorded(chaotic)
-    hit = {r.getMessage().split(":")[0] for r in caplog.records if any(j.arn in r.getMessage() for j in jobs)}
-    assert hit & {"fault drop_event", "fault duplicate_event", "fault delay_event"}, hit  # job events were hit
-
-    assert chaotic.runner is not None
-    run = chaotic.runner.invoke(
-        function_id(chaotic, "tracker.reconciler.handler.lambda_handler"), {"staleAfterMinutes": 0}
-    )
-    assert run.ok, run.error
-    assert run.payload["jobs"]["errors"] == 0, run.payload
-
-    client = TrackerClient()
-    for job in jobs:
-        item = wait_for(lambda job=job: (found := _recorded(client, job.arn)) and found["taskCount"] == 3 and found)
-        truth = braket.get_job(jobArn=job.arn)
-        assert (item["status"], item["enriched"]) == (truth["status"], True)
-        assert item["endedAt"] == truth["endedAt"].isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        assert "unfinishedRegion" not in item
-
-
-def _recorded(client: TrackerClient, arn: str) -> dict[str, Any] | None:
+def recorded(client: TrackerClient, arn: str) -> dict[str, Any] | None:
     from braket_tracker.errors import TaskNotFound
 
     try:
