@@ -214,7 +214,7 @@ def report(measured: dict[str, Any], jobs: int, waiters: int, seconds: int) -> s
             f"The end reached the tracker's waiters {poll['delay'] / max(track['delay'], 1e-9):.1f}x sooner than "
             "the polling ones (medians, this run)."
             if track["delay"] < poll["delay"]
-            else f"The end reached the tracker's waiters later than the polling ones (medians, this run): the "
+            else "The end reached the tracker's waiters later than the polling ones (medians, this run): the "
             "target (sooner than polling) is missed here; see the README's Benchmarks on local mode's delay."
         ),
         "",
