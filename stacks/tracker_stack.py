@@ -11,9 +11,10 @@ from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
 from stacks.costs import Costs
 from stacks.dashboard import Dashboard, Watched, alarms_of
+from stacks.jobs import JobFunctions, JobTables
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
-from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
+from stacks.names import OUTPUT_JOB_TABLE, OUTPUT_JOB_TABLE_STREAM, OUTPUT_RECONCILER_STATE_TABLE
 from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.prices import Prices
@@ -39,6 +40,8 @@ OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
 OUTPUT_DASHBOARD = "DashboardUrl"
 OUTPUT_COST_TOTALS_TABLE = "CostTotalsTableName"
 
+__all__ = ["OUTPUT_JOB_TABLE", "OUTPUT_JOB_TABLE_STREAM", "OUTPUT_RECONCILER_STATE_TABLE", "TrackerStack"]
+
 
 class TrackerStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: TrackerConfig, **kwargs: Any) -> None:
@@ -48,6 +51,8 @@ class TrackerStack(Stack):
         tables = TaskTables(self, "Tables", promoted_tag_keys=config.api.promoted_tag_keys)
         capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
         recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
+        jobs = JobTables(self, "Jobs", tasks=tables.tasks)
+        jobs.grant_recording(recorder.function, recorder.role)
         notifications = Notifications(
             self,
             "Notifications",
@@ -88,6 +93,7 @@ class TrackerStack(Stack):
             requests_per_second=config.braket_requests_per_second,
         )
         reconciliation.add_alarms(operations, capture.rule)
+        jobs.grant_reconciling(reconciliation.function, reconciliation.role, config.braket_regions)
         acknowledge_reconciler(self, reconciliation)
         self.prices = Prices(self, "Prices", log_retention=config.log_retention)
         self.prices.add_alarms(operations)
@@ -124,9 +130,19 @@ class TrackerStack(Stack):
             "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
         )
 
+        jobs.add_api(task_api)
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
         live = self._add_live_updates(config, tables, operations)
+        JobFunctions(
+            self,
+            "JobFunctions",
+            tables=jobs,
+            notifications=notifications,
+            live=live,
+            log_retention=config.log_retention,
+            notify_imported=config.notify_imported,
+        )
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from braket_tracker.api import TaskApi, backoff, task_path
 from braket_tracker.errors import (
@@ -23,6 +23,9 @@ from braket_tracker.results import TaskResult, download_results, sdk_available, 
 from braket_tracker.settings import resolve
 from braket_tracker.task import TrackedTask, UpdateCallback
 from braket_tracker.transport import Transport, UrllibTransport
+
+if TYPE_CHECKING:
+    from braket_tracker.jobs import TrackerJobs
 
 __all__ = ["TrackedTask", "TrackerClient", "device_arn", "program_source"]
 
@@ -110,6 +113,13 @@ class TrackerClient:
         self._lock = threading.Lock()
         self._cancelled: dict[str, str] = {}  # what this client's cancels answered, by task ARN
         self._queue: dict[str, tuple[float, dict[str, Any] | None]] = {}  # task ARN -> (read at, queueInfo)
+
+    @property
+    def jobs(self) -> TrackerJobs:
+        """Hybrid jobs: `tracker.jobs.get/list/tasks/cancel/watch` (braket_tracker/jobs.py)."""
+        from braket_tracker.jobs import TrackerJobs  # noqa: PLC0415 (jobs.py imports this module)
+
+        return TrackerJobs(self)
 
     def __repr__(self) -> str:
         return f"TrackerClient(api_url={self.endpoints.api_url!r}, live_url={self.endpoints.live_url!r})"

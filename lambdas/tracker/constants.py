@@ -176,3 +176,38 @@ METRIC_COSTS_MOVED = "CostsMoved"  # a counted task moved: a corrected end, deta
 METRIC_UNPRICED_TASKS = "UnpricedTasks"
 METRIC_BUDGET_ALERTS_SENT = "BudgetAlertsSent"
 METRIC_SPENDING_LIMITS_RECORDED = "SpendingLimitsRecorded"
+# Hybrid jobs (issue 18): the jobs table, its indexes, the job functions and their settings.
+JOB_STATE_CHANGE = "Braket Job State Change"
+JOB_KEY = "jobArn"
+INDEX_BY_JOB = "by-job"  # on the task table, sparse: a job's tasks, newest first
+INDEX_BY_JOB_ID = "by-job-id"  # on the jobs table: a job by its id alone, whatever its Region
+JOB_INDEXES: tuple[tuple[str, str, str | None], ...] = (
+    (INDEX_BY_STATUS, "status", "createdAt"),
+    (INDEX_BY_ACCOUNT, "account", "createdAt"),
+    (INDEX_BY_JOB_ID, "jobId", None),
+    (INDEX_UNFINISHED, "unfinishedRegion", "lastEventAt"),
+    (INDEX_UNNOTIFIED, "awaitingNotification", "lastEventAt"),
+)
+JOB_SPARSE_INDEX_PROJECTION = ("status", "jobId")
+JOBS_PREFIX = "jobs/"
+"""Where the SDK puts a job's tasks' results (AMZN_BRAKET_TASK_RESULTS_S3_URI = s3://<bucket>/jobs/<name>/tasks):
+a task whose output directory starts with it is asked for its job as soon as it is recorded."""
+ENV_JOB_TABLE = "JOB_TABLE_NAME"
+ENV_GET_JOB_RATE = "GET_JOB_REQUESTS_PER_SECOND"
+ENV_LINK_RATE = "LINK_REQUESTS_PER_SECOND"
+JOB_UPDATES_SERVICE = "job-updates"
+JOB_NOTIFIER_SERVICE = "job-notifier"
+JOB_LIVE_SERVICE = "job-live"
+JOB_LIVE_ROUTES = ("subscribeJobs", "unsubscribeJobs")
+GET_JOB_QUOTA = 5.0
+"""GetJob's quota per account and Region (requests per second; burst 25): the tracker's share is far below."""
+RECORDER_GET_JOB_RATE = 0.5
+"""GetJob requests per second that one recorder instance may make (at most 5 instances: 2.5/s)."""
+RECONCILER_GET_JOB_RATE = 0.2
+"""GetJob (and SearchJobs) requests per second for the reconciler's job passes, per Region."""
+LINK_RATE = 5.0
+"""GetQuantumTask requests per second that the job-updates function makes to link a job's tasks."""
+METRIC_JOB_EVENTS_RECORDED = "JobEventsRecorded"
+METRIC_JOB_TASKS_LINKED = "JobTasksLinked"
+METRIC_JOB_TASK_ENDS_COUNTED = "JobTaskEndsCounted"
+METRIC_JOBS_REPAIRED = "JobsRepaired"

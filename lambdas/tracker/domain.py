@@ -216,6 +216,11 @@ class TaskRecord:
     """What the task cost (written by the cost keeper when it ends; None while unknown or unpriced)."""
     cost_basis: dict[str, Any] | None = None
     """How `cost_usd` was reached (logic.costs.CostBasis.to_item, with the status it priced)."""
+    job_arn: str | None = None
+    """The hybrid job that created the task: from GetQuantumTask, linked early for a job's tasks (under
+    `jobs/`) by the job-updates function, or at the end with Braket's details."""
+    job_counted: str | None = None
+    """The final status the job-task counter counted for this task (its per-task ledger: issue 18)."""
 
     @property
     def announced(self) -> dict[Status, str]:

@@ -77,6 +77,10 @@ def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatc
                 "costs/GET",
                 "spending-limits/GET",
             )
+        ]
+        + [
+            f"BraketTaskTracker/TaskApi/Api/Default/jobs/{method}/Resource"
+            for method in ("GET", "{job_id}/GET", "{job_id}/tasks/GET", "{job_id}/cancel/POST")
         ],
         "AwsSolutions-S1": ["BraketTaskTracker/TaskApi/Results/Resource"],
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:<AWS::Region>:<AWS::AccountId>:quantum-task/*]": [

@@ -127,13 +127,15 @@ def test_notification_key_lets_only_the_notifier_use_it_and_only_through_sns(
     root = [s for s in statements if flatten(s["Principal"].get("AWS", "")) == ACCOUNT_ROOT]
     assert [(s["Effect"], s["Action"], s["Resource"]) for s in root] == [("Allow", "kms:*", "*")]
 
-    # The notifier, the reconciler, which sends the notifications that never went out with the
-    # notifier's code, and the cost keeper, which sends budget alerts.
+    # The notifier, the job notifier (hybrid jobs' ends on the same topic), the reconciler, which sends
+    # the notifications that never went out with the notifiers' code, and the cost keeper, which sends
+    # budget alerts.
     reconciler_role = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role")
     keeper_role = logical_id(synthesized.stack, "Costs/Keeper/Role")
+    job_notifier_role = logical_id(synthesized.stack, "JobFunctions/Notifier/Role")
     publishers = [s for s in statements if s not in root]
     assert sorted(str(s["Principal"]) for s in publishers) == sorted(
-        str({"AWS": arn_of(role)}) for role in (ids.notifier_role, reconciler_role, keeper_role)
+        str({"AWS": arn_of(role)}) for role in (ids.notifier_role, reconciler_role, keeper_role, job_notifier_role)
     )
     for statement in publishers:
         assert statement["Effect"] == "Allow"
@@ -260,8 +262,13 @@ def test_notifier_and_pusher_are_the_two_readers_of_the_stream(synthesized: Synt
     mappings = [m["Properties"] for m in synthesized.resources_of_type("AWS::Lambda::EventSourceMapping").values()]
     on_stream = [m["FunctionName"] for m in mappings if m["EventSourceArn"] == arn_of(ids.task_table, "StreamArn")]
     assert sorted(map(_canonical, on_stream)) == sorted(map(_canonical, [ref(ids.notifier_function), ref(pusher)]))
+    # The jobs table's stream has two readers of its own: the job notifier and job updates.
+    on_jobs = [m["FunctionName"] for m in mappings if m["EventSourceArn"] == arn_of(ids.job_table, "StreamArn")]
+    job_functions = [logical_id(synthesized.stack, f"JobFunctions/{name}/Function") for name in ("Notifier", "Updates")]
+    assert sorted(map(_canonical, on_jobs)) == sorted(_canonical(ref(function)) for function in job_functions)
     assert sorted(_canonical(m["FunctionName"]) for m in mappings) == sorted(
-        _canonical(ref(function)) for function in (ids.function, ids.notifier_function, pusher, keeper, limits)
+        _canonical(ref(function))
+        for function in (ids.function, ids.notifier_function, pusher, keeper, limits, *job_functions)
     )
 
 

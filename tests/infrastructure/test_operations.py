@@ -200,4 +200,8 @@ def test_log_retention_context_sets_the_log_group_retention(synthesized_with_ema
         logical_id(synthesized_with_email.stack, "Prices/Refresher/Logs"): LOG_RETENTION_DAYS,
         logical_id(synthesized_with_email.stack, "Costs/Keeper/Logs"): LOG_RETENTION_DAYS,
         logical_id(synthesized_with_email.stack, "Costs/SpendingLimits/Logs"): LOG_RETENTION_DAYS,
+        **{
+            logical_id(synthesized_with_email.stack, f"JobFunctions/{name}/Logs"): LOG_RETENTION_DAYS
+            for name in ("Notifier", "Updates", "LiveRoutes")
+        },
     }

@@ -16,7 +16,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 16
+    assert len(OUTPUT_KEYS) == 18
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -73,6 +73,8 @@ def test_outputs_reference_their_resources(
             ]
         },
         tracker_stack.OUTPUT_COST_TOTALS_TABLE: ref(logical_id(synthesized.stack, "Costs/Totals")),
+        tracker_stack.OUTPUT_JOB_TABLE: ref(ids.job_table),
+        tracker_stack.OUTPUT_JOB_TABLE_STREAM: arn_of(ids.job_table, "StreamArn"),
     }
 
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.infrastructure
 
 EVENTS = {"Service": "events.amazonaws.com"}
 SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-QUEUES = ["queue", "dead_letter_queue", "failed_notifications", "failed_pushes"]
+QUEUES = ["queue", "dead_letter_queue", "failed_notifications", "failed_pushes", "job_failures"]
 """LogicalIds fields of the stack's queues; the costs' own are tested in test_costs.py."""
 COST_QUEUES = [
     "Costs/CostQueue",

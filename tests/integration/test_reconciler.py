@@ -22,9 +22,11 @@ from tests.integration.test_notifier import (  # noqa: F401 (fixtures)
     stream,
     topic_arn,
 )
+from tests.support.braket_jobs import DocumentedJobs
 from tests.support.events import state_change, task_arn
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import FilteredStream
+from tracker.data.braket_jobs import BraketJobs
 
 pytestmark = pytest.mark.integration
 # Regions no other integration test writes tasks in, so each test sees only its own tasks.
@@ -95,7 +97,11 @@ def reconciler_module(table_names: dict[str, str], topic_arn: str) -> ModuleType
     os.environ["RECONCILER_STATE_TABLE_NAME"] = table_names["name"]
     os.environ["BRAKET_REGIONS"] = ",".join(REGIONS)
     os.environ["BRAKET_REQUESTS_PER_SECOND"] = "50"
-    return importlib.import_module("tracker.reconciler.handler")
+    os.environ["JOB_TABLE_NAME"] = table_names["jobArn"]
+    module = importlib.import_module("tracker.reconciler.handler")
+    # Its job passes ask a Braket with no jobs (tests/integration/test_job_reconciler.py covers them).
+    module.jobs.recorder.braket = BraketJobs(100, client_factory=lambda region: DocumentedJobs())
+    return module
 
 
 @pytest.fixture

@@ -60,6 +60,7 @@ def api(table_names: dict[str, str], braket: LocalBraket) -> Iterator[ModuleType
     """The handler module, imported as Lambda does at cold start, with the stack's environment."""
     environment = {
         "TASK_TABLE_NAME": table_names["taskArn"],
+        "JOB_TABLE_NAME": table_names["jobArn"],
         "IDEMPOTENCY_TABLE_NAME": table_names["idempotencyKey"],
         "RESULTS_BUCKETS": json.dumps({REGION: RESULTS_BUCKET}),
         "READABLE_RESULTS_BUCKETS": json.dumps([READABLE_BUCKET, LISTED_BUCKET]),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from braket_tracker.cli.costs import cost_table, limits_table, this_month
 from braket_tracker.cli.exit_codes import OK, TASK_DID_NOT_COMPLETE
+from braket_tracker.cli.jobs import JobCommands
 from braket_tracker.cli.rendering import Screen, item_table, result_view, task_table
 from braket_tracker.client import TrackedTask, TrackerClient
 from braket_tracker.live import TaskUpdate
@@ -41,6 +42,14 @@ class Commands:
         return self.wait_and_print(task, self.args.timeout)
 
     def list(self) -> int:
+        if self.args.job:  # a hybrid job's tasks, newest first
+            items = list(self.client.jobs.tasks(self.args.job, limit=self.args.limit))
+            title = f"{len(items)} task(s) of job {self.args.job.rsplit('/', 1)[-1]}, newest first"
+            if self.json:
+                self.screen.json(items)
+            else:
+                self.screen.show(task_table(items, title=title))
+            return OK
         tasks = self.client.list(
             status=self.args.status,
             device=self.args.device,
@@ -89,6 +98,9 @@ class Commands:
         else:
             self.screen.show(view)
         return OK
+
+    def jobs(self) -> int:
+        return JobCommands(self.client, self.args, self.screen).run()
 
     def wait_and_print(self, task: TrackedTask, timeout: float | None) -> int:
         short = task.id.rsplit("/", 1)[-1]

@@ -103,3 +103,16 @@ class BudgetExceeded(ApiError):
     `details` names the scope and says what remains."""
 
     status = HTTPStatus.PAYMENT_REQUIRED
+
+
+# Hybrid jobs (issue 18): the job routes' own errors, with the same statuses as the tasks'.
+class JobNotFound(ApiError):
+    status = HTTPStatus.NOT_FOUND
+
+
+class JobAlreadyFinished(Conflict):
+    pass
+
+
+class AmbiguousJobId(Conflict):
+    """A job id that recorded jobs share in several Regions: `details.jobArns` lists them."""

@@ -385,11 +385,14 @@ VERSIONED_ATTRIBUTES = (
     "queueInfo",
     "costUsd",
     "costBasis",
+    "jobArn",  # linked early by the job-updates function (issue 18)
+    "jobCountedStatus",  # the job-task counter's ledger
 )
 """What a whole-item write checks is still as it read it: every attribute that another writer
-(the recorder, the API's submission and queue reads, the notifier's marks, the cost keeper) can
-change. The event count alone is not enough: a conflicting body (one event id, two bodies) or
-Braket's details filled in later change the item without adding an event."""
+(the recorder, the API's submission and queue reads, the notifier's marks, the cost keeper, the
+job-updates function's link and count) can change. The event count alone is not enough: a
+conflicting body (one event id, two bodies) or Braket's details filled in later change the item
+without adding an event."""
 
 
 def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:

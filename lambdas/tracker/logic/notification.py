@@ -153,6 +153,7 @@ def document(record: TaskRecord, corrects: Status | None = None, cost: Cost | No
     return {
         "type": DOCUMENT_TYPE if record.status.finished else STATUS_DOCUMENT_TYPE,
         "version": DOCUMENT_VERSION,
+        "kind": "task",
         "notificationId": notification_id(record),
         "correction": corrects is not None,
         "previousStatus": None if corrects is None else corrects.value,
@@ -216,6 +217,7 @@ def attributes(record: TaskRecord, corrects: Status | None = None) -> dict[str, 
     found: dict[str, dict[str, str]] = {
         "type": _string(ATTRIBUTE_TYPE),
         "notificationId": _string(notification_id(record)),
+        "kind": _string("task"),  # hybrid jobs' ends say "job" (logic/job_notification.py)
         "status": _string(record.status.value),
         "device": _string(record.device_name),
         "deviceArn": _string(record.device_arn),

@@ -53,11 +53,14 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "queueInfoReadAt": record.queue_info_read_at,
         "costUsd": record.cost_usd,
         "costBasis": record.cost_basis,
+        "jobCountedStatus": record.job_counted,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
     if record.enrichment is not None:
         item.update(enrichment_attributes(record.enrichment, promoted_tag_keys))
+    if record.job_arn:
+        item["jobArn"] = record.job_arn
     return item
 
 
@@ -130,6 +133,8 @@ def from_item(item: Item) -> TaskRecord:
         queue_info_read_at=item.get("queueInfoReadAt"),
         cost_usd=item.get("costUsd"),
         cost_basis=dict(item["costBasis"]) if isinstance(item.get("costBasis"), dict) else None,
+        job_arn=item.get("jobArn"),
+        job_counted=item.get("jobCountedStatus"),
     )
 
 
