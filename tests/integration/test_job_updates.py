@@ -143,6 +143,10 @@ def test_a_jobs_end_is_notified_once_with_its_counts_and_kind_job(  # noqa: PLR0
     notifier = modules[1]
     stream = FilteredStream(table_names["jobArn"], synthesized, "JobFunctionsNotifier", key="jobArn").tail()
     only_jobs, only_tasks = Subscriber(topic_arn, {"kind": ["job"]}), Subscriber(topic_arn, {"kind": ["task"]})
+    job_ends, task_ends = (
+        Subscriber(topic_arn, {"type": ["job-finished"]}),
+        Subscriber(topic_arn, {"type": ["task-finished"]}),
+    )
     job = job_arn()
     jobs.status = "FAILED"
 
@@ -158,3 +162,5 @@ def test_a_jobs_end_is_notified_once_with_its_counts_and_kind_job(  # noqa: PLR0
     assert received[0]["failureReason"].startswith("AlgorithmError: ValueError")
     assert received[0]["taskCount"] == 0 and received[0]["jobName"] == "vqe-h2-bond-0-74"
     assert only_tasks.drain() == []
+    assert [json.loads(m["Message"])["jobArn"] for m in job_ends.drain()] == [job]
+    assert task_ends.drain() == []

@@ -109,6 +109,7 @@ def test_the_job_notification_tells_its_tasks_and_filters_on_kind() -> None:
 
     assert message.subject == "Braket job FAILED: vqe-h2, 12 tasks (1 failed), ran 5 min 31 s"
     assert message.attributes["kind"] == {"DataType": "String", "StringValue": "job"}
+    assert message.attributes["type"] == {"DataType": "String", "StringValue": "job-finished"}
     assert message.attributes["device"]["StringValue"] == "sv1"
     assert (message.document["taskCount"], message.document["failedTaskCount"]) == (12, 1)
     assert message.notification_id == f"{JOB}#FAILED"

@@ -1,7 +1,8 @@
 """The notification of a job's end: pure, built from the job record alone (as logic/notification.py for tasks).
 
 Its own message type (`braket-task-tracker.job-finished`) on the same topic as tasks', with the
-attribute `kind: job` for filter policies (task notifications say `kind: task`), and the same
+attributes `kind: job` and `type: job-finished` for filter policies (task notifications say `kind: task`,
+`type: task-finished`), and the same
 exactly-once rules: one message per final status of a job (a correction names the status it corrects).
 It tells how many of the job's tasks ended, and how many failed, as counted when it is sent
 (`taskCounts`: tasks whose end is recorded later, or corrected, adjust the job's item, not the message).
@@ -20,6 +21,8 @@ DOCUMENT_TYPE = "braket-task-tracker.job-finished"
 STATUS_DOCUMENT_TYPE = "braket-task-tracker.job-status"
 DOCUMENT_VERSION = "1"
 KIND = "job"
+ATTRIBUTE_TYPE = "job-finished"
+"""The `type` message attribute of a job's end (a task's is `task-finished`, a budget alert's `budget-alert`)."""
 
 
 def notification_id(record: JobRecord) -> str:
@@ -123,6 +126,7 @@ def document(record: JobRecord, corrects: JobStatus | None = None) -> dict[str, 
 def attributes(record: JobRecord, corrects: JobStatus | None = None) -> dict[str, dict[str, str]]:
     details = record.details
     found = {
+        "type": _string(ATTRIBUTE_TYPE),
         "notificationId": _string(notification_id(record)),
         "kind": _string(KIND),
         "status": _string(record.status.value),
