@@ -3,7 +3,7 @@ write to the task table, beside data.task_table (which owns every other write).
 
 The write is conditional on the status it priced, so a cost never lands on an item whose final
 status has changed since (that change brings its own stream record, and its own cost). The
-recorder's whole-item writes check these attributes too (task_table.VERSIONED_ATTRIBUTES), so
+recorder's whole-item writes check these attributes too (task_writes.VERSIONED_ATTRIBUTES), so
 neither writer undoes the other's.
 """
 
