@@ -176,6 +176,10 @@ METRIC_COSTS_MOVED = "CostsMoved"  # a counted task moved: a corrected end, deta
 METRIC_UNPRICED_TASKS = "UnpricedTasks"
 METRIC_BUDGET_ALERTS_SENT = "BudgetAlertsSent"
 METRIC_SPENDING_LIMITS_RECORDED = "SpendingLimitsRecorded"
+METRIC_SPEND = "SpendUsd"
+"""USD the cost keeper moved into the totals (a task's cost when first counted; the difference when
+its count moves, so negative for a correction that costs less). Summed over a day: what was counted
+that day, by the time it was counted (the totals table keeps each task under the month it ended in)."""
 # Hybrid jobs (issue 18): the jobs table, its indexes, the job functions and their settings.
 JOB_STATE_CHANGE = "Braket Job State Change"
 JOB_KEY = "jobArn"

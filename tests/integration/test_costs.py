@@ -5,7 +5,10 @@ race past."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import sys
 import threading
 import uuid
 from collections import defaultdict
@@ -18,7 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.events import task_arn
+from tests.support.events import sqs_batch, task_arn
+from tests.support.lambda_context import FakeLambdaContext
+from tracker import constants
 from tracker.costs.alerts import BudgetAlerts
 from tracker.costs.pricer import TaskPricer
 from tracker.costs.service import CostKeeper, Outcome
@@ -156,6 +161,7 @@ def test_a_simulator_task_is_priced_from_results_json_and_counted_once(harness: 
     again = harness.keeper.keep(record.task.arn)  # a redelivery
 
     assert (first.outcome, again.outcome) == (Outcome.COUNTED, Outcome.UNCHANGED)
+    assert (first.spent_usd, again.spent_usd) == (Decimal("0.01543125"), Decimal(0))  # the dashboard's spend
     assert first.cost_usd == Decimal("0.01543125")  # 12,345 ms at $0.075 a minute
     item = harness.tasks.get(record.task.arn)
     assert item is not None and item.cost_usd == Decimal("0.01543125")
@@ -192,6 +198,7 @@ def test_a_corrected_end_moves_the_task_and_a_failed_qpu_task_costs_nothing(harn
     moved = harness.keeper.keep(arn)
 
     assert (moved.outcome, moved.cost_usd, moved.basis["rule"]) == (Outcome.MOVED, Decimal(0), "not-billed")
+    assert moved.spent_usd == Decimal("-80.30")  # the spend metric takes the count back
     chem = harness.totals.total(month, "tag:project=chem")
     assert (chem.usd, chem.tasks) == (Decimal(0), 1)
 
@@ -207,6 +214,51 @@ def test_a_task_without_a_price_counts_as_unpriced_and_says_why(harness: Harness
     assert "results.json" in result.basis["reason"]
     account = harness.totals.total(month, "account")
     assert (account.usd, account.tasks, account.unpriced_tasks) == (Decimal(0), 1, 1)
+
+
+def test_the_keeper_emits_what_it_counted_as_the_dashboards_spend(
+    table_names: dict[str, str], topic: str, harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The handler's SpendUsd (EMF on stdout, summed per day by the dashboard): a task's cost when it is
+    counted, nothing on a redelivery, the difference (negative here) when its count moves."""
+    environment = {
+        constants.ENV_TASK_TABLE: table_names["taskArn"],
+        constants.ENV_TOTALS_TABLE: table_names["month"],
+        constants.ENV_LEDGER_TABLE: table_names["entry"],
+        constants.ENV_PRICES_TABLE: table_names[constants.PRICES_KEY],
+        constants.ENV_TOPIC_ARN: topic,
+    }
+    previous = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    sys.modules.pop("tracker.costs.handler", None)
+    handler = importlib.import_module("tracker.costs.handler")
+    month = month_of_test()
+    arn = task_arn()
+    completed = finished(arn, FORTE, Status.COMPLETED, f"{month}-03T10:00:00.000Z", shots=1000)
+    message = sqs_batch([json.dumps({"taskArn": arn})], queue_arn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:costs")
+    try:
+        store(harness, completed)
+        capsys.readouterr()
+        handler.lambda_handler(message, FakeLambdaContext())
+        handler.lambda_handler(message, FakeLambdaContext())  # a redelivery
+        store(
+            harness,
+            replace(completed, status_times={**completed.status_times, Status.FAILED: f"{month}-03T09:00:00.000Z"}),
+        )
+        handler.lambda_handler(message, FakeLambdaContext())
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    spend = [d[constants.METRIC_SPEND] for d in documents if constants.METRIC_SPEND in d]
+    assert spend == [[80.3], [-80.3]]
+    (directive,) = next(d for d in documents if constants.METRIC_SPEND in d)["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == constants.METRICS_NAMESPACE
+    assert directive["Dimensions"] == [["service"]]
+    assert {"Name": constants.METRIC_SPEND, "Unit": "None"} in directive["Metrics"]
 
 
 # --- exactly once, whatever the deliveries (hypothesis) --------------------------------------------
@@ -291,19 +343,20 @@ def test_the_totals_equal_the_table_whatever_the_deliveries(
             executions[index] = data.draw(st.integers(0, 20_000), label="executionDuration")
             write_results(s3, states[0], executions[index])
     pending = dict.fromkeys(range(len(tasks)), 0)
+    spent = Decimal(0)  # the spend metric's sum: what the keeper reports it moved
     while pending:  # the tasks' writes interleave; each task's in order, as the table makes them
         task = data.draw(st.sampled_from(sorted(pending)), label="next write")
         index = pending[task]
         store(harness, tasks[task][index])
         last = index == len(tasks[task]) - 1
         for _ in range(data.draw(st.integers(1 if last else 0, 3), label="deliveries")):
-            harness.keeper.keep(tasks[task][0].task.arn)
+            spent += harness.keeper.keep(tasks[task][0].task.arn).spent_usd
         if last:
             del pending[task]
         else:
             pending[task] = index + 1
     for task in data.draw(st.lists(st.sampled_from(range(len(tasks))), max_size=4), label="late redeliveries"):
-        harness.keeper.keep(tasks[task][0].task.arn)
+        spent += harness.keeper.keep(tasks[task][0].task.arn).spent_usd
 
     expected: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [Decimal(0), 0])
     for index, states in enumerate(tasks):
@@ -321,6 +374,7 @@ def test_the_totals_equal_the_table_whatever_the_deliveries(
             expected[key][1] += 1
     found = harness.totals.totals(expected)
     assert {key: (t.usd, t.tasks) for key, t in found.items()} == {k: tuple(v) for k, v in expected.items()}
+    assert spent == sum((usd for (_, scope), (usd, _) in expected.items() if scope == "account"), Decimal(0))
     for states in tasks:
         item = harness.tasks.get(states[0].task.arn)
         assert item is not None and item.cost_basis is not None

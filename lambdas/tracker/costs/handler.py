@@ -64,6 +64,8 @@ def keep_record(record: SQSRecord) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         if result.cost_usd is None:
             metrics.add_metric(name=constants.METRIC_UNPRICED_TASKS, unit=MetricUnit.Count, value=1)
+        if result.spent_usd:
+            metrics.add_metric(name=constants.METRIC_SPEND, unit=MetricUnit.NoUnit, value=float(result.spent_usd))
         logger.info(
             "Counted a task's cost",
             outcome=result.outcome.value,

@@ -45,6 +45,8 @@ class KeepResult:
     basis: dict[str, Any] = field(default_factory=dict)
     alerts: tuple[Sent, ...] = ()
     execution_error: str | None = None
+    spent_usd: Decimal = Decimal(0)
+    """What this call added to the account's totals: the cost counted, less what was counted before."""
 
 
 class CostKeeper:
@@ -73,6 +75,7 @@ class CostKeeper:
             return KeepResult(Outcome.NOT_FINISHED)
         key = usage_key(record)
         error: str | None = None
+        spent = Decimal(0)
         for _ in range(MAX_ATTEMPTS):
             entry = self.totals.ledger(task_arn)
             if entry.usage_key == key and entry.cost_basis is not None:
@@ -88,6 +91,7 @@ class CostKeeper:
             after = entry.counting(target, key, cost_usd, basis)
             if self.totals.move(entry, after, changes(entry, target), normalize_time(self.clock())):
                 outcome = Outcome.COUNTED if entry.counted is None else Outcome.MOVED
+                spent = target.usd - (entry.counted.usd if entry.counted is not None else Decimal(0))
                 break
         else:
             raise StorageError(f"the ledger entry of {task_arn} kept changing; giving up for a retry")
@@ -95,7 +99,7 @@ class CostKeeper:
         sent: list[Sent] = []
         if self.alerts is not None and record.origin != ORIGIN_BACKFILL:
             sent = self.alerts.check(target.month, target.scopes, task_arn)
-        return KeepResult(outcome, cost_usd, basis, tuple(sent), error)
+        return KeepResult(outcome, cost_usd, basis, tuple(sent), error, spent)
 
     def _write_on_item(self, record: TaskRecord, cost_usd: Decimal | None, basis: dict[str, Any]) -> None:
         if record.cost_usd == cost_usd and record.cost_basis == basis:
