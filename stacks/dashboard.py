@@ -1,6 +1,7 @@
 """Dashboard: the tracker on one CloudWatch page, for the operator, in the order a task's event
 travels: capture, freshness, tasks, queue and run times, notifications and pushes, the Task API,
-reconciliation (and spend per day, once costs add it). The alarms' states head the page.
+reconciliation; then what builds on it (hybrid jobs, costs, spend per day: stacks/dashboard_sections.py
+adds them with `add_section` and `add_spend_per_day`). The alarms' states head the page.
 
 Every metric is named as the functions emit it (lambdas/tracker/constants.py; the recorder's task
 metrics: tracker.logic.task_metrics) or as AWS publishes it. Per-device graphs use SEARCH
@@ -38,8 +39,12 @@ SECTIONS = (
     "Notifications and pushes",
     "Task API",
     "Reconciliation",
+    "Hybrid jobs",
+    "Costs",
+    "Spend",
 )
-"""Each section opens with a text widget `## <name>`: what the infrastructure tests look for."""
+"""Each section of the stack's dashboard, in order. Each opens with a text widget `## <name>`: what
+the infrastructure tests look for."""
 
 
 @dataclass(frozen=True)
@@ -152,20 +157,21 @@ class Dashboard(Construct):
     def add_spend_per_day(self, spend: Sequence[cloudwatch.IMetric], note: str = "") -> None:
         """The hook for costs (issue 19): a section with the spend per day, one series per metric
         given (for example the account's total and each promoted tag's), summed over each UTC day."""
-        self._section(
+        self.add_section(
             "Spend",
             note or "Spend per day, as the tracker prices each task at its end.",
             graph("Spend per day", spend, "USD", period=Duration.days(1), statistic="Sum", width=WIDTH),
         )
 
-    def _section(self, name: str, note: str, *widgets: cloudwatch.IWidget) -> None:
+    def add_section(self, name: str, note: str, *widgets: cloudwatch.IWidget) -> None:
+        """A section of its own: a `## <name>` heading, what it shows (`note`), then its widgets."""
         self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"## {name}\n{note}", width=WIDTH, height=2))
         self.dashboard.add_widgets(*widgets)
 
     def _capture(self, watched: Watched) -> None:
         recorder = constants.RECORDER_SERVICE
         rule = {"RuleName": watched.capture_rule.rule_name}
-        self._section(
+        self.add_section(
             "Capture",
             "Braket's events matched by the capture rule, what the recorder made of them, and what waits.",
             graph(
@@ -212,7 +218,7 @@ class Dashboard(Construct):
             emitted(constants.RECORDER_SERVICE, constants.METRIC_RECORD_DELAY, statistic, label=statistic)
             for statistic in ("p50", "p90", "Maximum")
         ]
-        self._section(
+        self.add_section(
             "Freshness",
             "How far the task table is behind Braket: from a task's `endedAt` to the recorder's write of its end.",
             graph("Delay from a task's end to its record", delay, "ms", width=16),
@@ -232,7 +238,7 @@ class Dashboard(Construct):
             emitted(constants.RECORDER_SERVICE, constants.METRIC_TASKS_BY_STATUS, label=status, status=status)
             for status in (*constants.UNFINISHED_STATUSES, *constants.FINISHED_STATUSES)
         ]
-        self._section(
+        self.add_section(
             "Tasks",
             "Tasks whose recorded status became each status, and tasks that ended, per device.",
             graph("Tasks by status", by_status, "tasks", stacked=True, width=12),
@@ -240,7 +246,7 @@ class Dashboard(Construct):
         )
 
     def _times(self) -> None:
-        self._section(
+        self.add_section(
             "Queue and run time",
             "Per device, over each hour: the time from creation to the start of the run, and the run itself.",
             graph(
@@ -260,7 +266,7 @@ class Dashboard(Construct):
     def _telling(self, watched: Watched) -> None:
         notifier, pusher = constants.NOTIFIER_SERVICE, constants.LIVE_PUSHER_SERVICE
         topic = watched.notification_topic
-        self._section(
+        self.add_section(
             "Notifications and pushes",
             "Ends published on the notification topic and delivered to its subscribers; status changes pushed "
             "to live connections.",
@@ -300,7 +306,7 @@ class Dashboard(Construct):
         )
 
     def _task_api(self, api: apigw.RestApi) -> None:
-        self._section(
+        self.add_section(
             "Task API",
             "Requests to the REST API, its latency as callers see it, and its errors (bad input is a 4xx, never a "
             "5xx).",
@@ -322,7 +328,7 @@ class Dashboard(Construct):
 
     def _reconciliation(self, reconciler: lambda_.IFunction) -> None:
         service = constants.RECONCILER_SERVICE
-        self._section(
+        self.add_section(
             "Reconciliation",
             "What the scheduled reconciler checked with Braket and repaired: any repair means events were lost.",
             graph(

@@ -11,6 +11,7 @@ from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
 from stacks.costs import Costs
 from stacks.dashboard import Dashboard, Watched, alarms_of
+from stacks.dashboard_sections import add_costs, add_jobs
 from stacks.jobs import JobFunctions, JobTables
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
@@ -134,7 +135,7 @@ class TrackerStack(Stack):
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
         live = self._add_live_updates(config, tables, operations)
-        JobFunctions(
+        job_functions = JobFunctions(
             self,
             "JobFunctions",
             tables=jobs,
@@ -186,6 +187,8 @@ class TrackerStack(Stack):
             reconciler=reconciliation.function,
         )
         self.dashboard = Dashboard(self, "Dashboard", watched=watched, alarms=alarms_of(self))
+        add_jobs(self.dashboard, job_functions)
+        add_costs(self.dashboard, self.costs)
         CfnOutput(self, OUTPUT_DASHBOARD, value=self.dashboard.url, description="The operator's CloudWatch dashboard")
 
     def _acknowledge_api(self, task_api: TaskApi, config: TrackerConfig) -> None:

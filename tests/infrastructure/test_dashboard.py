@@ -29,10 +29,14 @@ from tracker import constants
 pytestmark = pytest.mark.infrastructure
 
 EMITTERS = {
-    constants.RECORDER_SERVICE: ("recorder/handler.py", "logic/task_metrics.py"),
+    constants.RECORDER_SERVICE: ("recorder/handler.py", "logic/task_metrics.py", "jobs/recording.py"),
     constants.NOTIFIER_SERVICE: ("notifier/handler.py",),
     constants.LIVE_PUSHER_SERVICE: ("live/pusher_handler.py",),
     constants.RECONCILER_SERVICE: ("reconciler/handler.py",),
+    constants.JOB_NOTIFIER_SERVICE: ("jobs/notifier_handler.py",),
+    constants.JOB_UPDATES_SERVICE: ("jobs/updates_handler.py",),
+    constants.COSTS_SERVICE: ("costs/handler.py",),
+    constants.SPENDING_LIMITS_SERVICE: ("spending/handler.py",),
 }
 """Where each function's metrics are emitted (under lambdas/tracker/)."""
 
@@ -172,6 +176,75 @@ def test_task_api_requests_latency_and_5xx(
 
 def test_reconciler_repairs(by_section: dict[str, list[dict[str, Any]]]) -> None:
     assert (constants.METRIC_TASKS_REPAIRED, "Sum") in ours(by_section["Reconciliation"], constants.RECONCILER_SERVICE)
+
+
+def aws_of(metrics: list[dict[str, Any]], namespace: str) -> set[tuple[str, str, str]]:
+    """(metric, dimension value, statistic) of the AWS metrics graphed in `namespace`."""
+    return {
+        (m["name"], next(iter(m["dimensions"].values())), m["stat"]) for m in metrics if m.get("namespace") == namespace
+    }
+
+
+def test_hybrid_jobs_events_ends_pushes_repairs_and_failures(
+    by_section: dict[str, list[dict[str, Any]]], synthesized: SynthesizedApp
+) -> None:
+    jobs = by_section["Hybrid jobs"]
+    assert (constants.METRIC_JOB_EVENTS_RECORDED, "Sum") in ours(jobs, constants.RECORDER_SERVICE)
+    assert {(constants.METRIC_NOTIFICATIONS_SENT, "Sum"), (constants.METRIC_CORRECTIONS_SENT, "Sum")} <= ours(
+        jobs, constants.JOB_NOTIFIER_SERVICE
+    )
+    assert (constants.METRIC_PUSHES_SENT, "Sum") in ours(jobs, constants.JOB_UPDATES_SERVICE)
+    assert (constants.METRIC_JOBS_REPAIRED, "Sum") in ours(jobs, constants.RECONCILER_SERVICE)
+    functions = {
+        ("Errors", f"${{{logical_id(synthesized.stack, f'JobFunctions/{name}/Function')}}}", "Sum")
+        for name in ("Notifier", "Updates", "LiveRoutes")
+    }
+    assert functions <= aws_of(jobs, "AWS/Lambda")
+    failures = logical_id(synthesized.stack, "JobFunctions/FailedRecords")
+    assert aws_of(jobs, "AWS/SQS") == {("ApproximateNumberOfMessagesVisible", f"${{{failures}.QueueName}}", "Maximum")}
+
+
+def test_costs_counted_unpriced_alerts_limits_queue_and_failures(
+    by_section: dict[str, list[dict[str, Any]]], synthesized: SynthesizedApp
+) -> None:
+    costs = by_section["Costs"]
+    assert {
+        (name, "Sum")
+        for name in (
+            constants.METRIC_TASKS_COSTED,
+            constants.METRIC_COSTS_MOVED,
+            constants.METRIC_UNPRICED_TASKS,
+            constants.METRIC_BUDGET_ALERTS_SENT,
+        )
+    } <= ours(costs, constants.COSTS_SERVICE)
+    assert (constants.METRIC_SPENDING_LIMITS_RECORDED, "Sum") in ours(costs, constants.SPENDING_LIMITS_SERVICE)
+    queue, dead, spend_dead = (
+        f"${{{logical_id(synthesized.stack, f'Costs/{name}')}.QueueName}}"
+        for name in ("CostQueue", "CostQueueDeadLetterQueue", "SpendChangeDeadLetterQueue")
+    )
+    assert aws_of(costs, "AWS/SQS") == {
+        ("ApproximateAgeOfOldestMessage", queue, "Maximum"),
+        ("ApproximateNumberOfMessagesVisible", queue, "Maximum"),
+        ("ApproximateNumberOfMessagesVisible", dead, "Maximum"),
+        ("ApproximateNumberOfMessagesVisible", spend_dead, "Maximum"),
+    }
+    assert {
+        ("Errors", f"${{{logical_id(synthesized.stack, f'Costs/{name}/Function')}}}", "Sum")
+        for name in ("Keeper", "SpendingLimits")
+    } == aws_of(costs, "AWS/Lambda")
+
+
+def test_spend_per_day_is_what_the_cost_keeper_counted(body: dict[str, Any]) -> None:
+    (graph,) = sections(body)["Spend"]
+    assert graph["properties"]["period"] == 86_400
+    assert metrics_of([graph]) == [
+        {
+            "namespace": constants.METRICS_NAMESPACE,
+            "name": constants.METRIC_SPEND,
+            "dimensions": {"service": constants.COSTS_SERVICE},
+            "stat": "Sum",
+        }
+    ]
 
 
 def test_every_metric_of_ours_is_one_its_function_emits(by_section: dict[str, list[dict[str, Any]]]) -> None:
