@@ -32,7 +32,7 @@ from tests.support.events import state_change
 pytestmark = pytest.mark.e2e
 OTHER_REGION = "eu-north-1"  # IQM's Region
 BACKFILL_REGION = "us-west-2"
-BACKFILL_TASKS = 1000
+BACKFILL_TASKS = 300  # three pages of SearchQuantumTasks (100 each), past the rate limit of 90 a second
 _deserialize = TypeDeserializer().deserialize
 
 
