@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from tracker.models.event import parse_task_event
 
 pytestmark = pytest.mark.integration
 ALICE = "arn:aws:sts::123456789012:assumed-role/Researcher/alice"
-BOB = "arn:aws:iam::123456789012:user/bob"
+BOB = "arn:aws:iam::123456789012:user/bob-live"  # no other module submits as bob-live: the task table is the session's
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,9 @@ def api() -> Iterator[WebSocketApi]:
 def modules(recorder_module: ModuleType, table_names: dict[str, str], api: WebSocketApi) -> tuple[Any, Any]:
     os.environ["CONNECTIONS_TABLE_NAME"] = table_names["connectionId"]
     os.environ["CONNECTIONS_ENDPOINT"] = api.callback_url("live")
+    # A cold start: another module (test_job_updates) may have imported the pusher with its own endpoint.
+    for name in ("tracker.live.connections_handler", "tracker.live.pusher_handler"):
+        sys.modules.pop(name, None)
     return (
         importlib.import_module("tracker.live.connections_handler"),
         importlib.import_module("tracker.live.pusher_handler"),

@@ -5,36 +5,40 @@ Writes are conditional so that concurrent and out-of-order deliveries never lose
   forward, under a condition that proves the stored item is what the update assumes;
 - `insert_first` is the common case for a task's first event, one PutItem if the item is absent;
 - `replace` writes a merged record if the item is still the version it was merged from.
+The requests' expressions and conditions are built in data/task_writes.py.
 When a condition fails, DynamoDB returns the stored item with the error
 (ReturnValuesOnConditionCheckFailure), so falling back to a merge costs no extra read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
-from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, TaskRecord, seconds_between
+from tracker.constants import INDEX_BY_TASK_ID
+from tracker.data.task_writes import InOrderUpdate, deserialize, serialize, version_condition
+from tracker.domain import (
+    Enrichment,
+    Status,
+    TaskEvent,
+    TaskRecord,
+    normalize_time,
+    parse_time,
+)
 from tracker.logic.listing import QueryPlan
 from tracker.models.item import (
-    Item,
     awaits_notification,
-    enrichment_attributes,
     from_item,
     promoted_tag_attributes,
     to_item,
 )
 
 MAX_MARK_ATTEMPTS = 8
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class StorageError(Exception):
@@ -63,7 +67,7 @@ class TaskTable:
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
         item = response.get("Item")
-        return None if item is None else from_item(_deserialize(item))
+        return None if item is None else from_item(deserialize(item))
 
     def find_by_id(self, task_id: str, limit: int = 10) -> list[TaskRecord]:
         """The tasks with this id, whatever their Region (one, normally): one read of the by-task-id
@@ -78,7 +82,7 @@ class TaskTable:
             )
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
-        return [from_item(_deserialize(item)) for item in response.get("Items", [])]
+        return [from_item(deserialize(item)) for item in response.get("Items", [])]
 
     def query_page(self, plan: QueryPlan) -> tuple[list[TaskRecord], dict[str, Any] | None]:
         """One page of a planned listing, newest first: one Query, no filter expression."""
@@ -110,7 +114,7 @@ class TaskTable:
             if exc.response.get("Error", {}).get("Code") == "ValidationException" and plan.start_key:
                 raise ValueError("the start key does not fit this index") from exc
             raise StorageError(str(exc)) from exc
-        records = [from_item(_deserialize(item)) for item in response.get("Items", [])]
+        records = [from_item(deserialize(item)) for item in response.get("Items", [])]
         return records, response.get("LastEvaluatedKey")
 
     def insert_submission(self, record: TaskRecord) -> None:
@@ -131,7 +135,7 @@ class TaskTable:
                 self._client.update_item,
                 Key={"taskArn": {"S": record.task.arn}},
                 UpdateExpression="SET " + ", ".join(sets),
-                ExpressionAttributeValues=_serialize(values),
+                ExpressionAttributeValues=serialize(values),
                 **({"ExpressionAttributeNames": names} if names else {}),
             )
 
@@ -139,7 +143,7 @@ class TaskTable:
         """Write the first version of a task's item. Raises ItemChanged if it already exists."""
         self._write(
             self._client.put_item,
-            Item=_serialize(to_item(record, self.promoted_tag_keys)),
+            Item=serialize(to_item(record, self.promoted_tag_keys)),
             ConditionExpression="attribute_not_exists(taskArn)",
         )
 
@@ -151,21 +155,31 @@ class TaskTable:
         condition, names, values = version_condition(to_item(expected, self.promoted_tag_keys))
         self._write(
             self._client.put_item,
-            Item=_serialize(to_item(record, self.promoted_tag_keys)),
+            Item=serialize(to_item(record, self.promoted_tag_keys)),
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_serialize(values),
+            ExpressionAttributeValues=serialize(values),
         )
 
-    def apply_in_order(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
+    def apply_in_order(
+        self, event: TaskEvent, enrichment: Enrichment | None, *, return_new: bool = False
+    ) -> TaskRecord | None:
         """Apply an event that moves an existing task forward, in one UpdateItem.
 
         The condition holds only when the stored item is an older, unfinished state of the same
         task that has not seen this event; the update then equals `merge(stored, event)`.
         Raises ItemChanged (with the stored item, or None) when that is not the case.
+        With `return_new`, returns the item as written (ReturnValues ALL_NEW: no extra request).
         """
-        update = _InOrderUpdate(event, enrichment, self.promoted_tag_keys)
-        self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
+        update = InOrderUpdate(event, enrichment, self.promoted_tag_keys)
+        answer = self._write(
+            self._client.update_item,
+            Key={"taskArn": {"S": event.task.arn}},
+            **update.request(),
+            **({"ReturnValues": "ALL_NEW"} if return_new else {}),
+        )
+        written = answer.get("Attributes")
+        return from_item(deserialize(written)) if return_new and written else None
 
     def mark_announced(self, record: TaskRecord, status: Status, at: str) -> TaskRecord | None:
         """Record that the topic announced `status` (a first end, or a correction) at `at`, on the
@@ -173,16 +187,19 @@ class TaskTable:
         again into the current item if another writer changed it meanwhile. Touches only the
         notification attributes (`notifications`, `notifiedAt`, `awaitingNotification`).
 
-        Returns the item as marked, or None if there is no item or `status` was already marked.
+        Returns the item as marked, or None if there is no item or `status` is the last one marked.
+        A status announced again (a correction back to it) is marked at a time after every earlier
+        mark, so the last announced status is always the one with the latest time.
         """
         current: TaskRecord | None = record
         for _ in range(MAX_MARK_ATTEMPTS):
-            if current is None or status in current.announced:
+            if current is None or current.last_announced is status:
                 return None
+            when = _after(at, current.announced.values())
             marked = replace(
                 current,
-                notifications={**current.announced, status: at},
-                notified_at=current.notified_at or at,
+                notifications={**current.announced, status: when},
+                notified_at=current.notified_at or when,
             )
             condition, names, values = version_condition(to_item(current, self.promoted_tag_keys))
             names["#region"] = "awaitingNotification"
@@ -203,7 +220,7 @@ class TaskTable:
                     UpdateExpression=update,
                     ConditionExpression=condition,
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=_serialize(values),
+                    ExpressionAttributeValues=serialize(values),
                 )
             except ItemChanged as changed:
                 current = changed.current
@@ -225,7 +242,7 @@ class TaskTable:
                 " AND (attribute_not_exists(queueInfoReadAt) OR queueInfoReadAt < :notBefore)"
             ),
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=_serialize({":at": at, ":queued": Status.QUEUED.value, ":notBefore": not_before}),
+            ExpressionAttributeValues=serialize({":at": at, ":queued": Status.QUEUED.value, ":notBefore": not_before}),
         )
 
     def store_queue_info(self, task_arn: str, queue_info: Mapping[str, str], read_at: str) -> None:
@@ -235,161 +252,26 @@ class TaskTable:
             Key={"taskArn": {"S": task_arn}},
             UpdateExpression="SET queueInfo = :info",
             ConditionExpression="queueInfoReadAt = :at",
-            ExpressionAttributeValues=_serialize({":info": dict(queue_info), ":at": read_at}),
+            ExpressionAttributeValues=serialize({":info": dict(queue_info), ":at": read_at}),
         )
 
-    def _write(self, operation: Any, **request: Any) -> None:
+    def _write(self, operation: Any, **request: Any) -> dict[str, Any]:
         try:
-            operation(TableName=self.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+            answer: dict[str, Any] = operation(
+                TableName=self.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
+            )
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") != "ConditionalCheckFailedException":
                 raise StorageError(str(exc)) from exc
             item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            raise ItemChanged(None if not item else from_item(_deserialize(item))) from exc
+            raise ItemChanged(None if not item else from_item(deserialize(item))) from exc
+        return answer
 
 
-class _InOrderUpdate:
-    """Builds the UpdateItem request that applies one in-order event."""
-
-    def __init__(self, event: TaskEvent, enrichment: Enrichment | None, promoted_tag_keys: Sequence[str]) -> None:
-        self.event = event
-        self.enrichment = enrichment
-        self.promoted_tag_keys = promoted_tag_keys
-        self.names: dict[str, str] = {"#status": "status", "#new": event.status.value}
-        self.values: dict[str, Any] = {}
-        self.conditions: list[str] = []
-        self.sets: list[str] = []
-        self.removes: list[str] = []
-
-    def value(self, name: str, value: Any) -> str:
-        self.values[f":{name}"] = value
-        return f":{name}"
-
-    def request(self) -> dict[str, Any]:
-        event = self.event
-        lower = [s for s in Status if s.rank < event.status.rank]
-        if not lower:
-            raise ValueError("a CREATED event cannot move a task forward")
-        older = ", ".join(self.value(f"lower{i}", s.value) for i, s in enumerate(lower))
-        self.conditions += [
-            "attribute_exists(taskArn)",
-            f"#status IN ({older})",
-            f"lastEventAt <= {self.value('time', event.time)}",
-            f"NOT contains(eventIds, {self.value('eventId', event.event_id)})",
-            f"eventCount < {self.value('maxEvents', MAX_EVENTS_PER_TASK)}",
-        ]
-        for attribute, value in (
-            ("deviceArn", event.device_arn),
-            ("shots", event.shots),
-            ("createdAt", event.created_at),
-            ("outputS3Bucket", event.output_s3_bucket),
-            ("outputS3Directory", event.output_s3_directory),
-        ):
-            self.conditions.append(f"{attribute} = {self.value(attribute, value)}")
-        self.sets += [
-            f"#status = {self.value('status', event.status.value)}",
-            "statusTimes.#new = :time",
-            "lastEventAt = :time",
-            f"eventCount = eventCount + {self.value('one', 1)}",
-            # Items written before `origin` existed get it here, so the notifier's filter sees them.
-            f"origin = if_not_exists(origin, {self.value('origin', event.origin)})",
-        ]
-        if event.status is Status.RUNNING:
-            queue = seconds_between(event.created_at, max(event.time, event.created_at))  # as TaskRecord.started_at
-            self.sets.append(f"queueSeconds = {self.value('queueSeconds', queue)}")
-        if event.status.finished:
-            self._finish()
-        expression = "SET " + ", ".join(self.sets) + " ADD eventIds :eventIds"
-        self.values[":eventIds"] = {event.event_id}
-        if self.removes:
-            expression += " REMOVE " + ", ".join(self.removes)
-        return {
-            "ConditionExpression": " AND ".join(self.conditions),
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": self.names,
-            "ExpressionAttributeValues": _serialize(self.values),
-        }
-
-    def _finish(self) -> None:
-        """A finished event also records the end, the run time and what Braket added."""
-        event = self.event
-        self.removes.append("unfinishedRegion")
-        # A backfilled task is silent: it never awaits a notification, so the merge path (which
-        # knows the origin) writes its end.
-        self.conditions.append(f"(attribute_not_exists(origin) OR origin <> {self.value('silent', ORIGIN_BACKFILL)})")
-        # The stored item was unfinished, so its end has not been notified yet.
-        self.sets.append(f"awaitingNotification = {self.value('region', event.task.region)}")
-        if event.ended_at is not None:
-            # runSeconds = endedAt - RUNNING time = (endedAt - createdAt) - queueSeconds, so the
-            # item needs no read. Without a RUNNING time, or with one after the end (times that
-            # disagree: TaskRecord.started_at), the merge path computes it instead.
-            total = seconds_between(event.created_at, event.ended_at)
-            self.conditions += [
-                "attribute_not_exists(endedAt)",
-                "attribute_exists(queueSeconds)",
-                f"queueSeconds <= {self.value('totalSeconds', total)}",
-            ]
-            self.sets += [
-                f"endedAt = {self.value('endedAt', event.ended_at)}",
-                f"runSeconds = {self.value('totalSeconds', total)} - queueSeconds",
-            ]
-        if self.enrichment is not None:
-            attributes = enrichment_attributes(self.enrichment, self.promoted_tag_keys)
-            for i, (attribute, value) in enumerate(attributes.items()):
-                self.names[f"#enrichment{i}"] = attribute
-                self.sets.append(f"#enrichment{i} = {self.value(f'enrichment{i}', value)}")
-
-
-VERSIONED_ATTRIBUTES = (
-    "eventCount",
-    "statusTimes",
-    "lastEventAt",
-    "createdAt",
-    "endedAt",
-    "deviceArn",
-    "shots",
-    "outputS3Bucket",
-    "outputS3Directory",
-    "enriched",
-    "submitter",
-    "notifiedAt",
-    "notifications",
-    "queueInfoReadAt",
-    "queueInfo",
-)
-"""What a whole-item write checks is still as it read it: every attribute that another writer
-(the recorder, the API's submission and queue reads, the notifier's marks) can change. The event
-count alone is not enough: a conflicting body (one event id, two bodies) or Braket's details filled
-in later change the item without adding an event."""
-
-
-def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The condition that the stored item still has `expected`'s VERSIONED_ATTRIBUTES."""
-    parts: list[str] = []
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for i, attribute in enumerate(VERSIONED_ATTRIBUTES):
-        names[f"#v{i}"] = attribute
-        if attribute in expected:
-            parts.append(f"#v{i} = :v{i}")
-            values[f":v{i}"] = expected[attribute]
-        else:
-            parts.append(f"attribute_not_exists(#v{i})")
-    return " AND ".join(parts), names, values
-
-
-def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(_to_dynamo(value)) for name, value in values.items()}
-
-
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    return value
-
-
-def _deserialize(item: Mapping[str, Any]) -> Item:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+def _after(at: str, earlier: Iterable[str]) -> str:
+    """`at`, or one millisecond after the latest of `earlier` if that is not before it."""
+    latest = max(earlier, default=None)
+    if latest is None or latest < at:
+        return at
+    return normalize_time(parse_time(latest) + timedelta(milliseconds=1))

@@ -8,10 +8,12 @@ Error mapping, in one place:
   item does not depend on which came first), and the conflict is logged and counted;
 - anything else that fails (DynamoDB, the rejected-events table) is reported as a batch item
   failure, so SQS redelivers it and, after maxReceiveCount, parks it in the dead-letter queue.
+"Braket Job State Change" events share the queue: they take the job path (tracker.jobs.recording).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -28,7 +30,11 @@ from tracker.data.braket_tasks import BraketTasks
 from tracker.data.rejected_events import RejectedEvents
 from tracker.data.task_table import TaskTable
 from tracker.domain import EventRefused
+from tracker.jobs.recording import job_recorder, record_job_message
+from tracker.logic import task_metrics
+from tracker.metrics import publish
 from tracker.models.event import InvalidEvent, parse_task_event
+from tracker.models.job_event import is_job_event
 from tracker.recorder.service import Outcome, Recorder
 
 config = RecorderConfig.from_env()
@@ -40,6 +46,7 @@ recorder = Recorder(
     TaskTable(config.task_table, dynamodb, config.promoted_tag_keys), BraketTasks(config.enrich_max_attempts)
 )
 rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS, dynamodb)
+job_recorder(dynamodb)  # the job path's configuration, checked at cold start
 
 _OUTCOME_METRIC = {
     Outcome.RECORDED: constants.METRIC_EVENTS_RECORDED,
@@ -53,6 +60,10 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
     """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
     message = record
     logger.set_correlation_id(None)
+    if is_job_event(message.body):
+        seconds = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else None
+        record_job_message(message, seconds, reject, logger=logger, metrics=metrics, client=dynamodb)
+        return
     try:
         event = parse_task_event(message.body)
     except InvalidEvent as exc:
@@ -77,6 +88,7 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
         logger.warning("Recorded the end without Braket's details", error=result.enrichment_error)
         metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=_OUTCOME_METRIC[result.outcome], unit=MetricUnit.Count, value=1)
+    publish(metrics, task_metrics.recorded(result.status, result.previous, result.record, datetime.now(UTC)))
     logger.info(
         "Recorded an event",
         event_id=event.event_id,

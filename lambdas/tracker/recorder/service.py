@@ -27,6 +27,8 @@ class RecordResult:
     outcome: Outcome
     status: Status
     enrichment_error: str | None = None
+    record: TaskRecord | None = None  # the item as written (or found, for a duplicate); always for an end
+    previous: Status | None = None  # the status it replaced: None for no item, or an unfinished one not read
 
 
 class Recorder:
@@ -40,10 +42,11 @@ class Recorder:
         enrichment, error = self._enrich(event, seconds_left)
         try:
             if event.status is Status.CREATED:
-                self.table.insert_first(merge(None, event, enrichment))
-            else:
-                self.table.apply_in_order(event, enrichment)
-            return RecordResult(Outcome.RECORDED, event.status, error)
+                record = merge(None, event, enrichment)
+                self.table.insert_first(record)
+                return RecordResult(Outcome.RECORDED, event.status, error, record=record)
+            written = self.table.apply_in_order(event, enrichment, return_new=event.status.finished)
+            return RecordResult(Outcome.RECORDED, event.status, error, record=written)
         except ItemChanged as changed:
             current = changed.current
         return self._merge_until_written(current, event, enrichment, error)
@@ -64,7 +67,7 @@ class Recorder:
         for _ in range(MAX_MERGE_ATTEMPTS):
             merged = merge(current, event, enrichment)
             if merged == current:
-                return RecordResult(Outcome.DUPLICATE, merged.status, error)
+                return RecordResult(Outcome.DUPLICATE, merged.status, error, record=merged, previous=current.status)
             if merged.event_count > MAX_EVENTS_PER_TASK:
                 raise EventRefused(
                     f"{event.task.arn} already has {MAX_EVENTS_PER_TASK} distinct events; "
@@ -76,10 +79,12 @@ class Recorder:
             except ItemChanged as changed:
                 current = changed.current
                 continue
+            previous = current.status if current is not None else None
             if conflict:
-                return RecordResult(Outcome.CONFLICT, merged.status, error)
+                return RecordResult(Outcome.CONFLICT, merged.status, error, record=merged, previous=previous)
             late = current is not None and (event.time < current.last_event_at or merged.status != event.status)
-            return RecordResult(Outcome.LATE if late else Outcome.RECORDED, merged.status, error)
+            outcome = Outcome.LATE if late else Outcome.RECORDED
+            return RecordResult(outcome, merged.status, error, record=merged, previous=previous)
         raise StorageError(f"the item of {event.task.arn} kept changing; giving up for a retry")
 
     def _enrich(self, event: TaskEvent, seconds_left: float | None) -> tuple[Enrichment | None, str | None]:
