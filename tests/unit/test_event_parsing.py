@@ -13,6 +13,8 @@ from tests.support.events import all_fixture_events, load_fixture, state_change,
 from tracker.domain import Status
 from tracker.models.event import InvalidEvent, parse_task_event
 
+PARAMETER_ID = "5f0c3a52-8d3e-4c6b-9a1e-2b7d4e6f8a90"  # fixed, so every collection names the tests alike
+
 
 @pytest.mark.parametrize("event", all_fixture_events(), ids=lambda e: f"{e['detail']['status']}-{e['id'][-4:]}")
 def test_every_fixture_parses_from_json_text(event: dict[str, Any]) -> None:
@@ -174,10 +176,11 @@ def test_the_window_runs_from_2019_to_a_day_ahead_of_the_clock() -> None:
 @pytest.mark.parametrize(
     ("path", "value"),
     [
-        ("detail.quantumTaskArn", task_arn() + "\n"),  # `$` matched before a final newline
-        ("detail.quantumTaskArn", "x" + task_arn()),
+        ("detail.quantumTaskArn", task_arn(PARAMETER_ID) + "\n"),  # `$` matched before a final newline
+        ("detail.quantumTaskArn", "x" + task_arn(PARAMETER_ID)),
         ("detail.quantumTaskArn", task_arn(region="us-" + "e" * 3000 + "-1")),  # a Region as long as a key
-        ("detail.quantumTaskArn", task_arn().replace("012345678901", "\u0661" * 12)),  # \d matched other digits
+        # \d matched other digits
+        ("detail.quantumTaskArn", task_arn(PARAMETER_ID).replace("012345678901", "\u0661" * 12)),
         ("detail.deviceArn", "arn:aws:braket:::device/qpu/x/" + "y" * 3000),  # over 2,048 bytes: an index key
         ("detail.deviceArn", "arn:aws:braket:::device/quantum-simulator/amazon/sv1\n"),
         ("detail.deviceArn", "sv1"),
