@@ -27,12 +27,17 @@ RETRY_ATTEMPTS = 5
 
 
 def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
-    """Run only when a task first reaches its end, or when an announced end must be corrected.
-    Filters cannot compare the two images, so: a MODIFY from an unfinished status into a finished
-    one, an INSERT already finished, or a MODIFY from a finished status to a finished item whose end
-    was announced (`notifiedAt`) and that awaits an announcement again (`awaitingNotification`: its
-    status is not the one announced)."""
-    new_image: dict[str, Any] = {"status": {"S": list(constants.FINISHED_STATUSES)}}
+    """Run only when a task first reaches its end with Braket's details, or when an announced end must
+    be corrected. Filters cannot compare the two images, so: a MODIFY from an unfinished status into a
+    finished one with its details (`enriched`), an INSERT already finished with them, a MODIFY that
+    adds the details to an end written before them and not yet announced (the recorder writes and
+    pushes an end first, then asks Braket: docs/latency.md), or a MODIFY from a finished status to a
+    finished item whose end was announced (`notifiedAt`) and that awaits an announcement again
+    (`awaitingNotification`: its status is not the one announced)."""
+    new_image: dict[str, Any] = {
+        "status": {"S": list(constants.FINISHED_STATUSES)},
+        "enriched": {"BOOL": [{"exists": True}]},
+    }
     if not notify_imported:
         new_image["origin"] = {"S": list(constants.NOTIFIED_ORIGINS)}
     finished = {"status": {"S": list(constants.FINISHED_STATUSES)}}
@@ -54,6 +59,13 @@ def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
                     "awaitingNotification": {"S": [{"exists": True}]},
                 },
                 "OldImage": finished,
+            },
+        },
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": {**new_image, "awaitingNotification": {"S": [{"exists": True}]}},
+                "OldImage": {**finished, "enriched": {"BOOL": [{"exists": False}]}},
             },
         },
     ]

@@ -43,7 +43,14 @@ class TrackerStack(Stack):
 
         tables = TaskTables(self, "Tables", promoted_tag_keys=config.api.promoted_tag_keys)
         capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
-        recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
+        recorder = Recorder(
+            self,
+            "Recording",
+            capture=capture,
+            tables=tables,
+            log_retention=config.log_retention,
+            latency=config.latency,
+        )
         notifications = Notifications(
             self,
             "Notifications",
@@ -108,7 +115,7 @@ class TrackerStack(Stack):
 
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
-        self._add_live_updates(config, tables, operations)
+        self._add_live_updates(config, tables, operations, recorder)
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
@@ -180,7 +187,9 @@ class TrackerStack(Stack):
             "Reads results.json under the results prefix; each task has its own key under it.",
         )
 
-    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> None:
+    def _add_live_updates(
+        self, config: TrackerConfig, tables: TaskTables, operations: Operations, recorder: Recorder
+    ) -> None:
         """Live updates (WebSocket push of every status change), with its alarms and outputs."""
         live = LiveUpdates(
             self,
@@ -189,6 +198,7 @@ class TrackerStack(Stack):
             log_retention=config.log_retention,
             account_logging=config.api.owns_cloudwatch_role,
         )
+        live.push_ends_from(recorder.function, recorder.role)  # an end reaches its waiters without the stream
         live.add_alarms(operations.topic)
         for route in live.unauthorized_routes:
             acknowledge(
@@ -197,7 +207,7 @@ class TrackerStack(Stack):
                 "WebSocket APIs authorize at $connect only (IAM, SigV4); this route runs on that authorized "
                 "connection, and API Gateway takes no authorizer on it.",
             )
-        for role in (live.handler_role, live.pusher_role):
+        for role in (live.handler_role, live.pusher_role, recorder.role):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, live.manage_connections_arn)}]",

@@ -271,17 +271,28 @@ def _expected_patterns(new_image: dict[str, Any]) -> list[dict[str, Any]]:
                 "OldImage": {"status": {"S": FINISHED}},
             },
         },
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": {**new_image, "awaitingNotification": {"S": [{"exists": True}]}},
+                "OldImage": {"status": {"S": FINISHED}, "enriched": {"BOOL": [{"exists": False}]}},
+            },
+        },
     ]
 
 
+DETAILS = {"enriched": {"BOOL": [{"exists": True}]}}
+
+
 def test_notifier_mapping_filters_a_first_end_recorded_from_events(patterns: list[dict[str, Any]]) -> None:
-    # A MODIFY from an unfinished status into a finished one, or an INSERT already finished, of a
-    # task recorded from events or submitted through the API.
-    assert patterns == _expected_patterns({"status": {"S": FINISHED}, "origin": {"S": ["event", "api"]}})
+    # A MODIFY from an unfinished status into a finished one, an INSERT already finished, or Braket's
+    # details added to an end written before them, of a task recorded from events or submitted
+    # through the API: always with the details, which the message carries (tags for filter policies).
+    assert patterns == _expected_patterns({"status": {"S": FINISHED}, **DETAILS, "origin": {"S": ["event", "api"]}})
 
 
 def test_notify_imported_context_drops_the_origin_condition(imported_patterns: list[dict[str, Any]]) -> None:
-    assert imported_patterns == _expected_patterns({"status": {"S": FINISHED}})
+    assert imported_patterns == _expected_patterns({"status": {"S": FINISHED}, **DETAILS})
 
 
 # --- The filters in moto's pattern engine, against golden Lambda DynamoDB stream records ---------
@@ -290,9 +301,10 @@ TASK_ARN = "arn:aws:braket:us-east-1:123456789012:quantum-task/6a1e2f3b-9c4d-4e5
 
 
 def _image(
-    status: str, origin: str = "event", *, notified: bool = False, announced: str | None = None
+    status: str, origin: str = "event", *, notified: bool = False, announced: str | None = None, details: bool = True
 ) -> dict[str, Any]:
-    """A task item as the stream carries it (DynamoDB JSON)."""
+    """A task item as the stream carries it (DynamoDB JSON). `details`: a finished item has Braket's
+    details (`enriched`), unless the recorder wrote its end first and has not added them yet."""
     image: dict[str, Any] = {
         "taskArn": {"S": TASK_ARN},
         "taskId": {"S": TASK_ARN.rsplit("/", 1)[1]},
@@ -310,6 +322,8 @@ def _image(
     }
     if status in FINISHED:
         image["endedAt"] = {"S": "2026-11-20T08:05:00Z"}
+        if details:
+            image["enriched"] = {"BOOL": True}
         image["notifiedAt" if notified else "awaitingNotification"] = {
             "S": "2026-11-20T08:05:01Z" if notified else "us-east-1"
         }
@@ -351,7 +365,7 @@ def _matching(patterns: list[dict[str, Any]], record: dict[str, Any]) -> list[in
     return [i for i, pattern in enumerate(patterns) if EventPattern.load(json.dumps(pattern)).matches_event(record)]
 
 
-MODIFY, INSERT, CORRECTION = 0, 1, 2  # the index of each filter
+MODIFY, INSERT, CORRECTION, DETAILS_LANDED = 0, 1, 2, 3  # the index of each filter
 DELIVERED = {
     "MODIFY RUNNING->COMPLETED": (_record("MODIFY", _image("COMPLETED"), _image("RUNNING")), MODIFY),
     "MODIFY QUEUED->FAILED": (_record("MODIFY", _image("FAILED"), _image("QUEUED")), MODIFY),
@@ -360,6 +374,11 @@ DELIVERED = {
     "MODIFY COMPLETED->FAILED, COMPLETED announced": (
         _record("MODIFY", _image("FAILED", announced="COMPLETED"), _image("COMPLETED", notified=True)),
         CORRECTION,
+    ),
+    # The end was written first (and pushed), then Braket's details: the notification goes out now.
+    "MODIFY COMPLETED->COMPLETED, details added, unannounced": (
+        _record("MODIFY", _image("COMPLETED"), _image("COMPLETED", details=False)),
+        DETAILS_LANDED,
     ),
 }
 IGNORED = {
@@ -370,6 +389,15 @@ IGNORED = {
     # The correction's own mark: the new status is announced, nothing awaits.
     "MODIFY FAILED->FAILED, marked": _record(
         "MODIFY", _image("FAILED", notified=True), _image("FAILED", announced="COMPLETED")
+    ),
+    # The end written before Braket's details: the write that adds them is notified instead.
+    "MODIFY RUNNING->COMPLETED, without details yet": _record(
+        "MODIFY", _image("COMPLETED", details=False), _image("RUNNING")
+    ),
+    "INSERT FAILED, without details yet": _record("INSERT", _image("FAILED", details=False)),
+    # Details added after the end was announced (the reconciler announced it meanwhile).
+    "MODIFY COMPLETED->COMPLETED, details added, announced": _record(
+        "MODIFY", _image("COMPLETED", notified=True), _image("COMPLETED", notified=True, details=False)
     ),
     "MODIFY QUEUED->RUNNING": _record("MODIFY", _image("RUNNING"), _image("QUEUED")),
     "INSERT QUEUED": _record("INSERT", _image("QUEUED")),

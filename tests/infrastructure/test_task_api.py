@@ -751,7 +751,8 @@ def _stream_record(origin: str) -> dict[str, Any]:
     arn = "arn:aws:braket:us-west-1:123456789012:quantum-task/0d9f3a56-7e2b-4c1d-9a8f-5b6c7d8e9f01"
 
     def image(status: str) -> dict[str, Any]:
-        return {"taskArn": {"S": arn}, "status": {"S": status}, "origin": {"S": origin}}
+        details = {"enriched": {"BOOL": True}} if status == "COMPLETED" else {}  # Braket's details, written
+        return {"taskArn": {"S": arn}, "status": {"S": status}, "origin": {"S": origin}, **details}
 
     return {
         "eventID": "1",

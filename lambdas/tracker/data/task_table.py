@@ -157,15 +157,25 @@ class TaskTable:
             ExpressionAttributeValues=_serialize(values),
         )
 
-    def apply_in_order(self, event: TaskEvent, enrichment: Enrichment | None) -> None:
+    def apply_in_order(
+        self, event: TaskEvent, enrichment: Enrichment | None, *, return_new: bool = False
+    ) -> TaskRecord | None:
         """Apply an event that moves an existing task forward, in one UpdateItem.
 
         The condition holds only when the stored item is an older, unfinished state of the same
         task that has not seen this event; the update then equals `merge(stored, event)`.
         Raises ItemChanged (with the stored item, or None) when that is not the case.
+        With `return_new`, returns the item as written (ReturnValues ALL_NEW: no extra request).
         """
         update = _InOrderUpdate(event, enrichment, self.promoted_tag_keys)
-        self._write(self._client.update_item, Key={"taskArn": {"S": event.task.arn}}, **update.request())
+        answer = self._write(
+            self._client.update_item,
+            Key={"taskArn": {"S": event.task.arn}},
+            **update.request(),
+            **({"ReturnValues": "ALL_NEW"} if return_new else {}),
+        )
+        written = answer.get("Attributes")
+        return from_item(_deserialize(written)) if return_new and written else None
 
     def mark_announced(self, record: TaskRecord, status: Status, at: str) -> TaskRecord | None:
         """Record that the topic announced `status` (a first end, or a correction) at `at`, on the
@@ -211,15 +221,18 @@ class TaskTable:
             return marked
         raise StorageError(f"the item of {record.task.arn} kept changing while its notification was marked")
 
-    def _write(self, operation: Any, **request: Any) -> None:
+    def _write(self, operation: Any, **request: Any) -> dict[str, Any]:
         try:
-            operation(TableName=self.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+            answer: dict[str, Any] = operation(
+                TableName=self.table_name, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
+            )
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") != "ConditionalCheckFailedException":
                 raise StorageError(str(exc)) from exc
             item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             raise ItemChanged(None if not item else from_item(_deserialize(item))) from exc
+        return answer
 
 
 class _InOrderUpdate:

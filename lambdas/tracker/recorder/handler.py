@@ -7,11 +7,15 @@ Error mapping, in one place:
 - an event id seen before with a different body is recorded (both bodies are merged, so the
   item does not depend on which came first), and the conflict is logged and counted;
 - anything else that fails (DynamoDB, the rejected-events table) is reported as a batch item
-  failure, so SQS redelivers it and, after maxReceiveCount, parks it in the dead-letter queue.
+  failure, so SQS redelivers it and, after maxReceiveCount, parks it in the dead-letter queue;
+- a task's end is pushed to its live subscribers right after it is written; a push that fails is
+  logged and counted, not retried: the end is recorded, and a subscriber's next snapshot carries it
+  (the client subscribes again after a quiet spell).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3
@@ -25,19 +29,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tracker import constants
 from tracker.config import RecorderConfig
 from tracker.data.braket_tasks import BraketTasks
+from tracker.data.connections import ConnectionsTable
+from tracker.data.connections_api import ConnectionsApi
 from tracker.data.rejected_events import RejectedEvents
 from tracker.data.task_table import TaskTable
-from tracker.domain import EventRefused
+from tracker.domain import EventRefused, TaskEvent, parse_time
+from tracker.live.fan_out import Pusher
 from tracker.models.event import InvalidEvent, parse_task_event
-from tracker.recorder.service import Outcome, Recorder
+from tracker.recorder.service import Outcome, Recorder, RecordResult
 
 config = RecorderConfig.from_env()
 logger = Logger(service=constants.RECORDER_SERVICE)
 metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.RECORDER_SERVICE)
 processor = BatchProcessor(event_type=EventType.SQS)
-dynamodb = boto3.client("dynamodb")  # one client for both tables: creating clients dominates cold start
+dynamodb = boto3.client("dynamodb")  # one client for every table: creating clients dominates cold start
+live = (
+    # The @connections client is made on the first post: most ends reach no connection.
+    Pusher(ConnectionsTable(config.live.connections_table, dynamodb), ConnectionsApi(config.live.connections_endpoint))
+    if config.live is not None
+    else None
+)
 recorder = Recorder(
-    TaskTable(config.task_table, dynamodb, config.promoted_tag_keys), BraketTasks(config.enrich_max_attempts)
+    TaskTable(config.task_table, dynamodb, config.promoted_tag_keys),
+    BraketTasks(config.enrich_max_attempts),  # a Braket client per Region, made on its first end there
+    live,
+    details_after_end=config.details_after_end,
 )
 rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS, dynamodb)
 
@@ -52,6 +68,7 @@ _OUTCOME_METRIC = {
 def record_message(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
     message = record
+    started = time.time()
     logger.set_correlation_id(None)
     try:
         event = parse_task_event(message.body)
@@ -59,9 +76,13 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
         reject(message, str(exc))
         return
     logger.set_correlation_id(event.task.arn)
-    seconds_left = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else None
+
+    def seconds_left() -> float:
+        return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 900.0
+
+    redelivered = int(message.attributes.approximate_receive_count or 1) > 1
     try:
-        result = recorder.record(event, seconds_left)
+        result = recorder.record(event, seconds_left if lambda_context else None, redelivered=redelivered)
     except EventRefused as exc:
         reject(message, str(exc))
         return
@@ -83,7 +104,33 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
         event_status=event.status.value,
         task_status=result.status.value,
         outcome=result.outcome.value,
+        **_end_timings(message, event, result, started),
     )
+
+
+def _end_timings(message: SQSRecord, event: TaskEvent, result: RecordResult, started: float) -> dict[str, Any]:
+    """For an end: when it was queued, taken, written and pushed (epoch ms), whom it reached, and
+    the EndDelay metric (Braket's endedAt to the push). Nothing for other statuses."""
+    pushed = result.pushed
+    if not event.status.finished or result.written_at is None:
+        return {}
+    timings: dict[str, Any] = {
+        "queued_at": int(message.attributes.sent_timestamp),
+        "started_at": round(started * 1000),
+        "written_at": round(result.written_at * 1000),
+        "details": result.details,
+    }
+    if pushed is not None:
+        timings |= {"pushed_at": round(pushed.at * 1000), "push_sent": pushed.sent, "push_gone": pushed.gone}
+        metrics.add_metric(name=constants.METRIC_PUSHES_SENT, unit=MetricUnit.Count, value=pushed.sent)
+        if pushed.error:
+            timings["push_error"] = pushed.error
+            logger.warning("Could not push the end to its subscribers", error=pushed.error)
+            metrics.add_metric(name=constants.METRIC_PUSHES_FAILED, unit=MetricUnit.Count, value=1)
+        if event.ended_at is not None and result.outcome is not Outcome.DUPLICATE:
+            delay = pushed.at - parse_time(event.ended_at).timestamp()
+            metrics.add_metric(name=constants.METRIC_END_DELAY, unit=MetricUnit.Milliseconds, value=delay * 1000)
+    return timings
 
 
 def reject(message: SQSRecord, reason: str) -> None:
