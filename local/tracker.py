@@ -91,7 +91,8 @@ class LocalTracker:
         if self.synth:
             synthesize(self.cdk_out, self.region)
         try:
-            self.moto = MotoServer.start()
+            if self.moto is None:  # one given (a moto server in a process of its own, for benchmarks) is used
+                self.moto = MotoServer.start()
             ports, urls = api_addresses(self.cdk_out, self.stack_name)
             self.stack = deploy(self.moto, self.cdk_out, self.stack_name, self.region, api_urls=urls)
             if self.forwarders:

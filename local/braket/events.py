@@ -63,6 +63,8 @@ class EventPublisher:
         self._faults = faults
         self._queue: queue.Queue[Outgoing | None] = queue.Queue()
         self._thread = threading.Thread(target=self._send_all, name="local-braket-events", daemon=True)
+        self._pending = 0  # events published and not yet sent: queued, or held back by delay_event
+        self._pending_lock = threading.Lock()
 
     def start(self) -> None:
         self._thread.start()
@@ -83,6 +85,8 @@ class EventPublisher:
         if copies == 2:
             log.info("fault duplicate_event: %s %s sent twice", task.arn, status)
         for _ in range(copies):
+            with self._pending_lock:
+                self._pending += 1
             if self._faults.happens(self._faults.delay_event):
                 delay = self._faults.delay()
                 log.info("fault delay_event: %s %s held back %.2f s", task.arn, status, delay)
@@ -90,9 +94,20 @@ class EventPublisher:
             else:
                 self._queue.put(outgoing)
 
+    @property
+    def pending(self) -> int:
+        """Events published and not yet sent to EventBridge (queued, or held back by delay_event): once
+        it is 0, everything said so far is on the bus (tests wait on it rather than on a clock)."""
+        with self._pending_lock:
+            return self._pending
+
     def _send_all(self) -> None:
         while (outgoing := self._queue.get()) is not None:
-            self._send(outgoing)
+            try:
+                self._send(outgoing)
+            finally:
+                with self._pending_lock:
+                    self._pending -= 1
 
     def _send(self, outgoing: Outgoing) -> None:
         try:
