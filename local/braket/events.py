@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "aws.braket"
 DETAIL_TYPE = "Braket Task State Change"
+PUT_EVENTS_LIMIT = 10  # entries per PutEvents request (EventBridge's limit)
 
 
 def state_change_entry(task: Task, status: str, at: datetime) -> dict[str, Any]:
@@ -55,7 +56,8 @@ class Outgoing:
 
 
 class EventPublisher:
-    """Sends events in order from one thread; the fault plan may drop, duplicate or delay each one."""
+    """Sends events in order from one thread, several per request when several are waiting; the fault
+    plan may drop, duplicate or delay each one."""
 
     def __init__(self, clients: AwsClients, scheduler: Scheduler, faults: FaultPlan) -> None:
         self._clients = clients
@@ -102,18 +104,40 @@ class EventPublisher:
             return self._pending
 
     def _send_all(self) -> None:
-        while (outgoing := self._queue.get()) is not None:
-            try:
-                self._send(outgoing)
-            finally:
-                with self._pending_lock:
-                    self._pending -= 1
+        """Send in order; what is already queued goes in the same PutEvents (up to its 10 entries), as a
+        producer of many events does, so that a burst of status changes does not queue behind one
+        request per event."""
+        stopping = False
+        while not stopping:
+            outgoing = self._queue.get()
+            if outgoing is None:
+                return
+            batch = [outgoing]
+            while len(batch) < PUT_EVENTS_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            for region in dict.fromkeys(o.region for o in batch):
+                same = [o for o in batch if o.region == region]
+                try:
+                    self._send(region, same)
+                finally:
+                    with self._pending_lock:
+                        self._pending -= len(same)
 
-    def _send(self, outgoing: Outgoing) -> None:
+    def _send(self, region: str, batch: list[Outgoing]) -> None:
         try:
-            response = self._clients.client("events", outgoing.region).put_events(Entries=[outgoing.entry])
+            response = self._clients.client("events", region).put_events(Entries=[o.entry for o in batch])
         except (BotoCoreError, ClientError) as exc:
-            log.warning("event %s for %s not sent: %s", outgoing.status, outgoing.entry["Resources"][0], exc)
+            for outgoing in batch:
+                log.warning("event %s for %s not sent: %s", outgoing.status, outgoing.entry["Resources"][0], exc)
             return
         if response.get("FailedEntryCount"):
-            log.warning("event %s rejected by EventBridge: %s", outgoing.status, response["Entries"])
+            for outgoing, entry in zip(batch, response["Entries"], strict=False):
+                if entry.get("ErrorCode"):
+                    log.warning("event %s rejected by EventBridge: %s", outgoing.status, entry)
