@@ -5,7 +5,6 @@ what they accept to the same domain event (tests/unit/test_event_parsing.py).
 The code below is the model as it stood before pydantic was dropped from the recorder's cold start.
 """
 
-
 from __future__ import annotations
 
 import re
