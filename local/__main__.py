@@ -13,7 +13,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from local.aws import CREDENTIALS
+from local.aws import ACCOUNT, CREDENTIALS
+from local.braket.jobs.service import JOBS_ROLE_NAME, JOBS_ROLE_PATH
 from local.faults import FaultPlan
 from local.signed_http import SignedApi
 from local.tracker import LocalTracker
@@ -63,6 +64,10 @@ def up(tracker: LocalTracker) -> int:
     functions = tracker.runner.function_credentials.values() if tracker.runner else []
     keys = ", ".join(sorted(credentials.access_key for credentials in functions))
     print(f"\nThe functions sign with access keys of their own (the counts name them): {keys}")
+    print(
+        f"Hybrid jobs: AwsQuantumJob.create(device, source_module, ...) works with the SDK's defaults (role "
+        f"arn:aws:iam::{ACCOUNT}:role{JOBS_ROLE_PATH}{JOBS_ROLE_NAME}); a job signs with the key {JOBS_ROLE_NAME}"
+    )
     print(f"\nFunction logs: {tracker.log_file}")
     print("\nPress Ctrl-C to stop.")
     stop = threading.Event()

@@ -122,14 +122,56 @@ def _sqs_in_time_per_message() -> None:
     setattr(SQSBackend, "is_message_valid_based_on_retention_period", retained)  # noqa: B010
 
 
+class NoJobImages:
+    """WSGI middleware: ECR's BatchGetImage of a Braket job image answers why local mode cannot help.
+
+    The SDK's @hybrid_job decorator reads the Braket job image's tags from ECR (AwsSession.get_full_image_tag,
+    braket/jobs/hybrid_job.py _validate_python_version) before it creates a job. Local mode runs jobs without
+    container images, so it refuses that read with a reason the researcher can act on, instead of moto's
+    "repository does not exist".
+    """
+
+    TARGET = "AmazonEC2ContainerRegistry_V20150921.BatchGetImage"
+    MESSAGE = (
+        "Local mode has no container images: the Braket job image '{repository}' is not in its ECR, so the "
+        "@hybrid_job decorator (which reads it) does not work in local mode. Create the job with "
+        "AwsQuantumJob.create(device, source_module, entry_point=...), which runs in local mode."
+    )
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET") != self.TARGET:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            repository = str(json.loads(body or b"{}").get("repositoryName", ""))
+        except (ValueError, AttributeError):
+            repository = ""
+        if not repository.startswith("amazon-braket-"):
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.app(environ, start_response)
+        answer = json.dumps(
+            {"__type": "RepositoryNotFoundException", "message": self.MESSAGE.format(repository=repository)}
+        ).encode()
+        start_response(
+            "400 Bad Request",
+            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(answer)))],
+        )
+        return [answer]
+
+
 class _LocalMotoServer(ThreadedMotoServer):
-    """moto's threaded server, with DynamoDB's writes made atomic (AtomicDynamoDB), and two of moto's
-    costs that grow with its state made constant (_cache_jsonpath_parsing, _sqs_in_time_per_message)."""
+    """moto's threaded server, with DynamoDB's writes made atomic (AtomicDynamoDB), Braket's job images
+    refused with a reason (NoJobImages), and two of moto's costs that grow with its state made constant
+    (_cache_jsonpath_parsing, _sqs_in_time_per_message)."""
 
     def _server_entry(self) -> None:
         _cache_jsonpath_parsing()
         _sqs_in_time_per_message()
-        app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app = NoJobImages(AtomicDynamoDB(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -23,8 +23,14 @@ os.environ.setdefault(
 )
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 from tests.support.app import SynthesizedApp, synthesize  # noqa: E402
+
+# Hypothesis checks invariants, never speed: no per-example deadline (a loaded 2-core machine made
+# pure examples take 900 ms against the default 200 ms). Performance lives in bench/.
+settings.register_profile("tracker", deadline=None, print_blob=True)
+settings.load_profile("tracker")
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,9 @@ SAME_NAME = (
 GET_QUANTUM_TASK_KEYS = frozenset({"quantumTaskArn", *SAME_NAME, *TIMES, "queueInfo"})
 REQUIRED = ("quantumTaskArn", "deviceArn", "shots", "outputS3Bucket", "outputS3Directory", "createdAt")
 """Required in botocore's model of the answer (with status and deviceParameters), and known for every task
-the tracker records; deviceParameters is not in the item yet, so it is given only where it is known."""
+the tracker records. deviceParameters comes with Braket's details at the end (the item's, from the Task
+API), or from the session's own create request; live pushes leave it out (up to 48 KB), and the SDK does
+not read it."""
 NOT_QUEUED = "Task is in {status} status. AmazonBraket does not show queue position for this status."
 """Braket's message when a task is not queued (the SDK's queue_position() docstring quotes it)."""
 
@@ -60,8 +62,6 @@ def from_tracker(record: Mapping[str, Any]) -> dict[str, Any]:
     for key in SAME_NAME:
         if record.get(key) is not None:
             found[key] = record[key]
-    if "actionMetadata" not in found and isinstance(record.get("actionType"), str):
-        found["actionMetadata"] = {"actionType": record["actionType"]}
     for key in TIMES:
         moment = parse_time(record.get(key))
         if moment is not None:
@@ -111,7 +111,8 @@ def _action_type(action: Any) -> str | None:
 
 def queue_info(status: str, job_arn: str | None, read: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """QueueInfo as GetQuantumTask gives it: the read one while QUEUED, else Braket's "not queued" answer.
-    A hybrid job's tasks wait in the Priority queue."""
+    A hybrid job's tasks wait in the Priority queue. Always with `queue` and `queuePriority`, which the
+    SDK's queue_position() reads (KeyError without them), also when the tracker's read lacks them."""
     priority = "Priority" if job_arn else "Normal"
     if status != QUEUED:
         return {
@@ -120,13 +121,10 @@ def queue_info(status: str, job_arn: str | None, read: Mapping[str, Any] | None 
             "queuePriority": priority,
             "message": NOT_QUEUED.format(status=status),
         }
+    known = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": priority}  # queue_position() reads both
     if read:
-        return {key: value for key, value in read.items() if value is not None}
-    return {
-        "queue": "QUANTUM_TASKS_QUEUE",
-        "queuePriority": priority,
-        "message": "The queue position could not be read from the tracker.",
-    }
+        return known | {key: value for key, value in read.items() if value is not None}
+    return known | {"message": "The queue position could not be read from the tracker."}
 
 
 def response_metadata(

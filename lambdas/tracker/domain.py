@@ -152,6 +152,16 @@ class TaskEvent:
 
 
 @dataclass(frozen=True)
+class ActionMetadata:
+    """GetQuantumTask's `actionMetadata`: the kind of program (`braket.ir.openqasm.program`, ...) and,
+    for a program set, how many programs and executables it has."""
+
+    action_type: str
+    program_count: int | None = None
+    executable_count: int | None = None
+
+
+@dataclass(frozen=True)
 class Enrichment:
     """What GetQuantumTask adds at a task's end. `complete` is False when Braket could not be asked."""
 
@@ -160,6 +170,12 @@ class Enrichment:
     tags: dict[str, str] = field(default_factory=dict)
     num_successful_shots: int | None = None
     job_arn: str | None = None
+    device_parameters: str | None = None
+    """The task's deviceParameters, the JSON string Braket answers (left out beyond MAX_DEVICE_PARAMETERS_BYTES)."""
+    action_metadata: ActionMetadata | None = None
+    associations: tuple[dict[str, str], ...] = ()
+    """GetQuantumTask's `associations`, as it returns them: `{arn, type}` each (a Braket Direct
+    reservation the task ran in is `RESERVATION_TIME_WINDOW_ARN`: it changes what the task costs)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,10 @@ class TaskRecord:
     notifications: dict[Status, str] = field(default_factory=dict)
     """Each final status announced on the notification topic, and when (the notifier's marks):
     the first end, then any correction. What was said, not what the events say, so not merged."""
+    queue_info: dict[str, str] | None = None
+    """The last queue position the Task API read from Braket (GetQuantumTask's queueInfo), and when
+    (`queue_info_read_at`): shared by every reader, read at most once a minute. Not merged: kept as stored."""
+    queue_info_read_at: str | None = None
 
     @property
     def announced(self) -> dict[Status, str]:

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from local.braket.aws import AwsClients
 from local.braket.events import EventPublisher
+from local.braket.jobs.service import JobService
 from local.braket.scheduler import Scheduler
 from local.braket.server import BraketHTTPServer
 from local.braket.service import BraketService
@@ -19,7 +20,8 @@ DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 
 
 class LocalBraket:
-    """Braket's REST-JSON API for boto3 clients (AWS_ENDPOINT_URL_BRAKET), with S3 and EventBridge from moto.
+    """Braket's REST-JSON API for boto3 clients (AWS_ENDPOINT_URL_BRAKET), with S3, EventBridge, IAM and
+    CloudWatch Logs from moto: quantum tasks (service.py) and hybrid jobs (jobs/service.py).
 
     >>> braket = LocalBraket("http://127.0.0.1:5000")
     >>> url = braket.start()  # boto3.client("braket", endpoint_url=url)
@@ -50,6 +52,15 @@ class LocalBraket:
             queue_delay=queue_delay,
             workers=workers,
         )
+        self.jobs = JobService(
+            self._clients,
+            self._publisher,
+            self._scheduler,
+            account=account,
+            devices=lambda: frozenset(self.service.devices),
+            queue_delay=queue_delay,
+        )
+        self.service.queued_jobs = self.jobs.queued_for
         self._address = (host, port)
         self._server: BraketHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -85,11 +96,16 @@ class LocalBraket:
                 "TagResource": service.tag_resource,
                 "UntagResource": service.untag_resource,
                 "ListTagsForResource": service.list_tags_for_resource,
+                "CreateJob": self.jobs.create_job,
+                "GetJob": self.jobs.get_job,
+                "CancelJob": self.jobs.cancel_job,
+                "SearchJobs": self.jobs.search_jobs,
             },
         )
         self._scheduler.start()
         self._publisher.start()
         service.start()
+        self.jobs.start(self.url)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="local-braket-http", daemon=True
         )
@@ -107,6 +123,7 @@ class LocalBraket:
         server.server_close()
         if self._thread is not None:
             self._thread.join()
+        self.jobs.stop()
         self.service.stop()
         self._scheduler.stop()
         self._publisher.stop()

@@ -110,15 +110,16 @@ class Device:
             "deviceStatus": "ONLINE",
         }
 
-    def describe(self, queued_tasks: int, priority_tasks: int = 0) -> dict[str, Any]:
-        """GetDeviceResponse; hybrid jobs' tasks wait in the Priority queue, the others in Normal."""
+    def describe(self, queued_tasks: int, priority_tasks: int = 0, queued_jobs: int = 0) -> dict[str, Any]:
+        """GetDeviceResponse; hybrid jobs' tasks wait in the Priority queue, the others in Normal; the jobs
+        queued for the device in the JOBS_QUEUE."""
         return {
             **self.summary(),
             "deviceCapabilities": json.dumps(self.capabilities),
             "deviceQueueInfo": [
                 {"queue": "QUANTUM_TASKS_QUEUE", "queueSize": str(queued_tasks), "queuePriority": "Normal"},
                 {"queue": "QUANTUM_TASKS_QUEUE", "queueSize": str(priority_tasks), "queuePriority": "Priority"},
-                {"queue": "JOBS_QUEUE", "queueSize": "0"},
+                {"queue": "JOBS_QUEUE", "queueSize": str(queued_jobs)},
             ],
         }
 

@@ -62,3 +62,8 @@ class MethodNotAllowedException(UnknownOperationException):
 
 class InternalServiceException(BraketError):
     pass
+
+
+class ServiceQuotaExceededException(BraketError):
+    code = "ServiceQuotaExceededException"
+    status = 402

@@ -1,4 +1,5 @@
-"""'Braket Task State Change' events, sent to EventBridge in the task's Region as Braket sends them."""
+"""'Braket Task State Change' events, sent to EventBridge in the task's Region as Braket sends them, and the
+sender every Braket event (tasks' and jobs') goes through, with the fault mode's drops, duplicates and delays."""
 
 from __future__ import annotations
 
@@ -78,20 +79,24 @@ class EventPublisher:
             self._thread.join()
 
     def publish(self, task: Task, status: str, at: datetime) -> None:
-        """Never blocks: the event is queued, or scheduled for later under delay_event."""
-        outgoing = Outgoing(task.region, status, state_change_entry(task, status, at))
+        """A task's state change. Never blocks: the event is queued, or scheduled for later under delay_event."""
+        self.send(task.region, status, state_change_entry(task, status, at))
+
+    def send(self, region: str, status: str, entry: dict[str, Any]) -> None:
+        """Any Braket event (a PutEvents entry), through the fault plan: dropped, duplicated or delayed."""
+        outgoing, resource = Outgoing(region, status, entry), entry["Resources"][0]
         if self._faults.happens(self._faults.drop_event):
-            log.info("fault drop_event: %s %s never sent", task.arn, status)
+            log.info("fault drop_event: %s %s never sent", resource, status)
             return
         copies = 2 if self._faults.happens(self._faults.duplicate_event) else 1
         if copies == 2:
-            log.info("fault duplicate_event: %s %s sent twice", task.arn, status)
+            log.info("fault duplicate_event: %s %s sent twice", resource, status)
         for _ in range(copies):
             with self._pending_lock:
                 self._pending += 1
             if self._faults.happens(self._faults.delay_event):
                 delay = self._faults.delay()
-                log.info("fault delay_event: %s %s held back %.2f s", task.arn, status, delay)
+                log.info("fault delay_event: %s %s held back %.2f s", resource, status, delay)
                 self._scheduler.call_later(delay, partial(self._queue.put, outgoing))
             else:
                 self._queue.put(outgoing)

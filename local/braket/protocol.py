@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class Protocol:
     def _route(self, method: str, path: str) -> tuple[OperationModel, dict[str, str]]:
         allowed: list[str] = []
         for route in self.routes:
-            match = route.pattern.match(path)
+            match = route.pattern.fullmatch(path)
             if match is None:
                 continue
             if route.method == method:
@@ -96,7 +97,7 @@ def _uri_pattern(request_uri: str) -> re.Pattern[str]:
     template = request_uri.split("?", 1)[0]
     parts = re.split(r"\{([A-Za-z0-9_]+)\+?\}", template)
     regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+)" for i, part in enumerate(parts))
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)  # matched over the whole path
 
 
 def signing_region(authorization: str | None, query: dict[str, list[str]]) -> str:
@@ -170,6 +171,10 @@ def validate(shape: Shape, value: Any, path: str = "") -> list[str]:
     errors = _limits(shape, value, path)
     if isinstance(shape, StringShape) and shape.enum and value not in shape.enum:
         errors.append(_violation(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"))
+    elif isinstance(shape, StringShape) and "pattern" in shape.metadata and not _matches(shape, value):
+        errors.append(
+            _violation(value, path, f"Member must satisfy regular expression pattern: {shape.metadata['pattern']}")
+        )
     elif isinstance(shape, StructureShape):
         for name in shape.required_members:
             if value.get(name) is None:
@@ -200,6 +205,16 @@ def _limits(shape: Shape, value: Any, path: str) -> list[str]:
     if high is not None and measure > high:
         errors.append(_violation(value, path, f"Member must have {noun} less than or equal to {high}"))
     return errors
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)  # Java's \d and \w, which the model's patterns are written for, are ASCII
+
+
+def _matches(shape: StringShape, value: str) -> bool:
+    """The model's pattern over the whole string (Java's String.matches, as AWS validates)."""
+    return _compiled(shape.metadata["pattern"]).fullmatch(value) is not None
 
 
 def _join(path: str, name: str) -> str:

@@ -52,16 +52,24 @@ def _one_filter(name: str, operator: str, values: list[str]) -> Predicate:
 
 
 def _created_at_filter(operator: str, values: list[str]) -> Predicate:
+    within = time_filter("createdAt", operator, values)
+    return lambda task: within(task.created_at)
+
+
+def time_filter(name: str, operator: str, values: list[str]) -> Callable[[datetime], bool]:
+    """A time filter's test: LT, LTE, EQUAL, GT, GTE take one RFC 3339 value, BETWEEN two (inclusive)."""
     times = [_timestamp(value) for value in values]
     if operator == "BETWEEN":
         if len(times) != 2:
-            raise ValidationException(f"Filter 'createdAt' with BETWEEN takes exactly 2 values, not {len(times)}")
+            raise ValidationException(f"Filter '{name}' with BETWEEN takes exactly 2 values, not {len(times)}")
         low, high = sorted(times)
-        return lambda task: low <= task.created_at <= high
+        return lambda moment: low <= moment <= high
+    if operator not in _COMPARE:
+        raise ValidationException(f"Filter '{name}' does not support the {operator} operator")
     if len(times) != 1:
-        raise ValidationException(f"Filter 'createdAt' with {operator} takes exactly 1 value, not {len(times)}")
+        raise ValidationException(f"Filter '{name}' with {operator} takes exactly 1 value, not {len(times)}")
     compare, moment = _COMPARE[operator], times[0]
-    return lambda task: compare(task.created_at, moment)
+    return lambda value: compare(value, moment)
 
 
 def _timestamp(value: str) -> datetime:

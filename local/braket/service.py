@@ -8,6 +8,7 @@ import queue
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -75,6 +76,7 @@ class BraketService:
         self._ready: queue.Queue[str | None] = queue.Queue()
         self.simulators = SimulatorPool(workers)
         self._stopping = threading.Event()
+        self.queued_jobs: Callable[[str, str], int] = lambda region, device_arn: 0  # set by LocalBraket
         self._workers = [
             threading.Thread(target=self._work, name=f"local-braket-worker-{i}", daemon=True) for i in range(workers)
         ]
@@ -186,7 +188,7 @@ class BraketService:
                 if t.status == QUEUED and t.device_arn == device.arn and t.region == region
             ]
         priority = sum(responses.priority(t) == "Priority" for t in queued)
-        return device.describe(len(queued) - priority, priority)
+        return device.describe(len(queued) - priority, priority, self.queued_jobs(region, device.arn))
 
     def search_devices(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         devices = sorted(self.devices.values(), key=lambda d: d.arn)

@@ -47,6 +47,8 @@ def test_queue_info_is_braket_s_while_queued_and_its_not_queued_answer_otherwise
     assert quantum_task.queue_info("RUNNING", "arn:aws:braket:us-east-1:1:job/j")["queuePriority"] == "Priority"
     assert quantum_task.queue_info("RUNNING", None)["position"] == "None"  # the SDK reads "None" as None
     assert "position" not in quantum_task.queue_info("QUEUED", None)  # unknown, not made up
+    being_read = {"queue": "QUANTUM_TASKS_QUEUE", "message": "The queue position is being read from Braket"}
+    assert quantum_task.queue_info("QUEUED", None, being_read)["queuePriority"] == "Normal"  # the SDK reads it
 
 
 def test_response_metadata_is_botocore_s_shape_with_the_answer_s_date() -> None:
@@ -69,7 +71,8 @@ optional_fields = st.fixed_dictionaries(
         "jobArn": st.just("arn:aws:braket:us-east-1:123456789012:job/j"),
         "queueSeconds": st.floats(0, 100),
         "deviceParameters": st.just("{}"),
-        "actionType": st.just("braket.ir.openqasm.program"),
+        "actionMetadata": st.just({"actionType": "braket.ir.openqasm.program_set", "programCount": 2}),
+        "associations": st.just([{"arn": "arn:aws:braket:us-east-1:123456789012:reservation/r", "type": "T"}]),
         "enriched": st.booleans(),
     },
 )
@@ -82,7 +85,7 @@ def test_every_item_field_is_either_braket_s_or_the_tracker_s(status: str, extra
     fields, own = quantum_task.from_tracker(recorded), quantum_task.tracker_fields(recorded)
 
     assert not set(fields) & set(own)
-    assert set(recorded) - {"taskArn", "actionType"} <= set(fields) | set(own)
+    assert set(recorded) - {"taskArn"} <= set(fields) | set(own)
     assert all(isinstance(fields[key], datetime) and fields[key].tzinfo for key in quantum_task.TIMES if key in fields)
     assert set(quantum_task.REQUIRED) <= set(fields)
 

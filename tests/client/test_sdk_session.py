@@ -89,7 +89,7 @@ class Pipeline:
         }
         self.api.add(item(arn, status, **fields))
         if push and self.live is not None:
-            self.live.push(document(arn, status, **{k: fields[k] for k in ("shots", "createdAt")}))
+            self.live.push(document(arn, status, **{k: fields[k] for k in ("shots", "createdAt", *extra)}))
 
 
 @pytest.fixture
@@ -216,6 +216,31 @@ def test_a_failed_task_without_its_action_type_costs_one_get_quantum_task(
     assert task.result() is None
     assert task.state() == "FAILED"
     assert braket.count("GetQuantumTask") == 1
+
+
+def test_the_end_s_push_has_what_the_sdk_reads_for_a_task_loaded_by_its_arn(
+    session: TrackerSession, braket: FakeBraket, pipeline: Pipeline
+) -> None:
+    params = {"deviceArn": SV1, "shots": 5, "outputS3Bucket": BUCKET, "outputS3KeyPrefix": "elsewhere"}
+    failing, reserved = (
+        braket.create("us-east-1", {**params, "action": BELL.to_ir("OPENQASM").json()}) for _ in range(2)
+    )
+    for arn in (failing, reserved):
+        pipeline.record(arn, "RUNNING")
+    action = {"actionType": "braket.ir.openqasm.program"}
+    reservation = [
+        {"arn": "arn:aws:braket:us-east-1:123456789012:reservation/r", "type": "RESERVATION_TIME_WINDOW_ARN"}
+    ]
+    tasks = [AwsQuantumTask(arn, aws_session=session, poll_interval_seconds=0.05) for arn in (failing, reserved)]
+    assert [task.state() for task in tasks] == ["RUNNING", "RUNNING"]  # read from the Task API, before the end
+
+    pipeline.record(failing, "FAILED", failureReason="the device went offline", actionMetadata=action)
+    pipeline.record(reserved, "COMPLETED", actionMetadata=action, associations=reservation)
+
+    assert tasks[0].result() is None  # FAILED: the SDK read actionMetadata.actionType from the push
+    assert sum(tasks[1].result().measurement_counts.values()) == 5
+    assert tasks[1].metadata(use_cached_value=True)["associations"] == reservation  # the SDK's Tracker prices by it
+    assert braket.count("GetQuantumTask") == 0
 
 
 def test_async_result_and_the_sdk_tracker_work_over_the_session(

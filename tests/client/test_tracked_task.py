@@ -50,16 +50,20 @@ def test_metadata_has_get_quantum_tasks_keys_and_types(client: TrackerClient, ap
     assert set(metadata) - {"tracker", "ResponseMetadata"} <= GET_QUANTUM_TASK_KEYS
 
 
-def test_metadata_takes_device_parameters_and_action_type_when_the_item_has_them(
-    client: TrackerClient, api: FakeTaskApi
-) -> None:
+def test_metadata_takes_braket_s_details_from_the_item(client: TrackerClient, api: FakeTaskApi) -> None:
     arn = task_arn()
-    api.add(item(arn, "FAILED", failureReason="bad qubit", deviceParameters=DEVICE_PARAMETERS, actionType="x.y"))
+    reservation = [
+        {"arn": "arn:aws:braket:us-east-1:123456789012:reservation/r", "type": "RESERVATION_TIME_WINDOW_ARN"}
+    ]
+    action = {"actionType": "braket.ir.openqasm.program"}
+    details = {"deviceParameters": DEVICE_PARAMETERS, "actionMetadata": action, "associations": reservation}
+    api.add(item(arn, "FAILED", failureReason="bad qubit", **details))
 
     metadata = TrackedTask.from_arn(arn, client).metadata()
 
     assert metadata["deviceParameters"] == DEVICE_PARAMETERS
-    assert metadata["actionMetadata"] == {"actionType": "x.y"}
+    assert metadata["actionMetadata"] == {"actionType": "braket.ir.openqasm.program"}
+    assert metadata["associations"] == reservation
     assert metadata["failureReason"] == "bad qubit"
 
 

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from collections import Counter
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from braket.aws import AwsDevice, AwsQuantumTask, AwsSession
+from braket.aws import AwsDevice, AwsQuantumJob, AwsQuantumTask, AwsSession
 from braket.circuits import Circuit, FreeParameter, Observable, ResultType
 from braket_tracker import TrackerClient
 
@@ -248,6 +249,84 @@ def test_run_batch_of_100_tasks_on_sv1_completes(local_mode: LocalTracker) -> No
     assert all(set(result.measurement_counts) <= {"00", "11"} for result in results)
     assert time.monotonic() - started < 300
     assert AwsQuantumTask(batch.tasks[0].id).state() == "COMPLETED"  # a fresh handle reads it from Braket
+    still_serving(local_mode)
+
+
+# A hybrid job (local/braket/jobs/): AwsQuantumJob.create(device, source_module) with the SDK's defaults finds the
+# execution role (IAM ListRoles), creates the default bucket, uploads the source, and the local service runs it
+# as Braket's job container would. The job's tasks run on the local SV1, signed with the job role's key.
+ROLE_KEY = "AmazonBraketJobsExecutionRole"  # the job signs with its role's credentials, named after the role
+ITERATIONS = 5  # two tasks each: the parameter-shift gradient of <Z>
+VARIATIONAL = '''
+    import math
+
+    from braket.aws import AwsDevice
+    from braket.circuits import Circuit
+    from braket.jobs import save_job_result
+    from braket.jobs.environment_variables import get_job_device_arn
+    from braket.jobs.metrics import log_metric
+
+
+    def expectations(device, angles, shots):
+        """<Z> after rx(angle), one task per angle."""
+        batch = device.run_batch([Circuit().rx(0, a) for a in angles], shots=shots, poll_interval_seconds=0.1)
+        counts = [result.measurement_counts for result in batch.results()]
+        return [(c.get("0", 0) - c.get("1", 0)) / shots for c in counts]
+
+
+    def main(iterations: int, shots: int):
+        device = AwsDevice(get_job_device_arn())
+        theta, history = 0.5, []
+        for iteration in range(iterations):
+            plus, minus = expectations(device, [theta + math.pi / 2, theta - math.pi / 2], shots)
+            theta -= 0.8 * (plus - minus) / 2
+            history.append(theta)
+            print(f"iteration {iteration}: theta {theta:.3f}", flush=True)
+            log_metric(metric_name="theta", value=theta, iteration_number=iteration)
+        save_job_result({"theta": theta, "history": history})
+'''
+
+
+def test_a_hybrid_job_runs_with_the_sdk_s_defaults_and_its_tasks_carry_the_job(
+    local_mode: LocalTracker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "vqe.py").write_text(textwrap.dedent(VARIATIONAL))
+    monkeypatch.chdir(tmp_path)  # job.result() downloads model.tar.gz into the working folder
+    counts_url = f"{local_mode.environment()['AWS_ENDPOINT_URL_BRAKET']}/_local/request-counts"
+    before = request_counts(counts_url)
+
+    job = AwsQuantumJob.create(
+        SV1,
+        source_module=str(tmp_path / "vqe.py"),
+        entry_point="vqe:main",
+        hyperparameters={"iterations": ITERATIONS, "shots": 100},
+    )
+    job.logs(wait=True, poll_interval_seconds=0.2)  # wait_until_complete=True, tailing sooner than every 5 s
+    tailed = capsys.readouterr().out
+    result = job.result(poll_interval_seconds=0.2)
+
+    assert job.state() == "COMPLETED"
+    assert len(result["history"]) == ITERATIONS and result["theta"] == result["history"][-1]
+    assert result["theta"] > 0.5  # each step went down the gradient of <Z>
+    for iteration in range(ITERATIONS):
+        assert f"iteration {iteration}: theta" in tailed
+    job.logs(poll_interval_seconds=0)  # read again afterwards, without the pause before the read
+    assert "Code Run Finished" in capsys.readouterr().out
+    metrics = job.metrics()  # Logs Insights over the job's log streams
+    by_iteration = sorted(zip(metrics["iteration_number"], metrics["theta"], strict=True))
+    assert by_iteration == list(enumerate(result["history"]))
+    tasks = job.get_tasks()
+    assert len(tasks) == 2 * ITERATIONS
+    assert {task.metadata()["jobArn"] for task in tasks} == {job.arn}
+    assert {task.state() for task in tasks} == {"COMPLETED"}
+    after = request_counts(counts_url)
+
+    def delta(key: str, operation: str) -> int:
+        old = before["byAccessKey"].get(key, {}).get(operation, 0)
+        return int(after["byAccessKey"].get(key, {}).get(operation, 0)) - int(old)
+
+    assert delta(ROLE_KEY, "CreateQuantumTask") == 2 * ITERATIONS  # the job's own key, not the researcher's
+    assert delta("testing", "CreateQuantumTask") == 0 and delta("testing", "CreateJob") == 1
     still_serving(local_mode)
 
 

@@ -15,6 +15,7 @@ import sys
 import uuid
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from braket_tracker.settings import resolve
 
 from local.aws import CREDENTIALS
 from local.tracker import LocalTracker
-from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, RESULTS_BUCKET, SV1, read_item, submit, wait_for
+from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, SV1, read_item, submit, wait_for
 
 pytestmark = pytest.mark.e2e
 CLI = Path(sys.executable).parent / "braket-tracker"
@@ -171,17 +172,35 @@ def test_a_task_submitted_straight_to_braket_is_waited_for_and_read(
     assert recorded["outputS3Directory"].startswith("sdk/")
 
 
-def test_a_task_whose_results_the_api_may_not_read_is_forbidden_with_the_reason(
+def test_results_in_the_account_s_braket_bucket_are_read_and_elsewhere_forbidden_with_the_reason(
     client: TrackerClient, tracker: LocalTracker
 ) -> None:
-    arn = submit(tracker)  # to the user's own bucket, not in readableResultsBuckets
+    arn = submit(tracker)  # with boto3, to the SDK's default bucket: amazon-braket-<region>-<account>
     wait_for(lambda: (read_item(tracker, arn) or {}).get("status") in FINISHED)
+    elsewhere = f"arn:aws:braket:{REGION}:123456789012:quantum-task/{uuid.uuid4()}"
+    now = datetime.now(UTC)
+    detail = {  # a task whose results are in a bucket neither Braket-named nor listed: as Braket reports it
+        "quantumTaskArn": elsewhere,
+        "status": "COMPLETED",
+        "deviceArn": SV1,
+        "shots": "10",
+        "outputS3Bucket": "research-results-123456789012",
+        "outputS3Directory": f"tasks/{elsewhere.rsplit('/', 1)[-1]}",
+        "createdAt": (now - timedelta(seconds=2)).isoformat(),
+        "endedAt": now.isoformat(),
+        "eventName": "MODIFY",
+    }
+    entry = {"Source": "aws.braket", "DetailType": "Braket Task State Change", "Detail": json.dumps(detail)}
+    assert tracker.client("events").put_events(Entries=[{**entry, "Resources": [elsewhere]}])["FailedEntryCount"] == 0
+    wait_for(lambda: read_item(tracker, elsewhere))
 
-    task = TrackedTask.from_arn(arn, client)
-    assert task.state() == "COMPLETED"
+    read = TrackedTask.from_arn(arn, client).result(sdk=False)
     with pytest.raises(Forbidden) as raised:
-        task.result()
-    assert RESULTS_BUCKET in raised.value.message
+        TrackedTask.from_arn(elsewhere, client).result()
+
+    assert (read.status, sum(read.counts.values())) == ("COMPLETED", 1000)
+    assert "research-results-123456789012" in raised.value.message
+    assert "readableResultsBuckets" in raised.value.message
 
 
 def test_cancel_list_and_a_conflict(
@@ -192,6 +211,9 @@ def test_cancel_list_and_a_conflict(
     task = client.submit(BELL_PAIR, "sv1", 100, tags={"project": project})
 
     assert task.cancel() == "CANCELLING"
+    elsewhere = TrackedTask.from_arn(task.id, TrackerClient(api_url=client.endpoints.api_url, session=aws_session()))
+    assert elsewhere.state() == "CANCELLING"  # another client, at once: the Task API recorded it on the item
+    assert "task-api:CANCELLING" in (read_item(tracker, task.id) or {}).get("eventIds", set())
     ended = task.wait(timeout=120)
     with pytest.raises(TaskAlreadyFinished):
         task.cancel()

@@ -95,9 +95,13 @@ def test_a_task_submitted_outside_the_api_is_there_too(tracker: LocalTracker, ap
 
     assert by_arn.status == 200
     assert (by_arn["origin"], by_arn["submitter"]) == ("event", None)
-    # Its results are in the user's own bucket, which this deployment may not read (readableResultsBuckets).
-    assert result.status == 403
-    assert by_arn["outputS3Bucket"] in result["message"]
+    # Its results are in the account's own Braket bucket (amazon-braket-<region>-<account>, the SDK's
+    # default): readable without listing it in readableResultsBuckets.
+    assert by_arn["outputS3Bucket"] == f"amazon-braket-{REGION}-123456789012"
+    assert result.status == 200, result.body
+    assert sum(result["counts"].values()) == 1000
+    assert by_arn["actionMetadata"] == {"actionType": "braket.ir.openqasm.program"}  # Braket's details at the end
+    assert json.loads(by_arn["deviceParameters"])["paradigmParameters"]["qubitCount"] == 2
 
 
 def test_requests_without_a_valid_signature_never_reach_the_function(api: SignedApi) -> None:

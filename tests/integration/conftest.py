@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -44,6 +45,18 @@ def table_names(dynamodb: Any, synthesized: SynthesizedApp) -> dict[str, str]:
     return create_tables_from_template(dynamodb, synthesized.resources, prefix=f"it-{uuid.uuid4().hex[:6]}")
 
 
+DEVICE_PARAMETERS = json.dumps(
+    {
+        "braketSchemaHeader": {
+            "name": "braket.device_schema.simulators.gate_model_simulator_device_parameters",
+            "version": "1",
+        },
+        "paradigmParameters": {"qubitCount": 2, "disableQubitRewiring": False},
+    }
+)
+RESERVATION = "arn:aws:braket:us-east-1:012345678901:reservation/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
 class DocumentedBraket:
     """A Braket client double answering GetQuantumTask in the documented shape."""
 
@@ -57,6 +70,9 @@ class DocumentedBraket:
             "status": "COMPLETED",
             "tags": {"team": "qml"},
             "numSuccessfulShots": 1000,
+            "deviceParameters": DEVICE_PARAMETERS,
+            "actionMetadata": {"actionType": "braket.ir.openqasm.program"},
+            "associations": [{"arn": RESERVATION, "type": "RESERVATION_TIME_WINDOW_ARN"}],
         }
 
 

@@ -13,7 +13,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.stub import Stubber
 
-from tests.integration.conftest import DocumentedBraket, Recorder
+from tests.integration.conftest import DEVICE_PARAMETERS, RESERVATION, DocumentedBraket, Recorder
 from tests.support.events import load_fixture, sqs_batch, state_change, task_arn
 from tests.support.failures import missing_resource
 from tests.support.lambda_context import FakeLambdaContext
@@ -80,6 +80,9 @@ def test_real_lifecycle_fixture_becomes_a_readable_item(
         "enriched": True,
         "tags": {"team": "qml"},
         "numSuccessfulShots": Decimal(1000),
+        "deviceParameters": DEVICE_PARAMETERS,
+        "actionMetadata": {"actionType": "braket.ir.openqasm.program"},
+        "associations": [{"arn": RESERVATION, "type": "RESERVATION_TIME_WINDOW_ARN"}],
         "origin": "event",
         "awaitingNotification": "eu-north-1",
     }

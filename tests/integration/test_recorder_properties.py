@@ -15,14 +15,21 @@ from boto3.dynamodb.types import TypeDeserializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import Recorder
+from tests.integration.conftest import DEVICE_PARAMETERS, RESERVATION, Recorder
 from tests.support.strategies import deliveries, task_events
-from tracker.domain import Enrichment, TaskArn, TaskEvent
+from tracker.domain import ActionMetadata, Enrichment, TaskArn, TaskEvent
 from tracker.logic.merge import fold
 from tracker.models.item import to_item
 
 # What the integration suite's Braket double answers for every task.
-DOCUMENTED_ENRICHMENT = Enrichment(complete=True, tags={"team": "qml"}, num_successful_shots=1000)
+DOCUMENTED_ENRICHMENT = Enrichment(
+    complete=True,
+    tags={"team": "qml"},
+    num_successful_shots=1000,
+    device_parameters=DEVICE_PARAMETERS,
+    action_metadata=ActionMetadata("braket.ir.openqasm.program"),
+    associations=({"arn": RESERVATION, "type": "RESERVATION_TIME_WINDOW_ARN"},),
+)
 _deserialize = TypeDeserializer().deserialize
 
 

@@ -38,14 +38,15 @@ BOB = f"arn:aws:iam::{ACCOUNT}:user/bob"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/TrackerAdmin"
 RESULTS_BUCKET = f"amazon-braket-tracker-{ACCOUNT}-{REGION}"
 READABLE_BUCKET = f"amazon-braket-{REGION}-{ACCOUNT}"
-OTHER_BUCKET = f"amazon-braket-private-{ACCOUNT}"
+OTHER_BUCKET = f"amazon-braket-private-{ACCOUNT}"  # named by Braket's rule, not listed: this account's own
+LISTED_BUCKET = f"shared-results-{ACCOUNT}"  # not named by Braket's rule, listed in readableResultsBuckets
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED"}
 
 
 @pytest.fixture(scope="module")
 def braket(moto_endpoint: str) -> Iterator[LocalBraket]:
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
-    for bucket in (RESULTS_BUCKET, READABLE_BUCKET, OTHER_BUCKET):
+    for bucket in (RESULTS_BUCKET, READABLE_BUCKET, OTHER_BUCKET, LISTED_BUCKET):
         s3.create_bucket(Bucket=bucket)
     service = LocalBraket(moto_endpoint, account=ACCOUNT, queue_delay=1.0)  # time to cancel a queued task
     service.start()
@@ -60,7 +61,7 @@ def api(table_names: dict[str, str], braket: LocalBraket) -> Iterator[ModuleType
         "TASK_TABLE_NAME": table_names["taskArn"],
         "IDEMPOTENCY_TABLE_NAME": table_names["idempotencyKey"],
         "RESULTS_BUCKETS": json.dumps({REGION: RESULTS_BUCKET}),
-        "READABLE_RESULTS_BUCKETS": json.dumps([READABLE_BUCKET]),
+        "READABLE_RESULTS_BUCKETS": json.dumps([READABLE_BUCKET, LISTED_BUCKET]),
         "DEVICE_ALLOWLIST": json.dumps([SV1, DM1]),
         "ADMIN_PRINCIPALS": json.dumps([ADMIN_ROLE]),
         "PROMOTED_TAG_KEYS": json.dumps(["project"]),
@@ -303,14 +304,64 @@ def test_an_unknown_task_is_404(api: ModuleType) -> None:
     assert error["error"] == "TaskNotFound"
 
 
-def test_queue_position_comes_from_braket_on_request(api: ModuleType) -> None:
+def test_queue_position_comes_from_braket_on_request(api: ModuleType, braket: LocalBraket) -> None:
     _, _, body = submit(api)
+    braket_client(braket).get_quantum_task(quantumTaskArn=body["taskArn"])  # Braket has queued it
+    table = TaskTable(os.environ["TASK_TABLE_NAME"])
+    queued = table.get(body["taskArn"])
+    assert queued is not None
+    event = TaskEvent(
+        "q1",
+        queued.created_at,
+        queued.task,
+        Status.QUEUED,
+        SV1,
+        100,
+        RESULTS_BUCKET,
+        queued.output_s3_directory,
+        queued.created_at,
+    )
+    Recorder(table, BraketTasks(1)).record(event)
 
     plain = call(api, "GET", f"/tasks/{body['taskId']}")[2]
     with_queue = call(api, "GET", f"/tasks/{body['taskId']}", query={"include": "queue"})[2]
+    again = call(api, "GET", f"/tasks/{body['taskId']}", query={"include": "queue"})[2]
 
-    assert plain["queueInfo"] is None
+    assert (plain["queueInfo"], plain["queueInfoReadAt"]) == (None, None)
     assert with_queue["queueInfo"]["queue"] == "QUANTUM_TASKS_QUEUE"
+    assert with_queue["queueInfo"]["position"] is not None
+    assert again["queueInfoReadAt"] == with_queue["queueInfoReadAt"]  # the same read: Braket asked once
+    assert again["queueInfo"] == with_queue["queueInfo"]
+
+
+def test_a_task_that_is_not_queued_gets_braket_s_answer_without_a_call(api: ModuleType) -> None:
+    arn = _insert(api, status=Status.RUNNING)  # Braket does not know it: a call would be 404
+
+    status, _, view = call(api, "GET", f"/tasks/{TaskArn.parse(arn).task_id}", query={"include": "queue"})
+
+    assert status == 200
+    assert view["queueInfo"]["position"] == "None"
+    assert view["queueInfo"]["message"].startswith("Task is in RUNNING status.")
+    assert view["queueInfoReadAt"] is None
+
+
+def test_braket_s_details_of_the_end_are_in_the_view_and_device_parameters_not_in_listings(
+    api: ModuleType, braket: LocalBraket
+) -> None:
+    project = f"details-{uuid.uuid4().hex[:6]}"
+    _, _, body = submit(api, tags={"project": project})
+    record_end(api, braket, body["taskArn"])
+    answer = braket_client(braket).get_quantum_task(quantumTaskArn=body["taskArn"])
+
+    view = call(api, "GET", f"/tasks/{body['taskId']}")[2]
+    listed = call(api, "GET", "/tasks", query={"tag": f"project={project}"})[2]["tasks"]
+
+    assert view["deviceParameters"] == answer["deviceParameters"]
+    assert json.loads(view["deviceParameters"])["paradigmParameters"]["qubitCount"] == 2
+    assert view["actionMetadata"] == {"actionType": "braket.ir.openqasm.program"}  # no counts: not a program set
+    assert [task["taskArn"] for task in listed] == [body["taskArn"]]
+    assert listed[0]["deviceParameters"] is None
+    assert listed[0]["actionMetadata"] == view["actionMetadata"]
 
 
 # --- GET /tasks/{id}/result ---
@@ -378,7 +429,9 @@ def test_deleted_results_are_410(api: ModuleType, braket: LocalBraket, moto_endp
     assert "lifecycle" in error["message"]
 
 
-def test_results_in_a_bucket_off_the_list_are_403_and_on_it_are_read(api: ModuleType, braket: LocalBraket) -> None:
+def test_results_in_the_accounts_braket_buckets_are_read_and_elsewhere_only_if_listed(
+    api: ModuleType, braket: LocalBraket, moto_endpoint: str
+) -> None:
     client = braket_client(braket)
     action = json.dumps({"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": BELL})
     arns = {
@@ -395,13 +448,23 @@ def test_results_in_a_bucket_off_the_list_are_403_and_on_it_are_read(api: Module
     for arn in arns.values():
         record_end(api, braket, arn)
 
-    refused = call(api, "GET", "/tasks/" + quote(arns[OTHER_BUCKET], safe="") + "/result")
-    read = call(api, "GET", "/tasks/" + quote(arns[READABLE_BUCKET], safe="") + "/result")
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
+    task = TaskArn.parse(arns[READABLE_BUCKET])
+    results = s3.get_object(Bucket=READABLE_BUCKET, Key=f"sdk/{task.task_id}/results.json")["Body"].read()
+    listed = _insert(api, status=Status.COMPLETED, bucket=LISTED_BUCKET)
+    s3.put_object(Bucket=LISTED_BUCKET, Key=f"tasks/{TaskArn.parse(listed).task_id}/results.json", Body=results)
+    neither = _insert(api, status=Status.COMPLETED, bucket=f"research-results-{ACCOUNT}")
 
+    by_braket_name = call(api, "GET", "/tasks/" + quote(arns[OTHER_BUCKET], safe="") + "/result")
+    by_the_sdk = call(api, "GET", "/tasks/" + quote(arns[READABLE_BUCKET], safe="") + "/result")
+    by_the_list = call(api, "GET", "/tasks/" + quote(listed, safe="") + "/result")
+    refused = call(api, "GET", "/tasks/" + quote(neither, safe="") + "/result")
+
+    assert [answer[0] for answer in (by_braket_name, by_the_sdk, by_the_list)] == [200, 200, 200]
+    assert sum(by_braket_name[2]["counts"].values()) == sum(by_the_list[2]["counts"].values()) == 10
     assert refused[0] == 403
-    assert OTHER_BUCKET in refused[2]["message"]
-    assert read[0] == 200
-    assert sum(read[2]["counts"].values()) == 10
+    assert f"research-results-{ACCOUNT}" in refused[2]["message"]
+    assert "readableResultsBuckets" in refused[2]["message"]
 
 
 # --- POST /tasks/{id}/cancel ---
@@ -414,7 +477,14 @@ def test_the_submitter_cancels(api: ModuleType, braket: LocalBraket) -> None:
 
     assert status == 202
     assert body == {"taskArn": arn, "status": "CANCELLING"}
+    recorded = call(api, "GET", f"/tasks/{TaskArn.parse(arn).task_id}")[2]  # at once: before Braket's event
+    assert recorded["status"] == "CANCELLING"
+    stored = TaskTable(os.environ["TASK_TABLE_NAME"]).get(arn)
+    assert stored is not None
+    assert "task-api:CANCELLING" in stored.event_ids  # an observation, merged like any event
     assert wait_in_braket(braket, arn)["status"] == "CANCELLED"
+    record_end(api, braket, arn)
+    assert call(api, "GET", f"/tasks/{TaskArn.parse(arn).task_id}")[2]["status"] == "CANCELLED"
 
 
 def test_someone_else_may_not_cancel_but_an_admin_session_may(api: ModuleType, braket: LocalBraket) -> None:
@@ -505,7 +575,14 @@ def test_unsupported_listings_are_400_never_a_scan(api: ModuleType, query: dict[
 # --- helpers ---
 
 
-def _insert(api: ModuleType, *, status: Status, submitter: str = ADA, failure_reason: str | None = None) -> str:
+def _insert(
+    api: ModuleType,
+    *,
+    status: Status,
+    submitter: str = ADA,
+    failure_reason: str | None = None,
+    bucket: str = RESULTS_BUCKET,
+) -> str:
     """A task item as the pipeline leaves it in `status` (written with the recorder's data access)."""
     from tracker.domain import Enrichment, TaskRecord
 
@@ -516,7 +593,7 @@ def _insert(api: ModuleType, *, status: Status, submitter: str = ADA, failure_re
         task=task,
         device_arn=SV1,
         shots=10,
-        output_s3_bucket=RESULTS_BUCKET,
+        output_s3_bucket=bucket,
         output_s3_directory=f"tasks/{task.task_id}",
         created_at=now,
         status_times={Status.CREATED: now, status: now},

@@ -16,8 +16,9 @@ def load_fixture(name: str) -> Any:
 
 
 def all_fixture_events() -> list[dict[str, Any]]:
+    """Every task event of the fixtures (the task-*.json files; job-*.json hold job events)."""
     events: list[dict[str, Any]] = []
-    for path in sorted(FIXTURES.glob("*.json")):
+    for path in sorted(FIXTURES.glob("task-*.json")):
         data = json.loads(path.read_text())
         events.extend(data if isinstance(data, list) else [data])
     return events

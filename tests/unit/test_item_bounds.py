@@ -11,7 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.constants import TASK_INDEXES
-from tracker.data.braket_tasks import MAX_DETAIL_BYTES, MAX_TAG_KEY, MAX_TAG_VALUE, MAX_TAGS, enrichment_from
+from tracker.data.braket_tasks import (
+    MAX_ASSOCIATIONS,
+    MAX_DETAIL_BYTES,
+    MAX_DEVICE_PARAMETERS_BYTES,
+    MAX_TAG_KEY,
+    MAX_TAG_VALUE,
+    MAX_TAGS,
+    QUEUE_INFO_KEYS,
+    enrichment_from,
+)
 from tracker.domain import MAX_EVENTS_PER_TASK, Status, TaskArn, TaskRecord
 from tracker.models.event import MAX_EVENT_ID_LENGTH, MAX_S3_DIRECTORY_BYTES
 from tracker.models.item import to_item
@@ -42,6 +51,12 @@ def largest_record() -> TaskRecord:
             "jobArn": WIDE * 5000,
             "numSuccessfulShots": 10**9,
             "tags": {f"{i:03d}" + WIDE * (MAX_TAG_KEY - 3): WIDE * MAX_TAG_VALUE for i in range(MAX_TAGS + 10)},
+            "deviceParameters": "p" * MAX_DEVICE_PARAMETERS_BYTES,
+            "actionMetadata": {"actionType": "a" * 128, "programCount": 2**53 - 1, "executableCount": 2**53 - 1},
+            "associations": [
+                {"arn": f"arn:aws:braket:{'r' * 32}:012345678901:{i:03d}" + "x" * 897, "type": "T" * 64}
+                for i in range(MAX_ASSOCIATIONS + 5)
+            ],
         }
     )
     time = "2026-11-20T08:00:00.000Z"
@@ -61,6 +76,8 @@ def largest_record() -> TaskRecord:
         notified_at=time,
         notifications=dict.fromkeys((Status.COMPLETED, Status.FAILED, Status.CANCELLED), time),
         checked_at=time,
+        queue_info=dict.fromkeys(QUEUE_INFO_KEYS, WIDE * (MAX_DETAIL_BYTES // 4)),  # as BraketSubmissions bounds it
+        queue_info_read_at=time,
     )
 
 
@@ -69,6 +86,8 @@ def test_the_largest_item_the_parsers_allow_is_far_below_400_kb() -> None:
     assert record.enrichment is not None
     assert len(record.enrichment.tags) == MAX_TAGS
     assert len(record.enrichment.failure_reason.encode()) <= MAX_DETAIL_BYTES  # type: ignore[union-attr]
+    assert record.enrichment.device_parameters is not None
+    assert len(record.enrichment.associations) == MAX_ASSOCIATIONS
 
     item = to_item(record, promoted_tag_keys=[next(iter(record.enrichment.tags))])
 

@@ -9,12 +9,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.strategies import deliveries, task_events
-from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord, normalize_time, parse_time, seconds_between
+from tracker.domain import (
+    ActionMetadata,
+    Enrichment,
+    Status,
+    TaskEvent,
+    TaskRecord,
+    normalize_time,
+    parse_time,
+    seconds_between,
+)
 from tracker.logic.merge import fold, is_conflict, merge
 from tracker.logic.submission import SubmitRequest, submitted_record
 from tracker.models.item import from_item, to_item
 
-ENRICHMENT = Enrichment(complete=True, failure_reason="device error", tags={"team": "qml"}, num_successful_shots=10)
+ENRICHMENT = Enrichment(
+    complete=True,
+    failure_reason="device error",
+    tags={"team": "qml"},
+    num_successful_shots=10,
+    device_parameters='{"braketSchemaHeader": {"name": "braket.device_schema.simulators.parameters"}}',
+    action_metadata=ActionMetadata("braket.ir.openqasm.program_set", program_count=2, executable_count=6),
+    associations=(
+        {"arn": "arn:aws:braket:us-east-1:012345678901:reservation/r", "type": "RESERVATION_TIME_WINDOW_ARN"},
+    ),
+)
 
 
 @settings(max_examples=1500, deadline=None)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.events import load_fixture, state_change, task_arn
 from tracker.config import ConfigError, NotifierConfig
-from tracker.domain import Enrichment, Status, TaskRecord
+from tracker.domain import ActionMetadata, Enrichment, Status, TaskRecord
 from tracker.logic.merge import fold
 from tracker.logic.notification import MAX_ATTRIBUTES, SUBJECT_LIMIT, build
 from tracker.models.event import parse_task_event
@@ -203,3 +203,21 @@ def test_a_changed_final_status_awaits_its_announcement_again() -> None:
     assert not awaits_notification(replace(record, notifications={**record.notifications, Status.FAILED: "x"}))
     silent = replace(record, origin="backfill", notifications={}, notified_at=None)
     assert not awaits_notification(silent)  # a backfilled task is silent unless it was announced
+
+
+def test_the_document_has_what_the_sdk_reads_at_an_end_but_not_the_device_parameters() -> None:
+    reservation = "arn:aws:braket:eu-north-1:012345678901:reservation/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    enrichment = Enrichment(
+        complete=True,
+        device_parameters="{" + '"x": 1,' * 6000 + '"y": 2}',
+        action_metadata=ActionMetadata("braket.ir.openqasm.program"),
+        associations=({"arn": reservation, "type": "RESERVATION_TIME_WINDOW_ARN"},),
+    )
+
+    document = build(finished("FAILED", enrichment)).document
+    plain = build(finished()).document
+
+    assert document["actionMetadata"] == {"actionType": "braket.ir.openqasm.program"}
+    assert document["associations"] == [{"arn": reservation, "type": "RESERVATION_TIME_WINDOW_ARN"}]
+    assert "deviceParameters" not in document
+    assert (plain["actionMetadata"], plain["associations"]) == (None, None)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+from typing_extensions import TypedDict  # pydantic reads TypedDict from here before Python 3.12
 
 from tracker.constants import MAX_PROGRAM_BYTES, RESERVED_TAG_PREFIX
 
@@ -81,9 +82,25 @@ class SubmitTaskResponse(BaseModel):
 
 class QueueInfo(BaseModel):
     queue: str | None = None
-    position: str | None = None
+    position: str | None = Field(
+        default=None, description='The position ("1", ">2000"); "None" when not queued; absent until first read'
+    )
     queuePriority: str | None = None
     message: str | None = None
+
+
+class ActionMetadata(TypedDict):
+    """As Braket gives it: `actionType` (braket.ir.openqasm.program, braket.ir.ahs.program, ...), and the
+    counts of a program set only (absent, not null, otherwise)."""
+
+    actionType: str
+    programCount: NotRequired[int]
+    executableCount: NotRequired[int]
+
+
+class Association(BaseModel):
+    arn: str
+    type: str = Field(description="RESERVATION_TIME_WINDOW_ARN: the task ran in a Braket Direct reservation")
 
 
 class TaskView(BaseModel):
@@ -118,7 +135,17 @@ class TaskView(BaseModel):
     notifications: dict[str, str] | None = Field(
         default=None, description="Each final status announced on the notification topic, and when (corrections)"
     )
-    queueInfo: QueueInfo | None = Field(default=None, description="Only with ?include=queue, from Braket")
+    deviceParameters: str | None = Field(
+        default=None, description="Braket's deviceParameters (JSON), from its answer at the end; not in listings"
+    )
+    actionMetadata: ActionMetadata | None = Field(default=None, description="Braket's, from its answer at the end")
+    associations: list[Association] | None = Field(
+        default=None, description="Braket Direct reservations the task ran in, from Braket's answer at the end"
+    )
+    queueInfo: QueueInfo | None = Field(
+        default=None, description="Only with ?include=queue: Braket's queueInfo, read at most once a minute"
+    )
+    queueInfoReadAt: str | None = Field(default=None, description="Only with ?include=queue: when Braket was asked")
 
 
 class TaskPage(BaseModel):

@@ -176,7 +176,7 @@ def list_tasks(  # noqa: PLR0917 (one argument per query parameter, as the event
         created_before=created_before,
     )
     records, token = _service().list(filters, account=_account(), limit=limit, token=next_token)
-    return TaskPage(tasks=[task_view(record) for record in records], next=token)
+    return TaskPage(tasks=[task_view(record, summary=True) for record in records], next=token)
 
 
 @app.get(
@@ -194,7 +194,14 @@ def list_tasks(  # noqa: PLR0917 (one argument per query parameter, as the event
 )
 def get_task(
     task_id: TaskId,
-    include: Annotated[Literal["queue"] | None, Query(description="`queue` adds Braket's queue position")] = None,
+    include: Annotated[
+        Literal["queue"] | None,
+        Query(
+            description="`queue` adds the queue position (`queueInfo`, as Braket's GetQuantumTask gives it): "
+            "read from Braket at most once a minute per task, shared by every caller; Braket's "
+            '"not queued" answer, without asking it, for a task that is not QUEUED'
+        ),
+    ] = None,
 ) -> TaskView:
     record, queue = _service().get(task_id, include_queue=include == "queue")
     return task_view(record, queue)
@@ -215,8 +222,11 @@ def get_task(
     ),
 )
 def cancel_task(task_id: TaskId) -> Response[CancelResponse]:
-    record, status = _service().cancel(task_id, _caller())
+    cancelled = _service().cancel(task_id, _caller())
+    record, status = cancelled.record, cancelled.status
     logger.info("Cancelled a task", task=record.task.arn, status=status)
+    if cancelled.recorded is not None:
+        logger.warning("The cancel is not on the item yet: Braket's event will record it", reason=cancelled.recorded)
     body = CancelResponse(taskArn=record.task.arn, status="CANCELLED" if status == "CANCELLED" else "CANCELLING")
     return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, body)
 

@@ -6,6 +6,7 @@ the API's errors (api.errors); nothing here knows about HTTP or API Gateway.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,22 +14,39 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import unquote
 
-from tracker.api import errors
+from tracker.api import errors, observations
 from tracker.config import ApiConfig
-from tracker.constants import MAX_PROGRAM_BYTES, PRESIGNED_URL_SECONDS, RESULTS_PREFIX
-from tracker.data.braket_tasks import BraketRefused, BraketSubmissions, BraketUnavailable
+from tracker.constants import MAX_PROGRAM_BYTES, PRESIGNED_URL_SECONDS, RESULTS_BUCKET_PREFIX, RESULTS_PREFIX
+from tracker.data.braket_tasks import BraketRefused, BraketSubmissions, BraketTasks, BraketUnavailable
 from tracker.data.idempotency import IdempotencyStore
 from tracker.data.results_store import ResultsDenied, ResultsMissing, ResultsStore, ResultsTooLarge, ResultsUnavailable
-from tracker.data.task_table import StorageError, TaskTable
-from tracker.domain import TASK_ID, Status, TaskArn, TaskRecord, normalize_time
+from tracker.data.task_table import ItemChanged, StorageError, TaskTable
+from tracker.domain import TASK_ID, EventRefused, Status, TaskArn, TaskRecord, normalize_time
 from tracker.logic import listing, submission
 from tracker.logic.results import ResultSummary, UnreadableResult, summarize
+from tracker.recorder.service import Recorder
+
+QUEUE_READ_INTERVAL = timedelta(minutes=1)
+"""A task's queue position is read from Braket at most this often, whoever asks (GET ?include=queue)."""
 
 
 @dataclass(frozen=True)
 class Submitted:
     task_arn: str
     replayed: bool  # the answer to an earlier request with the same Idempotency-Key
+
+
+@dataclass(frozen=True)
+class QueueAnswer:
+    info: dict[str, str]  # GetQuantumTask's queueInfo
+    read_at: str | None  # when Braket was asked (None: not asked, the task is not QUEUED)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    record: TaskRecord
+    status: str  # Braket's cancellationStatus: CANCELLING or CANCELLED
+    recorded: str | None = None  # why the cancel is not on the item yet (Braket's event will record it)
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,8 @@ class TaskService:
         braket: BraketSubmissions,
         results: ResultsStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        recorder: Recorder | None = None,
     ) -> None:
         self.config = config
         self.table = table
@@ -55,6 +75,8 @@ class TaskService:
         self.braket = braket
         self.results = results
         self.clock = clock
+        # Observations (a cancel) take the recorder's write path; only an end would ask Braket.
+        self.recorder = recorder or Recorder(table, BraketTasks(max_attempts=1))
 
     # --- POST /tasks ---
 
@@ -113,16 +135,38 @@ class TaskService:
 
     # --- GET /tasks/{id} ---
 
-    def get(self, reference: str, *, include_queue: bool = False) -> tuple[TaskRecord, dict[str, Any] | None]:
+    def get(self, reference: str, *, include_queue: bool = False) -> tuple[TaskRecord, QueueAnswer | None]:
         record = self.find(reference)
-        if not include_queue:
-            return record, None
+        return record, self.queue_position(record) if include_queue else None
+
+    def queue_position(self, record: TaskRecord) -> QueueAnswer:
+        """The task's queueInfo. Not QUEUED: Braket's "not queued" answer, without asking it. QUEUED:
+        the read of the last minute, or a new one; one conditional write claims it, so only one
+        request a minute per task asks Braket, whoever the waiters are."""
+        if record.status is not Status.QUEUED:
+            return QueueAnswer(observations.not_queued(record), None)
+        now = self.clock()
+        not_before = normalize_time(now - QUEUE_READ_INTERVAL)
+        if record.queue_info_read_at is not None and record.queue_info_read_at >= not_before:
+            return QueueAnswer(observations.last_read(record), record.queue_info_read_at)
+        at = normalize_time(now)
         try:
-            return record, self.braket.queue_info(record.task)
-        except BraketRefused as refused:
+            self._storage(lambda: self.table.claim_queue_read(record.task.arn, at, not_before))
+        except ItemChanged as changed:  # another request has the claim, or the task moved on
+            current = changed.current or record
+            if current.status is not Status.QUEUED:
+                return QueueAnswer(observations.not_queued(current), None)
+            return QueueAnswer(observations.last_read(current), current.queue_info_read_at)
+        try:
+            info = self.braket.queue_info(record.task)
+        except BraketRefused as refused:  # the claim stays: Braket is asked again in a minute
             _braket_refused(refused, task=record.task.arn)
         except BraketUnavailable as exc:
             raise errors.DependencyUnavailable(f"Braket did not answer: {exc}") from exc
+        # Should a later claim (or an outage) have taken over, this answer stands and the item keeps the other.
+        with contextlib.suppress(ItemChanged, StorageError):
+            self.table.store_queue_info(record.task.arn, info, at)
+        return QueueAnswer(info, at)
 
     def find(self, reference: str) -> TaskRecord:
         """A task by its ARN (URL-encoded or not) or by its id alone."""
@@ -177,7 +221,10 @@ class TaskService:
 
     # --- POST /tasks/{id}/cancel ---
 
-    def cancel(self, reference: str, caller: str) -> tuple[TaskRecord, str]:
+    def cancel(self, reference: str, caller: str) -> Cancelled:
+        """Cancel in Braket, then record CANCELLING on the item as an observation (the recorder's
+        path: one conditional write, a merge if the item changed). Should that write fail, the
+        cancel still stands, and Braket's own event records it seconds later."""
         record = self.find(reference)
         if record.status.finished:
             raise errors.TaskAlreadyFinished(
@@ -189,11 +236,18 @@ class TaskService:
                 submitter=record.submitter,
             )
         try:
-            return record, self.braket.cancel(record.task, str(uuid.uuid4()))
+            status = self.braket.cancel(record.task, str(uuid.uuid4()))
         except BraketRefused as refused:
             _braket_refused(refused, task=record.task.arn)
         except BraketUnavailable as exc:
             raise errors.DependencyUnavailable(f"Braket did not answer: {exc}") from exc
+        if observations.CANCEL_EVENT_ID in record.event_ids:
+            return Cancelled(record, status)  # a retry: its first answer is on the item
+        try:
+            self.recorder.record(observations.cancel_observation(record, self.clock()))
+        except (StorageError, EventRefused) as exc:
+            return Cancelled(record, status, recorded=str(exc))
+        return Cancelled(record, status)
 
     # --- GET /tasks/{id}/result ---
 
@@ -207,10 +261,11 @@ class TaskService:
             return ResultAnswer(record)
         bucket, region = record.output_s3_bucket, record.task.region
         ours = bucket in self.config.results_buckets.values()
-        if not ours and bucket not in self.config.readable_buckets:
+        braket_named = bucket.startswith(RESULTS_BUCKET_PREFIX)  # Braket's naming rule: the SDK's default bucket is one
+        if not ours and not braket_named and bucket not in self.config.readable_buckets:
             raise errors.Forbidden(
-                f"the results are in s3://{bucket}, which this deployment may not read: "
-                "add the bucket to the readableResultsBuckets context setting",
+                f"the results are in s3://{bucket}, which this deployment may not read: it reads this account's "
+                f"{RESULTS_BUCKET_PREFIX}* buckets; add others to the readableResultsBuckets context setting",
                 bucket=bucket,
             )
         key = f"{record.output_s3_directory}/results.json"
@@ -220,7 +275,11 @@ class TaskService:
             reason = "deleted by the results bucket's lifecycle rule" if ours else "gone"
             raise errors.ResultsGone(f"the results of this task are {reason}", resultsUri=record.results_uri) from exc
         except ResultsDenied as exc:
-            raise errors.Forbidden(f"S3 refused to read {record.results_uri}", bucket=bucket) from exc
+            raise errors.Forbidden(
+                f"S3 refused to read {record.results_uri}: this deployment reads results only from buckets "
+                f"that account {account} owns",
+                bucket=bucket,
+            ) from exc
         except ResultsUnavailable as exc:
             raise errors.DependencyUnavailable(f"S3 did not answer: {exc}") from exc
         except (ResultsTooLarge, UnreadableResult, ValueError):

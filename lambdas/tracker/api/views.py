@@ -6,18 +6,25 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.api.models import QueueInfo, TaskResult, TaskView
-from tracker.api.service import ResultAnswer
+from tracker.api.service import QueueAnswer, ResultAnswer
 from tracker.domain import TaskRecord
 from tracker.models.item import to_item
 
-_FIELDS = frozenset(TaskView.model_fields) - {"queueInfo"}
+_QUEUE_FIELDS = frozenset({"queueInfo", "queueInfoReadAt"})
+_FIELDS = frozenset(TaskView.model_fields) - _QUEUE_FIELDS
+_SUMMARY_FIELDS = _FIELDS - {"deviceParameters"}
 
 
-def task_view(record: TaskRecord, queue_info: dict[str, Any] | None = None) -> TaskView:
+def task_view(record: TaskRecord, queue: QueueAnswer | None = None, *, summary: bool = False) -> TaskView:
+    """The task as its item shows it. A listing's `summary` leaves out deviceParameters (up to 48 KB
+    each, as Braket's SearchQuantumTasks does); the queue position only when asked for."""
+    fields = _SUMMARY_FIELDS if summary else _FIELDS
     item = to_item(record)
-    view = TaskView.model_validate({name: _plain(value) for name, value in item.items() if name in _FIELDS})
-    if queue_info is not None:
-        view.queueInfo = QueueInfo.model_validate({k: v for k, v in queue_info.items() if k in QueueInfo.model_fields})
+    view = TaskView.model_validate({name: _plain(value) for name, value in item.items() if name in fields})
+    if queue is not None:
+        info = {key: value for key, value in queue.info.items() if key in QueueInfo.model_fields}
+        view.queueInfo = QueueInfo.model_validate(info)
+        view.queueInfoReadAt = queue.read_at
     return view
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tracker.domain import Enrichment, TaskArn
+from tracker.domain import ActionMetadata, Enrichment, TaskArn
 
 ClientFactory = Callable[[str], Any]
 
@@ -65,6 +66,15 @@ class BraketTasks(_RegionalClients):
 MAX_TAGS = 50  # Braket's limit per resource
 MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256  # characters, Braket's limits
 MAX_DETAIL_BYTES = 4_000
+MAX_DEVICE_PARAMETERS_BYTES = 48_000
+"""CreateQuantumTask takes deviceParameters of at most 48,000 characters; the SDK writes them as ASCII
+JSON, so 48,000 bytes hold every one it makes. A larger answer is left out, never cut (it is JSON)."""
+MAX_ASSOCIATIONS = 10  # CreateQuantumTask takes at most 1
+MAX_COUNT = 2**53  # programCount, executableCount: any count a JSON reader holds exactly
+ACTION_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,128}")  # braket.ir.openqasm.program, braket.ir.ahs.program, ...
+ASSOCIATION_ARN = re.compile(r"arn:aws[a-z-]{0,16}:braket:[a-z0-9-]{0,32}:[0-9]{12}:[A-Za-z0-9_./:-]{1,900}")
+ASSOCIATION_TYPE = re.compile(r"[A-Z_]{1,64}")  # RESERVATION_TIME_WINDOW_ARN
+QUEUE_INFO_KEYS = ("queue", "position", "queuePriority", "message")
 
 
 def enrichment_from(response: dict[str, Any]) -> Enrichment:
@@ -78,13 +88,16 @@ def enrichment_from(response: dict[str, Any]) -> Enrichment:
         if isinstance(key, str) and isinstance(value, str) and 0 < len(key) <= MAX_TAG_KEY
         if len(value) <= MAX_TAG_VALUE
     }
-    shots = response.get("numSuccessfulShots")
+    parameters = response.get("deviceParameters")
     return Enrichment(
         complete=True,
         failure_reason=_bounded(response.get("failureReason")),
         tags=dict(sorted(tags.items())[:MAX_TAGS]),
-        num_successful_shots=shots if isinstance(shots, int) and not isinstance(shots, bool) else None,
+        num_successful_shots=_count(response.get("numSuccessfulShots")),
         job_arn=_bounded(response.get("jobArn")),
+        device_parameters=parameters if _fits(parameters, MAX_DEVICE_PARAMETERS_BYTES) else None,
+        action_metadata=_action_metadata(response.get("actionMetadata")),
+        associations=_associations(response.get("associations")),
     )
 
 
@@ -92,6 +105,37 @@ def _bounded(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     return value.encode("utf-8", "replace")[:MAX_DETAIL_BYTES].decode("utf-8", "ignore")
+
+
+def _fits(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value.encode("utf-8", "replace")) <= limit
+
+
+def _count(value: Any) -> int | None:
+    """A non-negative integer (not a bool), as Braket's counts are; None otherwise."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_COUNT else None
+
+
+def _action_metadata(value: Any) -> ActionMetadata | None:
+    if not isinstance(value, dict):
+        return None
+    action_type = value.get("actionType")
+    if not isinstance(action_type, str) or not ACTION_TYPE.fullmatch(action_type):
+        return None
+    return ActionMetadata(action_type, _count(value.get("programCount")), _count(value.get("executableCount")))
+
+
+def _associations(value: Any) -> tuple[dict[str, str], ...]:
+    """Braket Direct reservations the task ran in, as `{arn, type}`; an entry that is not a well-formed
+    pair is left out, and a repeated one kept once."""
+    entries = value if isinstance(value, list) else []
+    found = {
+        (entry["arn"], entry["type"]): None
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("arn"), str) and isinstance(entry.get("type"), str)
+        if ASSOCIATION_ARN.fullmatch(entry["arn"]) and ASSOCIATION_TYPE.fullmatch(entry["type"])
+    }
+    return tuple({"arn": arn, "type": kind} for arn, kind in found)[:MAX_ASSOCIATIONS]
 
 
 class BraketRefused(Exception):
@@ -122,11 +166,14 @@ class BraketSubmissions(_RegionalClients):
         answer = self._call(task.region, "cancel_quantum_task", quantumTaskArn=task.arn, clientToken=client_token)
         return str(answer["cancellationStatus"])
 
-    def queue_info(self, task: TaskArn) -> dict[str, Any]:
+    def queue_info(self, task: TaskArn) -> dict[str, str]:
+        """GetQuantumTask's queueInfo (queue, position, queuePriority, message): its string fields, bounded."""
         answer = self._call(
             task.region, "get_quantum_task", quantumTaskArn=task.arn, additionalAttributeNames=["QueueInfo"]
         )
-        return dict(answer.get("queueInfo") or {})
+        info = answer.get("queueInfo")
+        pairs = info.items() if isinstance(info, dict) else []
+        return {key: bounded for key, value in pairs if key in QUEUE_INFO_KEYS if (bounded := _bounded(value))}
 
     def _call(self, region: str, operation: str, **parameters: Any) -> Any:
         try:

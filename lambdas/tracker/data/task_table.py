@@ -20,13 +20,13 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from tracker.constants import INDEX_BY_TASK_ID, ORIGIN_BACKFILL
-from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, TaskRecord, seconds_between
+from tracker.constants import INDEX_BY_TASK_ID
+from tracker.data.in_order_update import InOrderUpdate
+from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord
 from tracker.logic.listing import QueryPlan
 from tracker.models.item import (
     Item,
     awaits_notification,
-    enrichment_attributes,
     from_item,
     promoted_tag_attributes,
     to_item,
@@ -167,11 +167,12 @@ class TaskTable:
         Raises ItemChanged (with the stored item, or None) when that is not the case.
         With `return_new`, returns the item as written (ReturnValues ALL_NEW: no extra request).
         """
-        update = _InOrderUpdate(event, enrichment, self.promoted_tag_keys)
+        request = InOrderUpdate(event, enrichment, self.promoted_tag_keys).request()
+        request["ExpressionAttributeValues"] = _serialize(request["ExpressionAttributeValues"])
         answer = self._write(
             self._client.update_item,
             Key={"taskArn": {"S": event.task.arn}},
-            **update.request(),
+            **request,
             **({"ReturnValues": "ALL_NEW"} if return_new else {}),
         )
         written = answer.get("Attributes")
@@ -221,6 +222,33 @@ class TaskTable:
             return marked
         raise StorageError(f"the item of {record.task.arn} kept changing while its notification was marked")
 
+    def claim_queue_read(self, task_arn: str, at: str, not_before: str) -> None:
+        """Claim the task's next read of its queue position from Braket, at `at`: one conditional
+        UpdateItem, which holds only while the task is QUEUED and no read is more recent than
+        `not_before`. So however many callers ask at once, one of them asks Braket. Raises
+        ItemChanged (with the item as it is) when another caller has the claim, or the task moved on."""
+        self._write(
+            self._client.update_item,
+            Key={"taskArn": {"S": task_arn}},
+            UpdateExpression="SET queueInfoReadAt = :at",
+            ConditionExpression=(
+                "attribute_exists(taskArn) AND #status = :queued"
+                " AND (attribute_not_exists(queueInfoReadAt) OR queueInfoReadAt < :notBefore)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_serialize({":at": at, ":queued": Status.QUEUED.value, ":notBefore": not_before}),
+        )
+
+    def store_queue_info(self, task_arn: str, queue_info: Mapping[str, str], read_at: str) -> None:
+        """Store what the claimed read (`read_at`) answered, if that claim still stands. Raises ItemChanged if not."""
+        self._write(
+            self._client.update_item,
+            Key={"taskArn": {"S": task_arn}},
+            UpdateExpression="SET queueInfo = :info",
+            ConditionExpression="queueInfoReadAt = :at",
+            ExpressionAttributeValues=_serialize({":info": dict(queue_info), ":at": read_at}),
+        )
+
     def _write(self, operation: Any, **request: Any) -> dict[str, Any]:
         try:
             answer: dict[str, Any] = operation(
@@ -233,98 +261,6 @@ class TaskTable:
             item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             raise ItemChanged(None if not item else from_item(_deserialize(item))) from exc
         return answer
-
-
-class _InOrderUpdate:
-    """Builds the UpdateItem request that applies one in-order event."""
-
-    def __init__(self, event: TaskEvent, enrichment: Enrichment | None, promoted_tag_keys: Sequence[str]) -> None:
-        self.event = event
-        self.enrichment = enrichment
-        self.promoted_tag_keys = promoted_tag_keys
-        self.names: dict[str, str] = {"#status": "status", "#new": event.status.value}
-        self.values: dict[str, Any] = {}
-        self.conditions: list[str] = []
-        self.sets: list[str] = []
-        self.removes: list[str] = []
-
-    def value(self, name: str, value: Any) -> str:
-        self.values[f":{name}"] = value
-        return f":{name}"
-
-    def request(self) -> dict[str, Any]:
-        event = self.event
-        lower = [s for s in Status if s.rank < event.status.rank]
-        if not lower:
-            raise ValueError("a CREATED event cannot move a task forward")
-        older = ", ".join(self.value(f"lower{i}", s.value) for i, s in enumerate(lower))
-        self.conditions += [
-            "attribute_exists(taskArn)",
-            f"#status IN ({older})",
-            f"lastEventAt <= {self.value('time', event.time)}",
-            f"NOT contains(eventIds, {self.value('eventId', event.event_id)})",
-            f"eventCount < {self.value('maxEvents', MAX_EVENTS_PER_TASK)}",
-        ]
-        for attribute, value in (
-            ("deviceArn", event.device_arn),
-            ("shots", event.shots),
-            ("createdAt", event.created_at),
-            ("outputS3Bucket", event.output_s3_bucket),
-            ("outputS3Directory", event.output_s3_directory),
-        ):
-            self.conditions.append(f"{attribute} = {self.value(attribute, value)}")
-        self.sets += [
-            f"#status = {self.value('status', event.status.value)}",
-            "statusTimes.#new = :time",
-            "lastEventAt = :time",
-            f"eventCount = eventCount + {self.value('one', 1)}",
-            # Items written before `origin` existed get it here, so the notifier's filter sees them.
-            f"origin = if_not_exists(origin, {self.value('origin', event.origin)})",
-        ]
-        if event.status is Status.RUNNING:
-            queue = seconds_between(event.created_at, max(event.time, event.created_at))  # as TaskRecord.started_at
-            self.sets.append(f"queueSeconds = {self.value('queueSeconds', queue)}")
-        if event.status.finished:
-            self._finish()
-        expression = "SET " + ", ".join(self.sets) + " ADD eventIds :eventIds"
-        self.values[":eventIds"] = {event.event_id}
-        if self.removes:
-            expression += " REMOVE " + ", ".join(self.removes)
-        return {
-            "ConditionExpression": " AND ".join(self.conditions),
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": self.names,
-            "ExpressionAttributeValues": _serialize(self.values),
-        }
-
-    def _finish(self) -> None:
-        """A finished event also records the end, the run time and what Braket added."""
-        event = self.event
-        self.removes.append("unfinishedRegion")
-        # A backfilled task is silent: it never awaits a notification, so the merge path (which
-        # knows the origin) writes its end.
-        self.conditions.append(f"(attribute_not_exists(origin) OR origin <> {self.value('silent', ORIGIN_BACKFILL)})")
-        # The stored item was unfinished, so its end has not been notified yet.
-        self.sets.append(f"awaitingNotification = {self.value('region', event.task.region)}")
-        if event.ended_at is not None:
-            # runSeconds = endedAt - RUNNING time = (endedAt - createdAt) - queueSeconds, so the
-            # item needs no read. Without a RUNNING time, or with one after the end (times that
-            # disagree: TaskRecord.started_at), the merge path computes it instead.
-            total = seconds_between(event.created_at, event.ended_at)
-            self.conditions += [
-                "attribute_not_exists(endedAt)",
-                "attribute_exists(queueSeconds)",
-                f"queueSeconds <= {self.value('totalSeconds', total)}",
-            ]
-            self.sets += [
-                f"endedAt = {self.value('endedAt', event.ended_at)}",
-                f"runSeconds = {self.value('totalSeconds', total)} - queueSeconds",
-            ]
-        if self.enrichment is not None:
-            attributes = enrichment_attributes(self.enrichment, self.promoted_tag_keys)
-            for i, (attribute, value) in enumerate(attributes.items()):
-                self.names[f"#enrichment{i}"] = attribute
-                self.sets.append(f"#enrichment{i} = {self.value(f'enrichment{i}', value)}")
 
 
 VERSIONED_ATTRIBUTES = (
@@ -341,11 +277,13 @@ VERSIONED_ATTRIBUTES = (
     "submitter",
     "notifiedAt",
     "notifications",
+    "queueInfoReadAt",
+    "queueInfo",
 )
 """What a whole-item write checks is still as it read it: every attribute that another writer
-(the recorder, the API's submission, the notifier's marks) can change. The event count alone is
-not enough: a conflicting body (one event id, two bodies) or Braket's details filled in later
-change the item without adding an event."""
+(the recorder, the API's submission and queue reads, the notifier's marks) can change. The event
+count alone is not enough: a conflicting body (one event id, two bodies) or Braket's details filled
+in later change the item without adding an event."""
 
 
 def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:

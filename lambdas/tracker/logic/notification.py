@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tracker.domain import Status, TaskRecord
+from tracker.models.item import action_metadata_attribute
 
 DOCUMENT_TYPE = "braket-task-tracker.task-finished"
 DOCUMENT_VERSION = "1"
@@ -142,6 +143,14 @@ def document(record: TaskRecord, corrects: Status | None = None) -> dict[str, An
         "numSuccessfulShots": enrichment.num_successful_shots if enrichment else None,
         "jobArn": enrichment.job_arn if enrichment else None,
         "submitter": record.submitter,
+        # What the SDK reads at an end (TrackerSession answers from pushes): the action type of a FAILED
+        # task, and whether a reservation applied (the SDK's Tracker prices by it). Not deviceParameters (48 KB).
+        "actionMetadata": action_metadata_attribute(enrichment.action_metadata)
+        if enrichment and enrichment.action_metadata
+        else None,
+        "associations": [dict(association) for association in enrichment.associations]
+        if enrichment and enrichment.associations
+        else None,
     }
 
 

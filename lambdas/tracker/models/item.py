@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.constants import ORIGIN_BACKFILL, TAG_ATTRIBUTE_PREFIX
-from tracker.domain import Enrichment, Status, TaskArn, TaskRecord
+from tracker.domain import ActionMetadata, Enrichment, Status, TaskArn, TaskRecord
 
 Item = dict[str, Any]
 
@@ -49,6 +49,8 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "awaitingNotification": record.task.region if awaits_notification(record) else None,
         "lastCheckedAt": record.checked_at,
         "notifications": {status.value: at for status, at in record.notifications.items()} or None,
+        "queueInfo": dict(record.queue_info) if record.queue_info else None,
+        "queueInfoReadAt": record.queue_info_read_at,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
@@ -72,7 +74,23 @@ def enrichment_attributes(enrichment: Enrichment, promoted_tag_keys: Sequence[st
         attributes["numSuccessfulShots"] = enrichment.num_successful_shots
     if enrichment.job_arn:
         attributes["jobArn"] = enrichment.job_arn
+    if enrichment.device_parameters:
+        attributes["deviceParameters"] = enrichment.device_parameters
+    if enrichment.action_metadata is not None:
+        attributes["actionMetadata"] = action_metadata_attribute(enrichment.action_metadata)
+    if enrichment.associations:
+        attributes["associations"] = [dict(association) for association in enrichment.associations]
     return attributes
+
+
+def action_metadata_attribute(metadata: ActionMetadata) -> Item:
+    """GetQuantumTask's actionMetadata, spelled as Braket spells it (counts only where Braket gave them)."""
+    found: Item = {"actionType": metadata.action_type}
+    if metadata.program_count is not None:
+        found["programCount"] = metadata.program_count
+    if metadata.executable_count is not None:
+        found["executableCount"] = metadata.executable_count
+    return found
 
 
 def from_item(item: Item) -> TaskRecord:
@@ -84,6 +102,9 @@ def from_item(item: Item) -> TaskRecord:
             tags=dict(item.get("tags", {})),
             num_successful_shots=_int_or_none(item.get("numSuccessfulShots")),
             job_arn=item.get("jobArn"),
+            device_parameters=item.get("deviceParameters"),
+            action_metadata=_action_metadata(item.get("actionMetadata")),
+            associations=tuple({"arn": str(a["arn"]), "type": str(a["type"])} for a in item.get("associations") or ()),
         )
     return TaskRecord(
         task=_stored_task(item),
@@ -103,6 +124,18 @@ def from_item(item: Item) -> TaskRecord:
         tags=dict(item.get("tags", {})) if enrichment is None else {},
         checked_at=item.get("lastCheckedAt"),
         notifications={Status(status): at for status, at in (item.get("notifications") or {}).items()},
+        queue_info=dict(item["queueInfo"]) if item.get("queueInfo") else None,
+        queue_info_read_at=item.get("queueInfoReadAt"),
+    )
+
+
+def _action_metadata(attribute: Item | None) -> ActionMetadata | None:
+    if not attribute:
+        return None
+    return ActionMetadata(
+        attribute["actionType"],
+        _int_or_none(attribute.get("programCount")),
+        _int_or_none(attribute.get("executableCount")),
     )
 
 
