@@ -6,8 +6,9 @@ Every task is waited on both ways at once, from the moment it is submitted: an u
 both see the same ends on the same loaded machine. Two workloads on one local mode:
 - spread: 20 tasks (GHZ, 2 to 8 qubits) submitted SPREAD_SECONDS apart, so that their ends are apart;
 - burst: 100 Bell pairs submitted back to back, held QUEUED together, so they end within a few seconds.
-Before them, an unmeasured burst of the same size warms both sides up (simulators, workers). moto and the
-local Braket service run in processes of their own (as AWS's services are apart from the functions).
+Before them, an unmeasured burst of WARM_UP_TASKS warms both sides up (simulators, one worker per
+function). moto and the local Braket service run in processes of their own (as AWS's services are apart
+from the functions).
 
 Measured from the `endedAt` that the local Braket service reports, per task and side: (a) when the
 waiter knew the end, (b) when it had the counts (the SDK's result object); the tracker's side hop by
@@ -43,6 +44,7 @@ SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 RESULTS_PREFIX = "tasks"  # the stack's results bucket, under the prefix the Task API may read
 SPREAD_TASKS, SPREAD_SECONDS = 20, 0.8
 BURST_TASKS = 100
+WARM_UP_TASKS = 20
 QUEUE_DELAY = 6.0
 """Seconds each task waits QUEUED: every waiter is polling or subscribed before any end, and a burst's
 submissions are done before its first end, so that its ends come together."""
@@ -170,7 +172,7 @@ class Run:
         return processes(self.tracker, self.moto, self.braket, self.waiters)
 
 
-def run_workload(run: Run, name: str) -> Workload:
+def run_workload(run: Run, name: str, size: int | None = None) -> Workload:
     """Submit the workload's tasks, each waited on both ways from its submission; measure until every
     waiter has its result."""
     tracker, waiters, hops = run.tracker, run.waiters, run.hops
@@ -182,7 +184,7 @@ def run_workload(run: Run, name: str) -> Workload:
     meter = CpuMeter()
     meter.start(run.processes())
     workload.load = os.getloadavg()
-    for index in range(SPREAD_TASKS if spread else BURST_TASKS):
+    for index in range(size or (SPREAD_TASKS if spread else BURST_TASKS)):
         qubits, shots = (2 + index % 7, (100, 1000)[index % 2]) if spread else (2, 100)
         source = program(qubits)
         action = {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": source}
@@ -211,7 +213,8 @@ def run_workload(run: Run, name: str) -> Workload:
 def run() -> tuple[list[Workload], dict[str, str]]:
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     moto = MotoProcess.launch()
-    braket = BraketProcess(moto.url, QUEUE_DELAY)
+    hops = Hops()
+    braket = BraketProcess(moto.url, QUEUE_DELAY, on_sent=hops.note_sent)
     log_file = PROJECT / ".local" / "bench-polling-vs-tracker.log"
     log_file.parent.mkdir(exist_ok=True)
     tracker = LocalTracker(faults=FaultPlan(), moto=moto, braket=braket, forwarders=False, log_file=log_file)
@@ -222,8 +225,8 @@ def run() -> tuple[list[Workload], dict[str, str]]:
             os.environ[key] = value  # this process's boto3 clients (the submissions) go to local mode
         waiters = Waiters(environment)
         try:
-            measured = Run(tracker, moto, braket, waiters, attach(tracker))
-            run_workload(measured, "warm-up")
+            measured = Run(tracker, moto, braket, waiters, attach(tracker, hops))
+            run_workload(measured, "warm-up", WARM_UP_TASKS)
             workloads = [run_workload(measured, name) for name in ("spread", "burst")]
         finally:
             waiters.close()

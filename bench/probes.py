@@ -1,8 +1,7 @@
 """Timestamps of a task end's hops, collected off the path while local mode runs (benchmarks only).
 
 - event sent: when the local Braket service's PutEvents of the end returned (its publisher, wrapped,
-  when it runs in this process; else SQS's SentTimestamp stands for it: moto's EventBridge delivers
-  to the queue within PutEvents);
+  when it runs in this process; from its log when it runs in a process of its own, `Hops.note_sent`);
 - queued, recorder start, written, pushed: the recorder's own log line for the end (`queued_at` is
   SQS's SentTimestamp; `started_at`, `written_at`, `pushed_at` its clock), which the runner relays;
 - stream record read: when the runner's stream poller read the end's record (`observe_streams`), for
@@ -35,6 +34,12 @@ class Hops:
     events: Counter[str] = field(default_factory=Counter)  # events recorded, by status
     record_times: list[float] = field(default_factory=list)  # when each event was recorded (log line time)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note_sent(self, arn: str, status: str, at: float) -> None:
+        """An event put on the bus at `at` (epoch seconds); only a task's first end is kept."""
+        if status in FINISHED:
+            with self._lock:
+                self.sent.setdefault(arn, at)
 
     def snapshot(self) -> Hops:
         """A copy, kept by one workload while the next one clears these."""
@@ -81,10 +86,10 @@ class _RecorderLines(logging.Handler):
                 self.hops.recorded[str(arn)] = line
 
 
-def attach(tracker: LocalTracker) -> Hops:
-    """Start collecting the hops of `tracker` (a started LocalTracker)."""
+def attach(tracker: LocalTracker, hops: Hops | None = None) -> Hops:
+    """Start collecting the hops of `tracker` (a started LocalTracker) into `hops` (new by default)."""
     assert tracker.braket is not None and tracker.runner is not None
-    hops = Hops()
+    hops = hops if hops is not None else Hops()
     functions = logging.getLogger("local.runner.functions")
     functions.setLevel(logging.INFO)
     functions.addHandler(_RecorderLines(hops))
@@ -93,11 +98,10 @@ def attach(tracker: LocalTracker) -> Hops:
     if publisher is not None:
         send = publisher._send
 
-        def timed_send(outgoing: Any) -> None:
-            send(outgoing)
-            if outgoing.status in FINISHED:
-                with hops._lock:
-                    hops.sent.setdefault(outgoing.entry["Resources"][0], time.time())
+        def timed_send(region: str, batch: list[Any]) -> None:
+            send(region, batch)
+            for outgoing in batch:
+                hops.note_sent(outgoing.entry["Resources"][0], outgoing.status, time.time())
 
         publisher._send = timed_send
 

@@ -12,9 +12,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bench.common import PROJECT
@@ -92,17 +93,32 @@ class MotoProcess(MotoServer):
                 self.process.wait()
 
 
+_BRAKET = """
+import logging, sys
+from local.braket.__main__ import main
+handler = logging.StreamHandler(sys.stderr)
+handler.setFormatter(logging.Formatter("%(created).6f %(message)s"))
+logging.getLogger().addHandler(handler)
+logging.getLogger().setLevel(logging.WARNING)  # main()'s basicConfig is then a no-op: no line per request
+logging.getLogger("local.braket.events").setLevel(logging.DEBUG)  # "sent ARN STATUS" per event put on the bus
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 class BraketProcess(LocalBraket):
     """The local Braket service (`python -m local.braket`) in a child process, for LocalTracker(braket=...):
     the polling waiters' requests are then served apart from the runner, as Braket's API is apart
-    from the tracker's functions in AWS. Its simulator workers are its own children."""
+    from the tracker's functions in AWS. Its simulator workers are its own children. `on_sent(arn,
+    status, at)` is told when each event's PutEvents returned (epoch seconds), from its log."""
 
-    def __init__(self, aws_endpoint_url: str, queue_delay: float) -> None:  # nothing of LocalBraket runs here
+    def __init__(
+        self, aws_endpoint_url: str, queue_delay: float, on_sent: Callable[[str, str, float], None] | None = None
+    ) -> None:  # nothing of LocalBraket runs here
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "local.braket",
+                "-c",
+                _BRAKET,
                 "--aws-endpoint",
                 aws_endpoint_url,
                 "--queue-delay",
@@ -112,7 +128,7 @@ class BraketProcess(LocalBraket):
             ],
             cwd=PROJECT,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # one line per request
+            stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": str(PROJECT), "TRACKER_LOCAL_FAULTS": "0"},
         )
@@ -122,6 +138,14 @@ class BraketProcess(LocalBraket):
             self.process.kill()
             raise RuntimeError(f"the local Braket service did not start: {line!r}")
         self._url = line.split("listening on ", 1)[1].split()[0]
+        threading.Thread(target=self._read_log, args=(on_sent,), daemon=True).start()
+
+    def _read_log(self, on_sent: Callable[[str, str, float], None] | None) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:  # read to the end, so the child never blocks on a full pipe
+            parts = line.split()
+            if on_sent is not None and len(parts) == 4 and parts[1] == "sent":
+                on_sent(parts[2], parts[3], float(parts[0]))
 
     @property
     def url(self) -> str:

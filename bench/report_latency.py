@@ -133,12 +133,13 @@ def hop_rows(workload: Workload) -> list[str]:
     ]
     for label, values in (
         (
-            "Braket's endedAt -> the end event sent (local Braket: results.json to S3, status, PutEvents)",
+            "Braket's endedAt -> the end's PutEvents returned (local Braket: results.json to S3, status, PutEvents)",
             span(end, sent),
         ),
         (
-            "event sent -> queued (SQS SentTimestamp; moto's EventBridge delivers within PutEvents)",
-            span(sent, logged("queued_at")),
+            "Braket's endedAt -> queued (SQS SentTimestamp: moto's EventBridge delivers inside PutEvents, "
+            "so this ends within the row above)",
+            span(end, logged("queued_at")),
         ),
         (
             "queued -> recorder start (the runner's long poll returns, the invocation starts)",
@@ -252,7 +253,7 @@ def report(workloads: Sequence[Workload], keys: dict[str, str]) -> str:
         "Every task is waited on both ways at the same time, from its submission: the unmodified SDK's "
         "`AwsQuantumTask(arn).result()` at its defaults (GetQuantumTask every second) and `TrackedTask.result()` "
         "over the live channel, in one waiter process; moto runs in a process of its own. Delays are from the "
-        "`endedAt` the local Braket service reports. A warm-up burst ran first, unmeasured.",
+        "`endedAt` the local Braket service reports. A warm-up burst of 20 tasks ran first, unmeasured.",
         "",
         "Local targets (issue 16), per workload:",
         "",
