@@ -46,6 +46,7 @@ QPU_PER_SHOT = {"IQM Garnet": 0.00145, "IonQ Forte": 0.08, "QuEra Aquila": 0.01}
 EVENTS = ("CREATED", "QUEUED", "RUNNING", "COMPLETED")
 RECORDER_MS_PER_EVENT = 25  # billed ms per event, one event per invocation (the worst case: no batching)
 RECORDER_MS_ENRICH = 60  # the finishing event's GetQuantumTask
+RECORDER_MS_PUSH = 20  # the end's push: two index queries and a post per subscriber (docs/latency.md)
 NOTIFIER_MS, PUSHER_MS, API_MS = 60, 30, 40
 LOG_BYTES_PER_INVOCATION = 1500  # Powertools JSON lines, plus Lambda's START/END/REPORT lines
 
@@ -124,8 +125,12 @@ def task_table(template: dict[str, Any]) -> tuple[list[Index], tuple[str, ...]]:
     raise LookupError("no task table in the template")
 
 
-def life_of_a_task(promoted: list[str]) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
-    """Each write of one task's life, as (what, item before, item after), made by the tracker's code."""
+def life_of_a_task(
+    promoted: list[str], details_after_end: bool = True
+) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+    """Each write of one task's life, as (what, item before, item after), made by the tracker's code.
+    With `details_after_end` (the stack's default, docs/latency.md), the end is written without
+    Braket's details and pushed, and the details are a second write."""
     sys.path.insert(0, str(PROJECT / "lambdas"))
     from bench.recorder_cost import events_for  # noqa: PLC0415
     from tracker.data.braket_tasks import enrichment_from  # noqa: PLC0415
@@ -143,15 +148,31 @@ def life_of_a_task(promoted: list[str]) -> list[tuple[str, dict[str, Any] | None
     for count in range(1, len(stream) + 1):
         events = [parse_task_event(event) for event in stream[:count]]
         finished = events[-1].status.finished
-        record = fold(events, enrichment if finished else None)
+        record = fold(events, enrichment if finished and not details_after_end else None)
         assert record is not None
         after = to_item(record, promoted)
-        writes.append((f"recorder: {events[-1].status.value} event", before, after))
+        pushed = " (written, then pushed)" if finished and details_after_end else ""
+        writes.append((f"recorder: {events[-1].status.value} event{pushed}", before, after))
         before = after
+        if finished and details_after_end:
+            record = fold(events, enrichment)
+            assert record is not None
+            after = to_item(record, promoted)
+            writes.append(("recorder: Braket's details of the end (GetQuantumTask)", before, after))
+            before = after
     assert before is not None
     marked = {k: v for k, v in before.items() if k != "awaitingNotification"} | {"notifiedAt": "2026-11-25T01:00:00Z"}
     writes.append(("notifier: marks the end notified", before, marked))
     return writes
+
+
+def memory_gb(template: dict[str, Any], handler: str) -> float:
+    """The memory of the function whose handler starts with `handler`, from the template, in GB."""
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and str(props.get("Handler", "")).startswith(handler):
+            return int(props.get("MemorySize", 128)) / 1024
+    raise LookupError(f"no function {handler} in the template")
 
 
 @dataclass
@@ -165,21 +186,26 @@ class Line:
         return self.per_task * 1e6
 
 
-def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
+def load_template() -> dict[str, Any]:
     cdk_out = PROJECT / ".local" / "cdk.out"
     path = cdk_out / "BraketTaskTracker.template.json"
     if not path.exists():
         from local.tracker import synthesize  # noqa: PLC0415
 
         synthesize(cdk_out, "us-east-1")
-    template = json.loads(path.read_text())
+    return dict(json.loads(path.read_text()))
+
+
+def model(
+    template: dict[str, Any], details_after_end: bool = True
+) -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
     indexes, keys = task_table(template)
     api = next(
         r["Properties"]["Environment"]["Variables"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("tracker.api.")
     )
-    writes = life_of_a_task(json.loads(api["PROMOTED_TAG_KEYS"]))
+    writes = life_of_a_task(json.loads(api["PROMOTED_TAG_KEYS"]), details_after_end)
     per_write = [(what, write_units(old, new, indexes, keys)) for what, old, new in writes]
     wru = sum(n for _, n in per_write)
     finished = writes[-1][2]
@@ -190,17 +216,26 @@ def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
         "stored per finished task, table and indexes (bytes)": stored,
     }
     n = len(EVENTS)
-    gb_s = (0.25 * (n * RECORDER_MS_PER_EVENT + RECORDER_MS_ENRICH) + 0.25 * NOTIFIER_MS + 0.5 * n * PUSHER_MS) / 1000
-    invocations = n + 1 + n  # recorder per event, notifier once, pusher per status change
+    recorder, notifier, pusher = (
+        memory_gb(template, f"tracker.{name}.") for name in ("recorder", "notifier", "live.pusher_handler")
+    )
+    recorder_ms = n * RECORDER_MS_PER_EVENT + RECORDER_MS_ENRICH + RECORDER_MS_PUSH
+    gb_s = (recorder * recorder_ms + notifier * NOTIFIER_MS + pusher * (n - 1) * PUSHER_MS) / 1000
+    invocations = n + 1 + (n - 1)  # recorder per event, notifier once, pusher per change before the end
     lines = [
         Line("EventBridge", "Braket's events on the default bus, and the rule's delivery to SQS: no charge", 0.0),
         Line("SQS", f"{n} events x 3 requests (send, receive, delete; batches of one)", n * 3 * SQS_REQUEST),
         Line(
             "Lambda",
-            f"{invocations} invocations (recorder {n}, notifier 1, live pusher {n})",
+            f"{invocations} invocations (recorder {n}, notifier 1, live pusher {n - 1}: the recorder pushes the end)",
             invocations * LAMBDA_REQUEST,
         ),
-        Line("Lambda", f"{gb_s:.4f} GB-s on arm64 (billed ms in the assumptions)", gb_s * LAMBDA_GB_SECOND_ARM),
+        Line(
+            "Lambda",
+            f"{gb_s:.4f} GB-s on arm64 (billed ms in the assumptions; memory from the template: recorder "
+            f"{recorder * 1024:.0f} MB, notifier {notifier * 1024:.0f} MB, pusher {pusher * 1024:.0f} MB)",
+            gb_s * LAMBDA_GB_SECOND_ARM,
+        ),
         Line(
             "DynamoDB",
             f"{wru} write units: the task table and its indexes, over the task's {len(writes)} writes",
@@ -208,8 +243,8 @@ def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
         ),
         Line(
             "DynamoDB",
-            "reads: notifier 1 GetItem (strong, 1 unit); pusher 2 index queries per change "
-            f"(eventual, 0.5 unit each): {1 + n}",
+            "reads: notifier 1 GetItem (strong, 1 unit); subscribers found by 2 index queries per status change "
+            f"(eventual, 0.5 unit each; the recorder's for the end, the pusher's before it): {1 + n}",
             (1 + n) * DYNAMODB_READ_UNIT,
         ),
         Line("SNS", "1 publish per finished task", SNS_PUBLISH),
@@ -229,8 +264,12 @@ def braket_costs() -> list[tuple[str, float]]:
 
 
 def report() -> str:
-    lines, per_write, sizes = model()
+    template = load_template()
+    lines, per_write, sizes = model(template)
     total = sum(line.per_task for line in lines)
+    single, single_writes, _ = model(template, details_after_end=False)
+    extra = total - sum(line.per_task for line in single)
+    extra_units = sum(n for _, n in per_write) - sum(n for _, n in single_writes)
     waiter = REST_API_REQUEST + LAMBDA_REQUEST + 0.5 * API_MS / 1000 * LAMBDA_GB_SECOND_ARM + 0.5 * DYNAMODB_READ_UNIT
     live = 2 * WEBSOCKET_MESSAGE + WEBSOCKET_CONNECTION_MINUTE * 5
     rows = ["| service | per task | per million tasks |", "|---|---|---|"]
@@ -281,6 +320,11 @@ def report() -> str:
             "",
             *writes,
             "",
+            f"`detailsAfterEnd` (the default: the end is written and pushed, then Braket's details are written) "
+            f"costs {extra_units} write units per task more than one write of the end with its details: "
+            f"${extra * 1e6:,.2f} per million tasks. Set to false, it saves that, and every end then reaches its "
+            "waiters one GetQuantumTask round trip later (docs/latency.md).",
+            "",
             "## Assumptions",
             "",
             f"- {len(EVENTS)} events per task ({', '.join(EVENTS)}); Braket does not promise every "
@@ -288,10 +332,11 @@ def report() -> str:
             f"adds its forwarding: {len(EVENTS)} cross-Region events, "
             f"${len(EVENTS) * EVENTBRIDGE_CROSS_REGION_EVENT * 1e6:.2f} per million tasks.",
             "- One event per recorder invocation and one SQS receive and delete per event: the worst case, at low "
-            "traffic. The mapping batches up to 10 events for up to 1 s, which cuts both under load.",
+            "traffic, and the usual case with no batching window (docs/latency.md); a receive returns up to 10 "
+            "events when several are queued, which cuts both under load.",
             f"- Billed duration: recorder {RECORDER_MS_PER_EVENT} ms per event plus {RECORDER_MS_ENRICH} ms for "
-            f"the finishing event's GetQuantumTask (256 MB); notifier {NOTIFIER_MS} ms (256 MB); live pusher "
-            f"{PUSHER_MS} ms per status change (512 MB); API {API_MS} ms (512 MB). arm64.",
+            f"the finishing event's GetQuantumTask and {RECORDER_MS_PUSH} ms for its push; notifier {NOTIFIER_MS} ms; "
+            f"live pusher {PUSHER_MS} ms per status change before the end; API {API_MS} ms (512 MB). arm64.",
             "- DynamoDB on-demand capacity. Storage is per month, not per task, and left out of the total: "
             f"{sizes['stored per finished task, table and indexes (bytes)']:,} bytes per finished task (the item "
             "in the table and in every index that holds it, 100 bytes of overhead each), so a million kept "
