@@ -35,6 +35,7 @@ up: install ## Local mode: keep the whole tracker running on 127.0.0.1 until Ctr
 bench: install ## Benchmarks, about 8 minutes (results in bench/results/, the cost model in bench/cost.md)
 	$(BIN)/python -m bench.local_pipeline
 	$(BIN)/python -m bench.polling_vs_tracker
+	$(BIN)/python -m bench.burst
 	$(BIN)/python -m bench.sdk_session
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.recorder_cost
