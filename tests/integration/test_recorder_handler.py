@@ -150,6 +150,61 @@ def test_the_end_is_written_before_braket_is_asked_unless_details_come_first(
     )
 
 
+class BatchWatchingBraket(DocumentedBraket):
+    """Answers GetQuantumTask, noting every watched task's status in the table at each call."""
+
+    def __init__(self, table: Any, arns: list[str]) -> None:
+        super().__init__()
+        self.table, self.arns = table, arns
+        self.seen: list[list[str | None]] = []
+
+    def get_quantum_task(self, quantumTaskArn: str) -> dict[str, Any]:
+        self.seen.append([(item.status.value if (item := self.table.get(arn)) else None) for arn in self.arns])
+        return super().get_quantum_task(quantumTaskArn)
+
+
+def test_every_end_of_a_batch_is_written_before_braket_is_asked_about_any(
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str]
+) -> None:
+    arns = [task_arn() for _ in range(3)]
+    module = recorder.module.recorder
+    watching = BatchWatchingBraket(module.table, arns)
+    module.braket = BraketTasks(max_attempts=1, client_factory=lambda region: watching)
+    recorder.deliver([json.dumps(e) for arn in arns for e in lifecycle(arn)[:3]])
+
+    response = recorder.deliver([json.dumps(lifecycle(arn)[3]) for arn in arns])  # three ends in one batch
+
+    assert response == {"batchItemFailures": []}
+    assert watching.seen == [["COMPLETED"] * 3] * 3  # no end waited for another's GetQuantumTask
+    for arn in arns:
+        item = stored(dynamodb, table_names["taskArn"], {"taskArn": arn})
+        assert item is not None and item["enriched"] is True
+
+
+def test_details_that_cannot_be_written_retry_only_their_message_and_the_redelivery_writes_them(
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str]
+) -> None:
+    doomed, fine = task_arn(), task_arn()
+    recorder.deliver([json.dumps(e) for arn in (doomed, fine) for e in lifecycle(arn)[:3]])
+    ends = [json.dumps(lifecycle(arn)[3]) for arn in (doomed, fine)]
+    event = sqs_batch(ends)
+    table = recorder.module.recorder.table
+    # A real DynamoDB error for the doomed task's details write only (its end's write went through).
+    with missing_resource(
+        table, "replace", "table_name", "no-such-table", lambda record, *_: record.task.arn == doomed
+    ):
+        response = recorder.module.lambda_handler(event, FakeLambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    first = stored(dynamodb, table_names["taskArn"], {"taskArn": doomed})
+    assert first is not None and first["status"] == "COMPLETED" and "enriched" not in first
+    assert (stored(dynamodb, table_names["taskArn"], {"taskArn": fine}) or {}).get("enriched") is True
+
+    assert recorder.deliver(ends[:1], receive_count=2) == {"batchItemFailures": []}  # SQS delivers it again
+
+    assert (stored(dynamodb, table_names["taskArn"], {"taskArn": doomed}) or {}).get("enriched") is True
+
+
 def test_an_end_already_detailed_is_not_asked_about_again(recorder: Recorder, braket: DocumentedBraket) -> None:
     arn = task_arn()
     events = [json.dumps(e) for e in lifecycle(arn)]

@@ -10,7 +10,11 @@ Error mapping, in one place:
   failure, so SQS redelivers it and, after maxReceiveCount, parks it in the dead-letter queue;
 - a task's end is pushed to its live subscribers right after it is written; a push that fails is
   logged and counted, not retried: the end is recorded, and a subscriber's next snapshot carries it
-  (the client subscribes again after a quiet spell).
+  (the client subscribes again after a quiet spell);
+- Braket's details of the batch's ends are written once every event of the batch is recorded and
+  every end pushed (no end waits for another's GetQuantumTask); a details write that fails reports
+  its message as a batch item failure, and the redelivery writes them (and pushes the end again,
+  which clients dedupe).
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ from tracker.data.braket_tasks import BraketTasks
 from tracker.data.connections import ConnectionsTable
 from tracker.data.connections_api import ConnectionsApi
 from tracker.data.rejected_events import RejectedEvents
-from tracker.data.task_table import TaskTable
+from tracker.data.task_table import StorageError, TaskTable
 from tracker.domain import EventRefused, TaskEvent, parse_time
 from tracker.live.fan_out import Pusher
 from tracker.models.event import InvalidEvent, parse_task_event
-from tracker.recorder.service import Outcome, Recorder, RecordResult
+from tracker.recorder.service import DetailsDue, Outcome, Recorder, RecordResult
 
 config = RecorderConfig.from_env()
 logger = Logger(service=constants.RECORDER_SERVICE)
@@ -56,6 +60,7 @@ recorder = Recorder(
     details_after_end=config.details_after_end,
 )
 rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS, dynamodb)
+details_due: list[tuple[str, DetailsDue]] = []  # this invocation's ends whose details are still to write
 
 _OUTCOME_METRIC = {
     Outcome.RECORDED: constants.METRIC_EVENTS_RECORDED,
@@ -82,10 +87,14 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
 
     redelivered = int(message.attributes.approximate_receive_count or 1) > 1
     try:
-        result = recorder.record(event, seconds_left if lambda_context else None, redelivered=redelivered)
+        result = recorder.record(
+            event, seconds_left if lambda_context else None, redelivered=redelivered, defer_details=True
+        )
     except EventRefused as exc:
         reject(message, str(exc))
         return
+    if result.details_due is not None:
+        details_due.append((message.message_id, result.details_due))
     if result.outcome is Outcome.CONFLICT:
         logger.warning(
             "An event id came again with a different body: both bodies are merged",
@@ -95,8 +104,7 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
             message_id=message.message_id,
         )
     if result.enrichment_error:
-        logger.warning("Recorded the end without Braket's details", error=result.enrichment_error)
-        metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)
+        _without_details(result.enrichment_error)
     metrics.add_metric(name=_OUTCOME_METRIC[result.outcome], unit=MetricUnit.Count, value=1)
     logger.info(
         "Recorded an event",
@@ -133,6 +141,31 @@ def _end_timings(message: SQSRecord, event: TaskEvent, result: RecordResult, sta
     return timings
 
 
+def _without_details(error: str) -> None:
+    logger.warning("Recorded the end without Braket's details", error=error)
+    metrics.add_metric(name=constants.METRIC_ENRICHMENT_FAILURES, unit=MetricUnit.Count, value=1)
+
+
+def write_details(context: LambdaContext | None) -> list[str]:
+    """Write the details of the ends this invocation recorded; the ids of the messages whose details
+    could not be written (to be retried)."""
+    failed = []
+    for message_id, due in details_due:
+        logger.set_correlation_id(due.event.task.arn)
+        try:
+            error = recorder.write_details(
+                due, (lambda: context.get_remaining_time_in_millis() / 1000) if context else None
+            )
+        except StorageError as exc:
+            logger.warning("Could not write Braket's details: the message is retried", error=str(exc))
+            failed.append(message_id)
+            continue
+        if error:
+            _without_details(error)
+    details_due.clear()
+    return failed
+
+
 def reject(message: SQSRecord, reason: str) -> None:
     rejected.put(message.message_id, message.body, reason)
     logger.warning("Rejected an event", reason=reason, message_id=message.message_id)
@@ -142,4 +175,11 @@ def reject(message: SQSRecord, reason: str) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_message, processor=processor, context=context)
+    details_due.clear()
+    response = process_partial_response(
+        event=event, record_handler=record_message, processor=processor, context=context
+    )
+    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+    retried = [message_id for message_id in write_details(context) if message_id not in failed]
+    response["batchItemFailures"] += [{"itemIdentifier": message_id} for message_id in retried]
+    return response

@@ -6,13 +6,16 @@ first and Braket's details are written after it, in a second write, so nobody wa
 waits for GetQuantumTask (a round trip to the task's Region, retried when Braket throttles); without
 it, the end waits for the details and is written once. Either way the item is the same merge of
 events and details, and the details land: a redelivered end fills them in if they are missing.
+A caller with a batch (the handler) may defer the details (`defer_details`) and write them with
+`write_details` once every end of the batch is written and pushed, so that no end waits for the
+GetQuantumTask of another end before it in the batch.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from tracker.data.braket_tasks import BraketTasks, BraketUnavailable
@@ -57,6 +60,15 @@ class RecordResult:
     pushed: Pushed | None = None
     details: str | None = None  # "written" when Braket's details were written after the end
     written_at: float | None = None  # when the event's write was done (epoch seconds)
+    details_due: DetailsDue | None = None  # deferred: the caller writes them (`Recorder.write_details`)
+
+
+@dataclass(frozen=True)
+class DetailsDue:
+    """An end written (and pushed) without Braket's details, which are to be written next."""
+
+    event: TaskEvent
+    written: TaskRecord  # the item as the end's write left it (saves a read when the details are merged)
 
 
 @dataclass(frozen=True)
@@ -90,23 +102,38 @@ class Recorder:
         self.details_after_end = details_after_end
 
     def record(
-        self, event: TaskEvent, seconds_left: float | Callable[[], float] | None = None, *, redelivered: bool = False
+        self,
+        event: TaskEvent,
+        seconds_left: float | Callable[[], float] | None = None,
+        *,
+        redelivered: bool = False,
+        defer_details: bool = False,
     ) -> RecordResult:
         """Record `event`. `seconds_left`: the invocation's remaining time (a number, or a function
         giving it): enrichment is skipped (the end is recorded with enriched=false) when Braket might
         not answer in time. `redelivered`: the message came before (its earlier attempt may have
-        written the end without pushing it), so a finished task is pushed again (clients dedupe)."""
+        written the end without pushing it), so a finished task is pushed again (clients dedupe).
+        `defer_details`: an end's details, when due after it, are left to the caller (`details_due`)."""
         left = _clock(seconds_left)
         first_details = not (self.details_after_end and event.status.finished)
         enrichment, error = self._enrich(event, left) if first_details else (None, None)
         written = self._write(event, enrichment)
         pushed = self._push(written, event, left, redelivered)
-        details = None
-        if not first_details and _lacks_details(written.after):
-            enrichment, error = self._enrich(event, left)
-            self._merge_until_written(written.after, event, enrichment)
-            details = "written"
-        return RecordResult(written.outcome, written.after.status, error, pushed, details, written.at)
+        due = DetailsDue(event, written.after) if not first_details and _lacks_details(written.after) else None
+        result = RecordResult(written.outcome, written.after.status, error, pushed, None, written.at)
+        if due is None:
+            return result
+        if defer_details:
+            return replace(result, details_due=due)
+        return replace(result, enrichment_error=self.write_details(due, left), details="written")
+
+    def write_details(self, due: DetailsDue, seconds_left: float | Callable[[], float] | None = None) -> str | None:
+        """Ask Braket for a finished task's details and write them over the end (merging again if the
+        item changed meanwhile). Returns why they are incomplete, if Braket did not answer (the
+        item then says enriched=false, and the reconciler asks again); raises StorageError."""
+        enrichment, error = self._enrich(due.event, _clock(seconds_left))
+        self._merge_until_written(due.written, due.event, enrichment)
+        return error
 
     def record_over(
         self, current: TaskRecord | None, event: TaskEvent, seconds_left: float | None = None
