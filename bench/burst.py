@@ -8,8 +8,10 @@ processes of their own. Reported:
 - events/s injected and recorded, second by second, and the backlog (injected, not yet recorded);
 - end to table: from an end's PutEvents to the recorder's write of it (its log line), median and p95;
 - CPU seconds of each process over the burst, per recorded event.
-If the backlog grows, a second run at the rate the first one recorded shows whether that rate is
-sustained (the highest rate sustained is then reported).
+If the backlog grows, the run stops waiting DRAIN_SECONDS after the injection (what is left is
+purged from the capture queue and reported as not recorded), and a second run at the rate the first
+one recorded shows whether that rate is sustained. From each process's CPU-ms per event, the report
+computes the CPU the target rate would need.
 
 Run: .venv/bin/python -m bench.burst [--rate 80] [--seconds 60]
 """
@@ -38,7 +40,8 @@ ACCOUNT = "123456789012"
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 STATUSES = ("CREATED", "QUEUED", "RUNNING", "COMPLETED")
 INJECTORS = 4
-DRAIN_SECONDS = 180
+DRAIN_SECONDS = 30
+"""After the injection, how long the recorder may take to catch up before the rest is purged."""
 
 
 @dataclass
@@ -146,6 +149,9 @@ def run_burst(tracker: LocalTracker, moto: MotoProcess, braket: BraketProcess, h
     meter.stop(processes(tracker, moto, braket))
     burst.cpu, burst.window = meter.spent, meter.seconds
     burst.hops = hops.snapshot()
+    if not burst.drained:  # the next run starts from an empty queue
+        tracker.client("sqs").purge_queue(QueueUrl=tracker.output("EventQueueUrl"))
+        time.sleep(2)  # what the recorder has in hand finishes (the benchmark's pause, between runs)
     return burst
 
 
@@ -186,6 +192,20 @@ def summary(burst: Burst) -> dict[str, Any]:
     }
 
 
+def capacity(burst: Burst, events: int) -> list[str]:
+    """The CPU that the target rate needs, computed from the CPU-ms per recorded event measured."""
+    moto = burst.cpu.get("moto", 0.0) / events
+    everything = sum(burst.cpu.values()) / events
+    cores = os.cpu_count() or 1
+    return [
+        f"Computed from these figures: at {burst.rate:.0f} events/s, moto alone needs "
+        f"{moto * burst.rate:.2f} cores (it is one process: it can use at most one), and the whole pipeline "
+        f"{everything * burst.rate:.2f} cores, of the machine's {cores}. The most these CPU costs allow: moto "
+        f"{1 / moto if moto else float('nan'):.0f} events/s, the pipeline "
+        f"{cores / everything if everything else float('nan'):.0f} events/s on an otherwise idle machine.",
+    ]
+
+
 def report(bursts: list[Burst]) -> str:
     lines = ["# A burst of ends injected into EventBridge", "", machine(), ""]
     for burst in bursts:
@@ -208,12 +228,14 @@ def report(bursts: list[Burst]) -> str:
             f"| events injected | {len(burst.injected)} at {found['injected_rate']:.1f} events/s "
             f"(target {burst.rate:.0f}), {burst.failed} refused |",
             f"| events recorded during the injection | {found['recorded_rate']:.1f} events/s |",
-            f"| all recorded | {'yes' if burst.drained else '**no**'}: {found['recorded']} events, after "
-            f"{burst.window:.0f} s |",
+            f"| all recorded | {'yes' if burst.drained else '**no**'}: {found['recorded']} of "
+            f"{len(burst.injected) - burst.failed} events, after {burst.window:.0f} s"
+            f"{'' if burst.drained else f' (the rest purged {DRAIN_SECONDS} s after the injection)'} |",
             f"| backlog at the end of the injection (injected, not recorded) | {backlog_at_end} events: "
             f"{'**it grew**' if grew else 'it did not grow'} |",
             f"| end -> table (end's PutEvents -> the recorder's write), median | {found['median'] * 1000:.0f} ms |",
-            f"| end -> table, p95 | {found['p95'] * 1000:.0f} ms ({found['ends']} ends) |",
+            f"| end -> table, p95 | {found['p95'] * 1000:.0f} ms "
+            f"({found['ends']} of {len(burst.ends)} ends recorded) |",
             "",
             "Second by second (injected / recorded / backlog):",
             "",
@@ -235,6 +257,8 @@ def report(bursts: list[Burst]) -> str:
             ),
             f"| **all** | {sum(burst.cpu.values()):.1f} | {sum(burst.cpu.values()) / events * 1000:.1f} "
             f"| {sum(burst.cpu.values()) / burst.window:.2f} |",
+            "",
+            *capacity(burst, events),
             "",
         ]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ by access key, the quota computed from the measured polling rate, and CPU per pr
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -219,6 +220,13 @@ def cpu_rows(workload: Workload) -> list[str]:
         rows.append(f"| {name} | {seconds:.2f} | {seconds / events * 1000:.1f} |")
     total = sum(workload.cpu.values())
     rows.append(f"| **all** | {total:.2f} | {total / events * 1000:.1f} |")
+    cores = total / workload.seconds if workload.seconds else float("nan")
+    rows += [
+        "",
+        f"In all, these processes used **{cores:.2f} cores** over the window, of the machine's {os.cpu_count()} "
+        "(shared with other work): when that nears the machine's cores, the pipeline's hops queue for CPU "
+        "(moto, one process, can use at most one core).",
+    ]
     polling = sum(r.get("cpu", 0.0) for (side, _), r in workload.waits.items() if side == "polling")
     tracked = sum(r.get("cpu", 0.0) for (side, _), r in workload.waits.items() if side == "tracker")
     rows += [
