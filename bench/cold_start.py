@@ -20,7 +20,7 @@ One more target times the recorder with its event model written with pydantic (t
 kept as the reference in tests/support/pydantic_event_model.py): the measurement behind dropping
 pydantic from the recorder.
 
-Run: .venv/bin/python -m bench.cold_start [--rounds 21]
+Run: .venv/bin/python -m bench.cold_start [--rounds 15]
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ FIRST_CLIENTS = {
     "notifier": [],  # its SNS client is made at init
 }
 ASSET_TARGET_BYTES = 1_000_000
-ROUNDS = 21
+ROUNDS = 15
 FLOOR = "import boto3\nboto3.client('dynamodb')"
 TIMER = """
 import sys, time

@@ -20,14 +20,13 @@ Error mapping, in one place:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tracker import constants
@@ -45,7 +44,6 @@ from tracker.recorder.service import DetailsDue, Outcome, Recorder, RecordResult
 config = RecorderConfig.from_env()
 logger = Logger(service=constants.RECORDER_SERVICE)
 metrics = Metrics(namespace=constants.METRICS_NAMESPACE, service=constants.RECORDER_SERVICE)
-processor = BatchProcessor(event_type=EventType.SQS)
 dynamodb = boto3.client("dynamodb")  # one client for every table: creating clients dominates cold start
 live = (
     # The @connections client is made on the first post: most ends reach no connection.
@@ -70,9 +68,31 @@ _OUTCOME_METRIC = {
 }
 
 
-def record_message(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+@dataclass(frozen=True)
+class QueueMessage:
+    """One message of the SQS event that the event source mapping delivers (what the recorder reads of it).
+
+    Read by hand rather than with Powertools' batch utility: importing that utility (asyncio, every
+    event data class) was a sixth of the recorder's cold start (bench/results/cold-start.md)."""
+
+    message_id: str
+    body: str
+    receive_count: int  # ApproximateReceiveCount: more than 1 when SQS delivers the message again
+    sent_timestamp: int  # SentTimestamp, epoch ms: when the message was queued
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> QueueMessage:
+        attributes = record.get("attributes") or {}
+        return cls(
+            str(record["messageId"]),
+            str(record["body"]),
+            int(attributes.get("ApproximateReceiveCount") or 1),
+            int(attributes.get("SentTimestamp") or 0),
+        )
+
+
+def record_message(message: QueueMessage, lambda_context: LambdaContext | None = None) -> None:
     """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
-    message = record
     started = time.time()
     logger.set_correlation_id(None)
     try:
@@ -85,7 +105,7 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
     def seconds_left() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else 900.0
 
-    redelivered = int(message.attributes.approximate_receive_count or 1) > 1
+    redelivered = message.receive_count > 1
     try:
         result = recorder.record(
             event, seconds_left if lambda_context else None, redelivered=redelivered, defer_details=True
@@ -116,14 +136,14 @@ def record_message(record: SQSRecord, lambda_context: LambdaContext | None = Non
     )
 
 
-def _end_timings(message: SQSRecord, event: TaskEvent, result: RecordResult, started: float) -> dict[str, Any]:
+def _end_timings(message: QueueMessage, event: TaskEvent, result: RecordResult, started: float) -> dict[str, Any]:
     """For an end: when it was queued, taken, written and pushed (epoch ms), whom it reached, and
     the EndDelay metric (Braket's endedAt to the push). Nothing for other statuses."""
     pushed = result.pushed
     if not event.status.finished or result.written_at is None:
         return {}
     timings: dict[str, Any] = {
-        "queued_at": int(message.attributes.sent_timestamp),
+        "queued_at": message.sent_timestamp,
         "started_at": round(started * 1000),
         "written_at": round(result.written_at * 1000),
         "details": result.details,
@@ -166,7 +186,7 @@ def write_details(context: LambdaContext | None) -> list[str]:
     return failed
 
 
-def reject(message: SQSRecord, reason: str) -> None:
+def reject(message: QueueMessage, reason: str) -> None:
     rejected.put(message.message_id, message.body, reason)
     logger.warning("Rejected an event", reason=reason, message_id=message.message_id)
     metrics.add_metric(name=constants.METRIC_REJECTED_EVENTS, unit=MetricUnit.Count, value=1)
@@ -174,12 +194,22 @@ def reject(message: SQSRecord, reason: str) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
+    """Every message of the batch, then the details of its ends. The answer names the messages SQS
+    must deliver again (ReportBatchItemFailures); if that is every message, the invocation fails
+    instead, as Powertools' BatchProcessor does, and SQS delivers the whole batch again."""
     details_due.clear()
-    response = process_partial_response(
-        event=event, record_handler=record_message, processor=processor, context=context
-    )
-    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-    retried = [message_id for message_id in write_details(context) if message_id not in failed]
-    response["batchItemFailures"] += [{"itemIdentifier": message_id} for message_id in retried]
-    return response
+    messages = [QueueMessage.from_record(record) for record in event.get("Records") or []]
+    failed: list[str] = []
+    for message in messages:
+        try:
+            record_message(message, context)
+        except Exception:  # any other failure is this message's: SQS delivers it again
+            logger.exception("Could not record a message: SQS delivers it again", message_id=message.message_id)
+            failed.append(message.message_id)
+    failed += [message_id for message_id in write_details(context) if message_id not in failed]
+    if messages and len(failed) == len(messages):
+        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError  # noqa: PLC0415 (rare path)
+
+        raise BatchProcessingError(f"All records failed processing. {len(failed)} individual errors logged above.")
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
