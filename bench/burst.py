@@ -151,7 +151,10 @@ def run_burst(tracker: LocalTracker, moto: MotoProcess, braket: BraketProcess, h
     burst.hops = hops.snapshot()
     if not burst.drained:  # the next run starts from an empty queue
         tracker.client("sqs").purge_queue(QueueUrl=tracker.output("EventQueueUrl"))
-        time.sleep(2)  # what the recorder has in hand finishes (the benchmark's pause, between runs)
+        settled, seen = time.monotonic() + 60, -1
+        while time.monotonic() < settled and seen != sum(hops.events.values()):
+            seen = sum(hops.events.values())
+            time.sleep(2)  # until the batches in hand are recorded: nothing new for 2 s (between runs)
     return burst
 
 
