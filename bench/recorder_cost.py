@@ -249,11 +249,22 @@ def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measur
         shuffled += random.sample(shuffled, int(len(shuffled) * DUPLICATE_SHARE))
         random.shuffle(shuffled)
         floor_events = [e for stream in events_for(tasks) for e in stream]
+        one_write = [e for stream in events_for(tasks) for e in stream]
+
+        def deliver_one_write(events: list[dict[str, Any]]) -> tuple[float, int, int]:
+            """detailsAfterEnd false: an end waits for Braket's details and is written once with them."""
+            handler.recorder.details_after_end = False
+            try:
+                return deliver(events)
+            finally:
+                handler.recorder.details_after_end = True
+
         results = {}
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
         for name, measure, events in (
             ("floor: one raw UpdateItem per event", floor, floor_events),
             ("recorder, in order", deliver, in_order),
+            ("recorder, in order, detailsAfterEnd false", deliver_one_write, one_write),
             (f"recorder, shuffled + {DUPLICATE_SHARE:.0%} duplicates", deliver, shuffled),
         ):
             in_calls[0] = 0.0
@@ -293,6 +304,8 @@ def report(results: dict[str, dict[str, float]], tasks: int) -> str:
     ratio = (in_order["seconds"] / in_order["events"]) / floor_per_event
     own_share = (in_order["seconds"] - in_order["in_calls"]) / in_order["events"] / floor_per_event
     per_event = in_order["requests"] / in_order["events"]
+    single = results["recorder, in order, detailsAfterEnd false"]
+    single_per_event = single["requests"] / single["events"]
     return "\n".join(
         [
             "# Recorder cost per event",
@@ -300,13 +313,18 @@ def report(results: dict[str, dict[str, float]], tasks: int) -> str:
             machine(),
             "",
             f"{tasks} tasks, 4 events each, in SQS batches of {BATCH}, through tracker.recorder.handler against "
-            "moto server on 127.0.0.1.",
+            "moto server on 127.0.0.1. The floor writes to a table made as the task table is (the same key and "
+            "indexes).",
             "",
             *rows,
             "",
             "Targets: at most 1.1 DynamoDB requests per in-order event: "
-            f"**{'met' if per_event <= 1.1 else 'not met'}** "
-            f"({per_event:.2f}); handler time at most 1.3x the floor: **{'met' if ratio <= 1.3 else 'not met'}** "
+            f"**{'met' if per_event <= 1.1 else 'not met'}** with the stack's default ({per_event:.2f}: one "
+            "write per event, and one more per finished task for Braket's details, written after the end is "
+            "pushed, docs/latency.md), "
+            f"**{'met' if single_per_event <= 1.1 else 'not met'}** with detailsAfterEnd false "
+            f"({single_per_event:.2f}); handler time at most 1.3x the floor: "
+            f"**{'met' if ratio <= 1.3 else 'not met'}** "
             f"({ratio:.2f}x). The recorder's own work per in-order event is {own_share:.2f}x the floor; the rest "
             "of the gap is moto taking longer on the recorder's one write than on the floor's.",
             "",
