@@ -32,7 +32,7 @@ demo: install ## Local mode: submit a Bell pair offline and watch the task table
 up: install ## Local mode: keep the whole tracker running on 127.0.0.1 until Ctrl-C (FAULTS=1 for fault mode)
 	$(BIN)/python -m local up $(if $(FAULTS),--faults)
 
-bench: install ## Benchmarks, about 8 minutes (results in bench/results/, the cost model in bench/cost.md)
+bench: install ## Benchmarks, about 14 minutes (results in bench/results/, the cost model in bench/cost.md)
 	$(BIN)/python -m bench.local_pipeline
 	$(BIN)/python -m bench.polling_vs_tracker
 	$(BIN)/python -m bench.burst
