@@ -9,7 +9,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo up bench test lint typecheck unit integration infrastructure e2e openapi synth deploy diff clean
+.PHONY: help install demo up bench test lint typecheck unit integration infrastructure e2e openapi diagrams synth deploy diff clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,11 +32,12 @@ demo: install ## Local mode: submit a Bell pair offline and watch the task table
 up: install ## Local mode: keep the whole tracker running on 127.0.0.1 until Ctrl-C (FAULTS=1 for fault mode)
 	$(BIN)/python -m local up $(if $(FAULTS),--faults)
 
-bench: install ## Benchmarks, about 14 minutes (results in bench/results/, the cost model in bench/cost.md)
+bench: install ## Benchmarks, about 15 minutes (results in bench/results/, the cost model in bench/cost.md)
 	$(BIN)/python -m bench.local_pipeline
 	$(BIN)/python -m bench.polling_vs_tracker
 	$(BIN)/python -m bench.burst
 	$(BIN)/python -m bench.sdk_session
+	$(BIN)/python -m bench.jobs_waiting
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.recorder_cost
 	$(BIN)/python -m bench.query_cost
@@ -46,12 +47,13 @@ lint: install ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy over lambdas/, stacks/, local/ and ops/
+typecheck: install ## mypy over lambdas/, stacks/, local/, ops/, the client and docs/tools/
 	$(BIN)/mypy lambdas/tracker
 	$(BIN)/mypy stacks app.py
 	$(BIN)/mypy local
 	$(BIN)/mypy ops
 	MYPYPATH=client $(BIN)/mypy -p braket_tracker
+	$(BIN)/mypy docs/tools
 
 test: lint typecheck ## The whole check: lint, types and every test suite
 	$(BIN)/python -m pytest
@@ -70,6 +72,9 @@ e2e: install ## End-to-end tests in local mode
 
 openapi: install ## Regenerate docs/openapi.json from the Task API's routes
 	PYTHONPATH=lambdas $(BIN)/python -m tracker.api.openapi > docs/openapi.json
+
+diagrams: install ## Draw the docs' Mermaid diagrams to SVG in docs/img/ (needs Chromium; CI only checks they are current)
+	$(BIN)/python docs/tools/diagrams.py render
 
 synth: install ## Synthesize the CloudFormation template into cdk.out/
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices

@@ -3,9 +3,10 @@
 Not a measurement of AWS: a model whose every input is stated. What can be computed from this
 repository is computed: the task table's write units per event come from the synthesized indexes
 (keys and projections read from the template) and from the item images the tracker's own code
-writes for one task's life (logic.merge, models.item.to_item); requests per event come from
-bench/results/recorder-cost.md's measurement (one write per in-order event). Everything else is an
-assumption, listed in the output.
+writes for one task's life (logic.merge, models.item.to_item, the cost keeper's basis); requests per
+event come from bench/results/recorder-cost.md's measurement (one write per in-order event); Braket's
+prices come from the catalogue the functions ship with (lambdas/tracker/data/price-catalogue.json),
+priced by the tracker's own cost logic. Everything else is an assumption, listed in the output.
 
 Run: .venv/bin/python -m bench.cost_model
 """
@@ -37,10 +38,18 @@ WEBSOCKET_MESSAGE = 1.00 / 1e6  # API Gateway WebSocket, per message (32 KB chun
 WEBSOCKET_CONNECTION_MINUTE = 0.25 / 1e6
 LOG_INGESTION_GB = 0.50  # CloudWatch Logs, standard class
 EVENTBRIDGE_CROSS_REGION_EVENT = 1.00 / 1e6  # an event sent to a bus in another Region is a custom event
-# Braket (bench/../braket-facts.md, section 3.3; verify at aws.amazon.com/braket/pricing).
-SV1_PER_MINUTE, SV1_MINIMUM_SECONDS = 0.075, 3
-QPU_PER_TASK = 0.30
-QPU_PER_SHOT = {"IQM Garnet": 0.00145, "IonQ Forte": 0.08, "QuEra Aquila": 0.01}
+S3_GET = 0.40 / 1e6  # S3 Standard, per GET (a ranged GET is one request)
+CATALOGUE = "lambdas/tracker/data/price-catalogue.json"
+"""Braket's prices: the catalogue shipped with the functions (its date and sources are in it)."""
+BRAKET_TASKS = (  # what a task on Braket costs, priced by the tracker's own logic from CATALOGUE
+    ("SV1, the 3 s minimum", "arn:aws:braket:::device/quantum-simulator/amazon/sv1", "us-east-1", 0),
+    ("IQM Garnet, 1,000 shots", "arn:aws:braket:eu-north-1::device/qpu/iqm/Garnet", "eu-north-1", 1000),
+    ("IonQ Forte-1, 1,000 shots", "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1", "us-east-1", 1000),
+    ("QuEra Aquila, 1,000 shots", "arn:aws:braket:us-east-1::device/qpu/quera/Aquila", "us-east-1", 1000),
+)
+# The cost keeper's transaction, per ended task: its ledger entry and the totals of its scopes (the
+# account, its device, its submitter, each promoted tag): each item under 1 KB, 2 units in a transaction.
+COST_TOTALS_PER_TASK = 3  # plus one per promoted tag key
 
 # Assumptions about one task's life.
 EVENTS = ("CREATED", "QUEUED", "RUNNING", "COMPLETED")
@@ -48,6 +57,8 @@ RECORDER_MS_PER_EVENT = 25  # billed ms per event, one event per invocation (the
 RECORDER_MS_ENRICH = 60  # the finishing event's GetQuantumTask
 RECORDER_MS_PUSH = 20  # the end's push: two index queries and a post per subscriber (docs/latency.md)
 NOTIFIER_MS, PUSHER_MS, API_MS = 60, 30, 40
+NOTIFIER_IDLE_MS = 5  # the notifier's invocations for a finished item's other writes (marks, the cost)
+KEEPER_MS = 90  # two GetItems, a ranged S3 GET (simulators), a transaction and an UpdateItem
 LOG_BYTES_PER_INVOCATION = 1500  # Powertools JSON lines, plus Lambda's START/END/REPORT lines
 
 
@@ -163,6 +174,8 @@ def life_of_a_task(
     assert before is not None
     marked = {k: v for k, v in before.items() if k != "awaitingNotification"} | {"notifiedAt": "2026-11-25T01:00:00Z"}
     writes.append(("notifier: marks the end notified", before, marked))
+    costed = marked | _cost_attributes(fold([parse_task_event(event) for event in stream], enrichment))
+    writes.append(("cost keeper: writes costUsd and costBasis", marked, costed))
     return writes
 
 
@@ -173,6 +186,16 @@ def memory_gb(template: dict[str, Any], handler: str) -> float:
         if resource["Type"] == "AWS::Lambda::Function" and str(props.get("Handler", "")).startswith(handler):
             return int(props.get("MemorySize", 128)) / 1024
     raise LookupError(f"no function {handler} in the template")
+
+
+def _cost_attributes(record: Any) -> dict[str, Any]:
+    """The cost keeper's write on the item, made by its own code: an SV1 task of 12 ms."""
+    from tracker.data.price_catalogue import shipped_catalogue  # noqa: PLC0415
+    from tracker.logic.costs import task_cost  # noqa: PLC0415
+    from tracker.logic.task_costs import basis_item, usage  # noqa: PLC0415
+
+    cost = task_cost(usage(record, 12), shipped_catalogue())
+    return {"costUsd": cost.usd, "costBasis": basis_item(cost, record)}
 
 
 @dataclass
@@ -219,15 +242,31 @@ def model(
     recorder, notifier, pusher = (
         memory_gb(template, f"tracker.{name}.") for name in ("recorder", "notifier", "live.pusher_handler")
     )
+    # The notifier reads every write of a finished item: besides the one it announces, its own mark, the
+    # keeper's cost write, and (detailsAfterEnd) the end written before Braket's details.
+    idle = 3 if details_after_end else 2
     recorder_ms = n * RECORDER_MS_PER_EVENT + RECORDER_MS_ENRICH + RECORDER_MS_PUSH
-    gb_s = (recorder * recorder_ms + notifier * NOTIFIER_MS + pusher * (n - 1) * PUSHER_MS) / 1000
-    invocations = n + 1 + (n - 1)  # recorder per event, notifier once, pusher per change before the end
+    gb_s = (
+        recorder * recorder_ms
+        + notifier * (NOTIFIER_MS + idle * NOTIFIER_IDLE_MS)
+        + 0.25 * KEEPER_MS
+        + pusher * (n - 1) * PUSHER_MS
+    ) / 1000
+    # recorder per event, the notifier, the live pusher per status change before the end, the keeper
+    invocations = n + 1 + idle + (n - 1) + 1
+    totals = COST_TOTALS_PER_TASK + len(json.loads(api["PROMOTED_TAG_KEYS"]))
     lines = [
         Line("EventBridge", "Braket's events on the default bus, and the rule's delivery to SQS: no charge", 0.0),
         Line("SQS", f"{n} events x 3 requests (send, receive, delete; batches of one)", n * 3 * SQS_REQUEST),
         Line(
+            "SQS",
+            "the cost queue: 1 message x 3 requests (the notifier's send, the keeper's receive, delete)",
+            3 * SQS_REQUEST,
+        ),
+        Line(
             "Lambda",
-            f"{invocations} invocations (recorder {n}, notifier 1, live pusher {n - 1}: the recorder pushes the end)",
+            f"{invocations} invocations (recorder {n}, notifier {1 + idle}, live pusher {n - 1}: the recorder "
+            "pushes the end; cost keeper 1)",
             invocations * LAMBDA_REQUEST,
         ),
         Line(
@@ -243,10 +282,17 @@ def model(
         ),
         Line(
             "DynamoDB",
-            "reads: notifier 1 GetItem (strong, 1 unit); subscribers found by 2 index queries per status change "
-            f"(eventual, 0.5 unit each; the recorder's for the end, the pusher's before it): {1 + n}",
-            (1 + n) * DYNAMODB_READ_UNIT,
+            f"the cost keeper's transaction: its ledger entry and {totals} totals, 2 units each: {2 * (1 + totals)}",
+            2 * (1 + totals) * DYNAMODB_WRITE_UNIT,
         ),
+        Line(
+            "DynamoDB",
+            "reads: notifier 1 GetItem (strong, 1 unit); subscribers found by 2 index queries per status change "
+            "(eventual, 0.5 unit each; the recorder's for the end, the pusher's before it); cost keeper 2 GetItems "
+            f"(strong): {1 + n + 2}",
+            (1 + n + 2) * DYNAMODB_READ_UNIT,
+        ),
+        Line("S3", "a simulator task: 2 ranged GETs of results.json's tail (the keeper; the notifier)", 2 * S3_GET),
         Line("SNS", "1 publish per finished task", SNS_PUBLISH),
         Line(
             "CloudWatch Logs",
@@ -257,10 +303,19 @@ def model(
     return lines, per_write, sizes
 
 
-def braket_costs() -> list[tuple[str, float]]:
-    costs = [("SV1, the 3 s minimum", SV1_PER_MINUTE * SV1_MINIMUM_SECONDS / 60)]
-    costs += [(f"{qpu}, 1,000 shots", QPU_PER_TASK + 1000 * shot) for qpu, shot in QPU_PER_SHOT.items()]
-    return costs
+def braket_costs() -> tuple[list[tuple[str, float]], str]:
+    """What a task on Braket costs, priced by the tracker's own logic from the shipped catalogue."""
+    sys.path.insert(0, str(PROJECT / "lambdas"))
+    from tracker.data.price_catalogue import shipped_catalogue  # noqa: PLC0415
+    from tracker.logic.costs import estimate_cost  # noqa: PLC0415
+
+    catalogue = shipped_catalogue()
+    costs = []
+    for name, device, region, shots in BRAKET_TASKS:
+        usd = estimate_cost(device, region, shots, catalogue).usd
+        assert usd is not None, f"{CATALOGUE} has no price for {name}"
+        costs.append((name, float(usd)))
+    return costs, f"taken {catalogue.taken_at}, version {catalogue.version}"
 
 
 def report() -> str:
@@ -275,8 +330,9 @@ def report() -> str:
     rows = ["| service | per task | per million tasks |", "|---|---|---|"]
     rows += [f"| {line.service}: {line.what} | ${line.per_task:.8f} | ${line.per_million:,.2f} |" for line in lines]
     rows.append(f"| **tracking, in all** | **${total:.8f}** | **${total * 1e6:,.2f}** |")
+    priced, catalogue = braket_costs()
     braket = ["| a task on Braket | per task | per million tasks | tracking adds |", "|---|---|---|---|"]
-    braket += [f"| {name} | ${cost:.5f} | ${cost * 1e6:,.0f} | {total / cost:.2%} |" for name, cost in braket_costs()]
+    braket += [f"| {name} | ${cost:.5f} | ${cost * 1e6:,.0f} | {total / cost:.2%} |" for name, cost in priced]
     writes = ["| write | write units |", "|---|---|"] + [f"| {what} | {n} |" for what, n in per_write]
     return "\n".join(
         [
@@ -295,8 +351,10 @@ def report() -> str:
             "",
             *braket,
             "",
-            "Braket prices from /work/shared/reference/braket-facts.md (section 3.3): $0.30 per QPU task plus a "
-            "per-shot price; SV1 $0.075 a minute, billed for at least 3 s.",
+            f"Braket prices from `{CATALOGUE}` (the price catalogue the functions ship with: {catalogue}; its "
+            "sources and which figures AWS confirms are in it and in docs/costs.md), priced by the tracker's own "
+            "cost logic: a QPU task's per-task price plus its per-shot price, a simulator's per-minute price for "
+            "at least 3 s.",
             "",
             "## Waiting for a result",
             "",
@@ -351,6 +409,16 @@ def report() -> str:
             "do not grow with tasks).",
             "- A task submitted through the Task API adds one REST request, one invocation and its idempotency "
             f"record (about ${(REST_API_REQUEST + LAMBDA_REQUEST + 4 * DYNAMODB_WRITE_UNIT) * 1e6:,.2f} per million).",
+            "- Costs: the cost keeper runs once per ended task (the notifier hands it only the writes that may "
+            f"change a cost), {KEEPER_MS} ms at 256 MB; the notifier is also invoked, for a few ms, by the other "
+            "writes of a finished item (its own mark, the keeper's cost write). A QPU task needs no S3 read. The "
+            "price catalogue is read at most every 5 minutes per function (not per task).",
+            "- Budgets, only where the `budgets` setting names a task's scopes: each ended task of a budgeted "
+            "scope adds one consistent BatchGetItem of its budgets' totals (1 read unit each) and, at a "
+            "threshold, an alert's claim and confirmation (2 writes) and a publish; each API submission of a "
+            "budgeted scope adds its hold (a transaction: the pending hold and each budget's total, 2 units "
+            "each) and its link (a transaction of 2 items): about "
+            f"${(2 * (1 + 1) + 2 * 2) * DYNAMODB_WRITE_UNIT * 1e6:,.2f} per million submissions with one budget.",
             "",
         ]
     )

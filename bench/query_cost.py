@@ -154,6 +154,7 @@ def run(sizes: list[int]) -> tuple[list[dict[str, Any]], dict[int, float]]:
         os.environ.update(
             {
                 "TASK_TABLE_NAME": names["taskArn"],
+                "JOB_TABLE_NAME": names["jobArn"],
                 "IDEMPOTENCY_TABLE_NAME": names["idempotencyKey"],
                 "RESULTS_BUCKETS": json.dumps({REGION: f"amazon-braket-tracker-{ACCOUNT}-{REGION}"}),
                 "READABLE_RESULTS_BUCKETS": "[]",

@@ -184,6 +184,7 @@ def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measur
         )
         os.environ["TASK_TABLE_NAME"] = names["taskArn"]
         os.environ["REJECTED_EVENTS_TABLE_NAME"] = names["messageId"]
+        os.environ["JOB_TABLE_NAME"] = names["jobArn"]
         os.environ["ENRICH_MAX_ATTEMPTS"] = str(recorder_env["ENRICH_MAX_ATTEMPTS"])
         os.environ["PROMOTED_TAG_KEYS"] = str(recorder_env.get("PROMOTED_TAG_KEYS", "[]"))
         sys.path.insert(0, str(PROJECT / "lambdas"))

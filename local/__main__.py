@@ -108,8 +108,47 @@ def demo(tracker: LocalTracker, timeout: float = 120) -> int:
         for bits, count in sorted(result["counts"].items()):
             print(f"  {bits}  {count:>5}  {'#' * (count // 20)}")
     print_notification(tracker, inbox)
+    print_cost(tracker, api, arn)
     print("\nStopping local mode.")
     return 0
+
+
+def print_cost(tracker: LocalTracker, api: SignedApi, arn: str, timeout: float = 20) -> None:
+    """The task's cost, as the cost keeper writes it on the item, and the month's total by project."""
+    dynamodb, table = tracker.client("dynamodb"), tracker.output("TaskTableName")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        item = dynamodb.get_item(TableName=table, Key={"taskArn": {"S": arn}}, ConsistentRead=True).get("Item", {})
+        if "costBasis" in item:
+            basis = TypeDeserializer().deserialize(item["costBasis"])
+            usd = TypeDeserializer().deserialize(item["costUsd"]) if "costUsd" in item else None
+            print(f"\nIts cost, as the cost keeper wrote it on the item (costUsd): {cost_line(usd, basis)}")
+            report = api.request("GET", "/costs", query={"by": "tag:project", "month": str(basis_month(item))})
+            for row in report.body.get("rows", []) if report.status == 200 else []:
+                print(
+                    f"  GET /costs?by=tag:project: {row['value'] or '(none)'} ${row['usd']} in {row['tasks']} task(s)"
+                )
+            return
+        time.sleep(0.2)
+    print(f"\nNo cost on the item within {timeout:.0f} s.", file=sys.stderr)
+
+
+def basis_month(item: dict[str, Any]) -> str:
+    return str(item.get("endedAt", {}).get("S", ""))[:7]
+
+
+def cost_line(usd: Decimal | None, basis: dict[str, Any]) -> str:
+    """`$0.00375 (simulator: 3,000 ms billed at $0.075 per minute)`, or why the task is not priced."""
+    if usd is None:
+        return f"not priced: {basis.get('reason')}"
+    prices = ", ".join(f"${price['usd']} per {price['unit']}" for price in basis.get("prices", ()))
+    if basis.get("rule") == "simulator":
+        detail = f"{int(basis['billedMs']):,} ms billed at {prices}"
+    elif basis.get("rule") == "qpu":
+        detail = f"{int(basis['shots']):,} shots at {prices}"
+    else:
+        detail = str(basis.get("reason"))
+    return f"${usd.normalize():f} ({basis.get('rule')}: {detail}; catalogue {basis.get('catalogueVersion')})"
 
 
 def subscribe_queue(tracker: LocalTracker) -> str:

@@ -17,6 +17,7 @@ LOCAL_CHANGES: dict[str, str] = {
     "AWS::Lambda::EventSourceMapping": "removed; the local runner polls the queue or stream and invokes the function "
     "itself (left in, moto would consume the messages without running any code)",
     "Custom:: and AWS::CloudFormation::CustomResource": "removed; they hang moto's stack creation",
+    "AWS::CloudWatch::Dashboard": "removed, with its output; moto creates no alarms, which its alarm widget names",
     "AWS::Lambda::Function Layers": "removed; workers import Powertools from the project's virtualenv, pinned to the "
     "layer's release",
     "AWS::KMS::Key Tags": "spelled TagKey/TagValue, the form moto's KMS reads (it fails on CloudFormation's Key/Value)",
@@ -34,7 +35,11 @@ LOCAL_CHANGES: dict[str, str] = {
     "local mode",
 }
 
-_REMOVED_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::CloudFormation::CustomResource")
+_REMOVED_TYPES = (
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::CloudFormation::CustomResource",
+    "AWS::CloudWatch::Dashboard",
+)
 
 
 class TemplateError(ValueError):

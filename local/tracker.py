@@ -27,9 +27,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "BraketTaskTracker"
 
 
-def synthesize(outdir: Path, region: str) -> Path:
-    """Run `python app.py` as `cdk synth` does: same context (cdk.json's), template and cdk-nag checks."""
-    context = json.loads((PROJECT / "cdk.json").read_text())["context"]
+def synthesize(outdir: Path, region: str, context: dict[str, Any] | None = None) -> Path:
+    """Run `python app.py` as `cdk synth` does: same context (cdk.json's, with `context` over it, as
+    `-c key=value` would), template and cdk-nag checks."""
+    context = json.loads((PROJECT / "cdk.json").read_text())["context"] | (context or {})
     env = {
         **os.environ,
         "CDK_CONTEXT_JSON": json.dumps(context),  # how the CDK CLI hands cdk.json's context to the app

@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ops.backfill import Backfill, Totals
+from ops.backfill_jobs import DEFAULT_RATE as JOBS_RATE
+from ops.backfill_jobs import JobBackfill
 from ops.deployment import (
     OUTPUT_DEAD_LETTER_QUEUE,
     OUTPUT_EVENT_QUEUE,
+    OUTPUT_JOBS,
     OUTPUT_STATE_TABLE,
     OUTPUT_TASK_TABLE,
     Deployment,
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--window-hours", type=_hours, default=24, help="search window per checkpoint")
     backfill.add_argument("--workers", type=_workers, default=4, help="tasks recorded side by side")
     backfill.add_argument("--restart", action="store_true", help="ignore the checkpoint: search the whole range")
+    backfill.add_argument(
+        "--jobs-rate", type=_jobs_rate, default=JOBS_RATE, help="GetJob/SearchJobs requests per second per Region"
+    )
 
     replay = commands.add_parser("replay", help="move parked events back into the capture queue")
     replay.add_argument("--region", action="append", choices=BRAKET_REGIONS, help="forwarder Regions (default: all)")
@@ -76,14 +82,24 @@ def _backfill(deployment: Deployment, args: argparse.Namespace) -> int:
         workers=args.workers,
         home_region=deployment.region,
     )
-    totals = Totals()
-    for region in args.region or BRAKET_REGIONS:
-        totals.add(backfill.run(region, args.since, args.until, timedelta(hours=args.window_hours), args.restart))
-    print(
-        f"Backfill done: {totals.found} found, {totals.recorded} recorded, "
-        f"{totals.unchanged} already recorded, {totals.errors} errors"
+    jobs = JobBackfill.for_tables(
+        deployment.output(OUTPUT_JOBS),
+        deployment.outputs.get(OUTPUT_STATE_TABLE),
+        args.jobs_rate,
+        report=lambda line: print(line, flush=True),
+        home_region=deployment.region,
     )
-    return 1 if totals.errors else 0
+    totals, job_totals = Totals(), Totals()
+    window = timedelta(hours=args.window_hours)
+    for region in args.region or BRAKET_REGIONS:
+        totals.add(backfill.run(region, args.since, args.until, window, args.restart))
+        job_totals.add(jobs.run(region, args.since, args.until, window, args.restart))
+    print(
+        f"Backfill done: {totals.found} tasks found, {totals.recorded} recorded, "
+        f"{totals.unchanged} already recorded, {totals.errors} errors; {job_totals.found} hybrid jobs found, "
+        f"{job_totals.recorded} recorded, {job_totals.unchanged} already recorded, {job_totals.errors} errors"
+    )
+    return 1 if totals.errors or job_totals.errors else 0
 
 
 def _replay(deployment: Deployment, regions: tuple[str, ...]) -> int:
@@ -119,6 +135,15 @@ def _rate(text: str) -> float:
         rate = 0.0
     if not 0 < rate <= MAX_RATE:
         raise argparse.ArgumentTypeError(f"give requests per second above 0, at most {MAX_RATE:g}")
+    return rate
+
+
+def _jobs_rate(text: str) -> float:
+    rate = _rate(text)
+    if rate > 4:
+        raise argparse.ArgumentTypeError(
+            "at most 4 GetJob requests per second (Braket's quota is 5 per account and Region)"
+        )
     return rate
 
 

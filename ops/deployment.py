@@ -8,7 +8,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stacks.names import OUTPUT_FORWARDER_DEAD_LETTER_QUEUE, OUTPUT_RECONCILER_STATE_TABLE, forwarder_stack_name
+from stacks.names import (
+    OUTPUT_FORWARDER_DEAD_LETTER_QUEUE,
+    OUTPUT_JOB_TABLE,
+    OUTPUT_RECONCILER_STATE_TABLE,
+    forwarder_stack_name,
+)
 from tracker.constants import BRAKET_REGIONS
 
 # The home stack's outputs (stacks/tracker_stack.py names them).
@@ -16,6 +21,7 @@ OUTPUT_TASK_TABLE = "TaskTableName"
 OUTPUT_EVENT_QUEUE = "EventQueueUrl"
 OUTPUT_DEAD_LETTER_QUEUE = "DeadLetterQueueUrl"
 OUTPUT_STATE_TABLE = OUTPUT_RECONCILER_STATE_TABLE
+OUTPUT_JOBS = OUTPUT_JOB_TABLE
 
 
 class DeploymentError(RuntimeError):

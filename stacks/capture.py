@@ -1,4 +1,4 @@
-"""Capture: every Braket task state change on the default bus lands in an encrypted queue."""
+"""Capture: every Braket task (and hybrid job) state change on the default bus lands in an encrypted queue."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambdas.tracker.constants import BRAKET_EVENT_SOURCE, TASK_STATE_CHANGE
+from lambdas.tracker.constants import BRAKET_EVENT_SOURCE, JOB_STATE_CHANGE, TASK_STATE_CHANGE
 
 MAX_RECEIVE_COUNT = 5
 """Deliveries of a message before it is parked in the dead-letter queue (transient failures only:
@@ -43,8 +43,10 @@ class EventCapture(Construct):
         self.rule = events.Rule(
             self,
             "TaskStateChangeRule",
-            description="Every Amazon Braket task state change, whoever submitted the task",
-            event_pattern=events.EventPattern(source=[BRAKET_EVENT_SOURCE], detail_type=[TASK_STATE_CHANGE]),
+            description="Every Amazon Braket task and hybrid job state change, whoever submitted it",
+            event_pattern=events.EventPattern(
+                source=[BRAKET_EVENT_SOURCE], detail_type=[TASK_STATE_CHANGE, JOB_STATE_CHANGE]
+            ),
         )
         # The target adds a queue policy that admits events.amazonaws.com for this rule only.
         # Events EventBridge cannot deliver after its retries are parked in the same dead-letter

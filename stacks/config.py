@@ -11,13 +11,13 @@ from aws_cdk import App
 from aws_cdk.aws_logs import RetentionDays
 
 from lambdas.tracker.constants import BRAKET_REGIONS
+from stacks.budget_settings import BudgetSetting, parse_budgets
+from stacks.errors import ConfigurationError
+
+__all__ = ["ApiSettings", "BudgetSetting", "ConfigurationError", "TrackerConfig"]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
-
-
-class ConfigurationError(ValueError):
-    """A context value is wrong; synth stops with this message."""
 
 
 FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
@@ -145,6 +145,7 @@ class TrackerConfig:
     reconcile_after_minutes: int = 15
     braket_requests_per_second: float = 20.0
     latency: LatencySettings = field(default_factory=LatencySettings)
+    budgets: tuple[BudgetSetting, ...] = ()
 
     @classmethod
     def from_app(cls, app: App) -> TrackerConfig:
@@ -159,6 +160,7 @@ class TrackerConfig:
             )
         days = get("logRetentionDays")
         retention = _retention(30 if days is None else days)
+        api = ApiSettings.from_context(get)
         return cls(
             stack_name,
             retention,
@@ -166,12 +168,13 @@ class TrackerConfig:
             _notification_emails(get("notificationEmails")),
             _subscriptions(get("notificationSubscriptions")),
             _flag("notifyImported", get("notifyImported")),
-            ApiSettings.from_context(get),
+            api,
             _regions(get("braketRegions")),
             _minutes("reconcileEveryMinutes", get("reconcileEveryMinutes"), 10, 1, 60),
             _minutes("reconcileAfterMinutes", get("reconcileAfterMinutes"), 15, 1, 1440),
             _rate(get("braketRequestsPerSecond")),
             LatencySettings.from_context(get),
+            parse_budgets(get("budgets"), api.promoted_tag_keys),
         )
 
 

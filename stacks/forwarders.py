@@ -16,7 +16,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from lambdas.tracker.constants import BRAKET_EVENT_SOURCE, TASK_STATE_CHANGE
+from lambdas.tracker.constants import (
+    BRAKET_EVENT_SOURCE,
+    JOB_STATE_CHANGE,
+    SPENDING_LIMIT_SPEND_CHANGE,
+    TASK_STATE_CHANGE,
+)
 from stacks.alarms import alarm_to_topic
 from stacks.capture import encrypted_queue
 from stacks.nag import acknowledge
@@ -73,8 +78,12 @@ class ForwarderStack(Stack):
         self.rule = events.Rule(
             self,
             "TaskStateChangeRule",
-            description=f"Every Amazon Braket task state change, forwarded to {home_region}",
-            event_pattern=events.EventPattern(source=[BRAKET_EVENT_SOURCE], detail_type=[TASK_STATE_CHANGE]),
+            description=f"Every Amazon Braket task and hybrid job state change and spending limit spend change, "
+            f"forwarded to {home_region}",
+            event_pattern=events.EventPattern(
+                source=[BRAKET_EVENT_SOURCE],
+                detail_type=[TASK_STATE_CHANGE, JOB_STATE_CHANGE, SPENDING_LIMIT_SPEND_CHANGE],
+            ),
         )
         # The target grants the role events:PutEvents on the home bus only, and a queue policy that
         # admits this rule only. EventBridge retries delivery to a bus for 24 hours (185 attempts,

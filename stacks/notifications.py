@@ -26,48 +26,16 @@ TIMEOUT = Duration.seconds(30)
 RETRY_ATTEMPTS = 5
 
 
-def stream_filters(notify_imported: bool) -> list[dict[str, Any]]:
-    """Run only when a task first reaches its end with Braket's details, or when an announced end must
-    be corrected. Filters cannot compare the two images, so: a MODIFY from an unfinished status into a
-    finished one with its details (`enriched`), an INSERT already finished with them, a MODIFY that
-    adds the details to an end written before them and not yet announced (the recorder writes and
-    pushes an end first, then asks Braket: docs/latency.md), or a MODIFY from a finished status to a
-    finished item whose end was announced (`notifiedAt`) and that awaits an announcement again
-    (`awaitingNotification`: its status is not the one announced)."""
-    new_image: dict[str, Any] = {
-        "status": {"S": list(constants.FINISHED_STATUSES)},
-        "enriched": {"BOOL": [{"exists": True}]},
-    }
-    if not notify_imported:
-        new_image["origin"] = {"S": list(constants.NOTIFIED_ORIGINS)}
-    finished = {"status": {"S": list(constants.FINISHED_STATUSES)}}
+def stream_filters() -> list[dict[str, Any]]:
+    """Every write of a finished item: a task's end, a correction, and whatever may change its cost
+    (Braket's details filled in, a submitter written late), which the notifier hands the cost keeper.
+    Which records ask for an announcement, or a cost, the function tells (logic.stream_records):
+    filters cannot compare a record's two images."""
     return [
         {
-            "eventName": ["MODIFY"],
-            "dynamodb": {
-                "NewImage": new_image,
-                "OldImage": {"status": {"S": list(constants.UNFINISHED_STATUSES)}},
-            },
-        },
-        {"eventName": ["INSERT"], "dynamodb": {"NewImage": new_image}},
-        {
-            "eventName": ["MODIFY"],
-            "dynamodb": {
-                "NewImage": {
-                    **finished,
-                    "notifiedAt": {"S": [{"exists": True}]},
-                    "awaitingNotification": {"S": [{"exists": True}]},
-                },
-                "OldImage": finished,
-            },
-        },
-        {
-            "eventName": ["MODIFY"],
-            "dynamodb": {
-                "NewImage": {**new_image, "awaitingNotification": {"S": [{"exists": True}]}},
-                "OldImage": {**finished, "enriched": {"BOOL": [{"exists": False}]}},
-            },
-        },
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"NewImage": {"status": {"S": list(constants.FINISHED_STATUSES)}}},
+        }
     ]
 
 
@@ -103,7 +71,11 @@ class Notifications(Construct):
             description="Publishes one notification per finished Braket task",
             log_retention=log_retention,
             timeout=TIMEOUT,
-            environment={constants.ENV_TASK_TABLE: table.table_name, constants.ENV_TOPIC_ARN: self.topic.topic_arn},
+            environment={
+                constants.ENV_TASK_TABLE: table.table_name,
+                constants.ENV_TOPIC_ARN: self.topic.topic_arn,
+                constants.ENV_NOTIFY_IMPORTED: "true" if notify_imported else "false",
+            },
         )
         self.function: lambda_.Function = notifier.function
         self.role = notifier.role
@@ -124,7 +96,7 @@ class Notifications(Construct):
                 retry_attempts=RETRY_ATTEMPTS,
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.failures),
-                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in stream_filters(notify_imported)],
+                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in stream_filters()],
             )
         )
         for email in emails:

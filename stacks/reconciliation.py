@@ -168,6 +168,6 @@ def acknowledge_reconciler(stack: Stack, reconciliation: Reconciliation) -> None
     acknowledge(
         reconciliation.role,
         "AwsSolutions-IAM5[Resource::*]",
-        "braket:SearchQuantumTasks supports no resource-level permission; it is limited to the configured "
-        "Braket Regions (aws:RequestedRegion) and is read-only.",
+        "braket:SearchQuantumTasks and braket:SearchJobs support no resource-level permission; they are limited to "
+        "the configured Braket Regions (aws:RequestedRegion) and are read-only.",
     )

@@ -9,9 +9,13 @@ from constructs import Construct
 
 from stacks.capture import EventCapture
 from stacks.config import TrackerConfig
+from stacks.costs import Costs
+from stacks.dashboard import Dashboard, Watched, alarms_of
+from stacks.dashboard_sections import add_costs, add_jobs
+from stacks.jobs import JobFunctions, JobTables
 from stacks.live_updates import LiveUpdates
 from stacks.nag import acknowledge, nag_resource
-from stacks.names import OUTPUT_RECONCILER_STATE_TABLE
+from stacks.names import OUTPUT_JOB_TABLE, OUTPUT_JOB_TABLE_STREAM, OUTPUT_RECONCILER_STATE_TABLE
 from stacks.notifications import Notifications
 from stacks.operations import Operations
 from stacks.prices import Prices
@@ -34,6 +38,10 @@ OUTPUT_RESULTS_BUCKET = "ResultsBucketName"
 OUTPUT_LIVE_UPDATES_URL = "LiveUpdatesUrl"
 OUTPUT_CONNECTIONS_TABLE = "ConnectionsTableName"
 OUTPUT_FAILED_PUSHES = "FailedPushesQueueUrl"
+OUTPUT_DASHBOARD = "DashboardUrl"
+OUTPUT_COST_TOTALS_TABLE = "CostTotalsTableName"
+
+__all__ = ["OUTPUT_JOB_TABLE", "OUTPUT_JOB_TABLE_STREAM", "OUTPUT_RECONCILER_STATE_TABLE", "TrackerStack"]
 
 
 class TrackerStack(Stack):
@@ -51,6 +59,8 @@ class TrackerStack(Stack):
             log_retention=config.log_retention,
             latency=config.latency,
         )
+        jobs = JobTables(self, "Jobs", tasks=tables.tasks)
+        jobs.grant_recording(recorder.function, recorder.role)
         notifications = Notifications(
             self,
             "Notifications",
@@ -91,9 +101,24 @@ class TrackerStack(Stack):
             requests_per_second=config.braket_requests_per_second,
         )
         reconciliation.add_alarms(operations, capture.rule)
+        jobs.grant_reconciling(reconciliation.function, reconciliation.role, config.braket_regions)
         acknowledge_reconciler(self, reconciliation)
         self.prices = Prices(self, "Prices", log_retention=config.log_retention)
         self.prices.add_alarms(operations)
+        self.costs = Costs(
+            self,
+            "Costs",
+            tasks=tables.tasks,
+            prices=self.prices,
+            notifications=notifications,
+            budgets=config.budgets,
+            promoted_tag_keys=config.api.promoted_tag_keys,
+            readable_buckets=config.api.readable_results_buckets,
+            log_retention=config.log_retention,
+        )
+        self.costs.add_alarms(operations)
+        self.costs.attach_to_api(task_api, config.braket_regions)
+        self.costs.attach_to_notifier(notifications.function, notifications.role)
 
         acknowledge(
             recorder.role,
@@ -113,9 +138,19 @@ class TrackerStack(Stack):
             "dynamodb:ListStreams, added by the stream event source: it supports no resource-level permission.",
         )
 
+        jobs.add_api(task_api)
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
-        self._add_live_updates(config, tables, operations, recorder)
+        live = self._add_live_updates(config, tables, operations, recorder)
+        job_functions = JobFunctions(
+            self,
+            "JobFunctions",
+            tables=jobs,
+            notifications=notifications,
+            live=live,
+            log_retention=config.log_retention,
+            notify_imported=config.notify_imported,
+        )
 
         for key, value, description in (
             (OUTPUT_TASK_TABLE, tables.tasks.table_name, "The task table"),
@@ -127,6 +162,7 @@ class TrackerStack(Stack):
             (OUTPUT_FAILED_NOTIFICATIONS, notifications.failures.queue_url, "Stream batches the notifier gave up on"),
             (OUTPUT_API_URL, task_api.api.url, "The Task API (IAM-authorized: sign requests with SigV4)"),
             (OUTPUT_RESULTS_BUCKET, task_api.results.bucket_name, "Results of tasks submitted through the API"),
+            (OUTPUT_COST_TOTALS_TABLE, self.costs.totals.table_name, "Monthly cost totals by submitter, device, tag"),
         ):
             CfnOutput(self, key, value=value, description=description)
         CfnOutput(
@@ -142,6 +178,25 @@ class TrackerStack(Stack):
             description="One message per finished task: subscribe here",
             export_name=f"{self.stack_name}-{OUTPUT_NOTIFICATION_TOPIC}",
         )
+
+        # Last, so that its alarm widget has every alarm defined above.
+        watched = Watched(
+            capture_rule=capture.rule,
+            queue=capture.queue,
+            dead_letter_queue=capture.dead_letter_queue,
+            recorder=recorder.function,
+            notifier=notifications.function,
+            notification_topic=notifications.topic,
+            failed_notifications=notifications.failures,
+            pusher=live.pusher,
+            failed_pushes=live.failures,
+            api=task_api.api,
+            reconciler=reconciliation.function,
+        )
+        self.dashboard = Dashboard(self, "Dashboard", watched=watched, alarms=alarms_of(self))
+        add_jobs(self.dashboard, job_functions)
+        add_costs(self.dashboard, self.costs)
+        CfnOutput(self, OUTPUT_DASHBOARD, value=self.dashboard.url, description="The operator's CloudWatch dashboard")
 
     def _acknowledge_api(self, task_api: TaskApi, config: TrackerConfig) -> None:
         for bucket in config.api.readable_results_buckets:
@@ -186,10 +241,17 @@ class TrackerStack(Stack):
             f"AwsSolutions-IAM5[Resource::{nag_resource(self, task_api.results.arn_for_objects('tasks/*'))}]",
             "Reads results.json under the results prefix; each task has its own key under it.",
         )
+        acknowledge(
+            task_api.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "braket:SearchSpendingLimits supports no resource-level permission (Service Authorization Reference, "
+            "Amazon Braket); it reads the account's spending limits, in the Braket Regions (aws:RequestedRegion), "
+            "for GET /spending-limits.",
+        )
 
     def _add_live_updates(
         self, config: TrackerConfig, tables: TaskTables, operations: Operations, recorder: Recorder
-    ) -> None:
+    ) -> LiveUpdates:
         """Live updates (WebSocket push of every status change), with its alarms and outputs."""
         live = LiveUpdates(
             self,
@@ -229,3 +291,4 @@ class TrackerStack(Stack):
             (OUTPUT_FAILED_PUSHES, live.failures.queue_url, "Stream records the live-updates pusher gave up on"),
         ):
             CfnOutput(self, key, value=value, description=description)
+        return live

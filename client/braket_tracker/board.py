@@ -6,8 +6,9 @@ Where an answer comes from, in order:
   tracker has recorded either (Braket's event takes seconds to arrive);
 - the live channel: every task asked about is subscribed to, and each push moves it forward (highest
   status wins, a finished status is final, as the live channel's rules say);
-- the Task API: a task's first read, and, while the live channel cannot be opened, at most one read
-  per task every FALLBACK_READ_SECONDS (the SDK's own polling interval, so no slower than it);
+- the Task API: a task's first read, and, while the live channel is not open (it cannot be opened,
+  or its handshake has taken longer than FALLBACK_READ_SECONDS), at most one read per task every
+  FALLBACK_READ_SECONDS (the SDK's own polling interval, so no slower than it);
 - Braket itself, in three cases only, each said in the answer's `x-braket-tracker-source`: a task the
   tracker has never seen (one GetQuantumTask, then the tracker), one it has still not recorded
   UNKNOWN_GRACE_SECONDS later (one GetQuantumTask a minute: its Region may not be captured), and a
@@ -45,6 +46,12 @@ log = logging.getLogger("braket_tracker")
 FALLBACK_READ_SECONDS = 1.0
 """While the live channel is down, a task is read from the Task API at most this often: the SDK's
 default polling interval (AwsQuantumTask.DEFAULT_RESULTS_POLL_INTERVAL), so waiting is no slower."""
+REPEAT_WAIT_SECONDS = 0.05
+"""A poll of an unfinished task asked again within this time of its last answer waits until the task
+changes, or until this time has passed since that answer: a loop like the Braket guide's `while
+status != "COMPLETED": status = task.state()` then asks at most 20 times a second (over the network it
+asks at the pace of GetQuantumTask's round trips) instead of spinning a core and starving the
+process's other threads. A change wakes the wait at once, so nothing is learnt later."""
 UNKNOWN_GRACE_SECONDS = 120.0
 """How long a task may stay unrecorded by the tracker before Braket is asked again (once a minute)."""
 BRAKET_RECHECK_SECONDS = 60.0
@@ -69,6 +76,7 @@ class Entry:
     first_seen: float
     recorded: bool = False  # the tracker has recorded it (an API item, a push, a snapshot)
     read_at: float | None = None  # the last Task API read
+    answered: tuple[float, str] | None = None  # when the last poll was answered, and with which status
     braket_at: float | None = None  # the last GetQuantumTask answered by Braket
     queue: dict[str, Any] | None = field(default=None)
 
@@ -102,10 +110,12 @@ class TaskBoard:
         self._tasks: dict[str, Entry] = {}
         self._finished: dict[str, None] = {}  # finished tasks, oldest end first
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified when a task's status moves
         self._channel: LiveChannel | None = None
         # "opening" until the live channel is open and every unfinished task subscribed ("live"), or
         # until it cannot be opened ("down": polls read the Task API until it is open again)
         self.channel_state = "opening"
+        self._opening_since = self.clock()  # a handshake that takes longer than a poll counts as down
         self._watcher: threading.Thread | None = None
         self._stopped = threading.Event()
         self._warned: set[str] = set()
@@ -133,9 +143,12 @@ class TaskBoard:
 
     def answer(self, arn: str) -> dict[str, Any] | None:
         """GetQuantumTask's answer for `arn`, with queueInfo and ResponseMetadata; None if Braket must answer."""
+        self._pace(arn)
         with self._lock:
             entry = self._tasks.get(arn)
-            down = self.channel_state == "down"
+            down = self.channel_state == "down" or (
+                self.channel_state == "opening" and self.clock() - self._opening_since >= FALLBACK_READ_SECONDS
+            )
         try:
             if entry is None or not entry.complete:
                 entry = self._read(arn)
@@ -154,6 +167,20 @@ class TaskBoard:
         if self._ask_braket(arn, entry):
             return None
         return self._response(arn, entry)
+
+    def _pace(self, arn: str) -> None:
+        """Wait, within REPEAT_WAIT_SECONDS of its last answer, for an unfinished task to change."""
+        with self._changed:
+            entry = self._tasks.get(arn)
+            if entry is None or entry.answered is None:
+                return
+            last_at, last_status = entry.answered
+            until = last_at + REPEAT_WAIT_SECONDS
+            while entry.status == last_status and entry.status not in FINISHED and not self._stopped.is_set():
+                left = until - time.monotonic()  # real time, whatever clock the board was given
+                if left <= 0:
+                    return
+                self._changed.wait(left)
 
     def _ask_braket(self, arn: str, entry: Entry) -> bool:
         with self._lock:
@@ -180,6 +207,7 @@ class TaskBoard:
             read = read or entry.queue
         with self._lock:
             self.answered[source] += 1
+            entry.answered = (time.monotonic(), status)
         return {
             **fields,
             "status": status,
@@ -206,7 +234,8 @@ class TaskBoard:
             new = entry is None
             if entry is None:
                 entry = self._tasks[arn] = Entry({}, "CREATED", source, self.clock())
-            entry.merge(fields, status, source)
+            if entry.merge(fields, status, source):
+                self._changed.notify_all()
             entry.recorded = entry.recorded or recorded
             if source == "braket" and isinstance(fields.get("queueInfo"), dict):
                 entry.queue = fields["queueInfo"]
@@ -261,6 +290,9 @@ class TaskBoard:
                 )
                 return  # no live-updates URL: the Task API answers, for good
             channel.unknown_grace = math.inf  # the board decides what an unrecorded task needs
+            with self._lock:
+                if self.channel_state != "down":
+                    self.channel_state, self._opening_since = "opening", self.clock()
             try:
                 channel.open()
                 with self._lock:
@@ -304,5 +336,6 @@ class TaskBoard:
         self._stopped.set()
         with self._lock:
             channel = self._channel
+            self._changed.notify_all()
         if channel is not None:
             channel.stop()

@@ -8,7 +8,8 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from braket_tracker.api import TaskApi, backoff, task_path
 from braket_tracker.errors import (
@@ -22,6 +23,9 @@ from braket_tracker.results import TaskResult, download_results, sdk_available, 
 from braket_tracker.settings import resolve
 from braket_tracker.task import TrackedTask, UpdateCallback
 from braket_tracker.transport import Transport, UrllibTransport
+
+if TYPE_CHECKING:
+    from braket_tracker.jobs import TrackerJobs
 
 __all__ = ["TrackedTask", "TrackerClient", "device_arn", "program_source"]
 
@@ -109,6 +113,13 @@ class TrackerClient:
         self._lock = threading.Lock()
         self._cancelled: dict[str, str] = {}  # what this client's cancels answered, by task ARN
         self._queue: dict[str, tuple[float, dict[str, Any] | None]] = {}  # task ARN -> (read at, queueInfo)
+
+    @property
+    def jobs(self) -> TrackerJobs:
+        """Hybrid jobs: `tracker.jobs.get/list/tasks/cancel/watch` (braket_tracker/jobs.py)."""
+        from braket_tracker.jobs import TrackerJobs  # noqa: PLC0415 (jobs.py imports this module)
+
+        return TrackerJobs(self)
 
     def __repr__(self) -> str:
         return f"TrackerClient(api_url={self.endpoints.api_url!r}, live_url={self.endpoints.live_url!r})"
@@ -226,6 +237,27 @@ class TrackerClient:
             token = page.get("next")
             if not token:
                 return
+
+    def costs(self, *, month: str | None = None, by: str = "account") -> dict[str, Any]:
+        """GET /costs: what tasks cost in a UTC month (YYYY-MM; this month by default), by "account",
+        "submitter", "device" or "tag:<key>" (a promoted tag key): every page, as one report."""
+        report: dict[str, Any] = {}
+        rows: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = self.api.request("GET", "costs", query={"month": month, "by": by, "limit": 1000, "next": token})
+            report = report or page
+            rows += page.get("rows", [])
+            token = page.get("next")
+            if not token:
+                break
+        total = sum((Decimal(row["usd"]) for row in rows), Decimal(0))
+        return {**report, "rows": rows, "totalUsd": f"{total.normalize():f}" if rows else "0", "next": None}
+
+    def spending_limits(self) -> dict[str, Any]:
+        """GET /spending-limits: Braket's spending limits, asked now, each beside the tracker's figures."""
+        answer: dict[str, Any] = self.api.request("GET", "spending-limits")
+        return answer
 
     def result(self, id_or_arn: str, *, sdk: bool | None = None) -> Any:
         """GET /tasks/{id}/result, at once (TaskNotFinished if it has not ended): a TaskResult, or the

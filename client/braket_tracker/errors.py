@@ -98,6 +98,10 @@ class TaskNotFound(ApiError):
     """404: no such task is recorded."""
 
 
+class JobNotFound(TaskNotFound):
+    """404: no such hybrid job is recorded."""
+
+
 class Conflict(ApiError):
     """409: the request conflicts with the task's state."""
 
@@ -146,6 +150,7 @@ _BY_NAME: dict[str, type[ApiError]] = {
     "BraketRejected": BraketRejected,
     "Forbidden": Forbidden,
     "TaskNotFound": TaskNotFound,
+    "JobNotFound": JobNotFound,
     "TaskNotFinished": TaskNotFinished,
     "TaskAlreadyFinished": TaskAlreadyFinished,
     "IdempotencyKeyReused": IdempotencyKeyReused,

@@ -32,6 +32,7 @@ from braket.aws import AwsSession  # type: ignore[import-untyped,unused-ignore]
 
 from braket_tracker.board import TaskBoard
 from braket_tracker.client import TrackerClient
+from braket_tracker.job_session import answer_jobs_through, job_board
 
 _PARAMS = "braket_tracker.params"
 _ANSWERED = "braket_tracker.answered"
@@ -97,6 +98,7 @@ class TrackerSession(AwsSession):  # type: ignore[misc,unused-ignore]
     def close(self) -> None:
         """Close the live channel (the session's copies share it)."""
         self.board.close()
+        job_board(self.board).close()
 
 
 # -- botocore's event hooks ----------------------------------------------------------------------
@@ -114,6 +116,7 @@ def _answer_through(client: Any, session: TrackerSession) -> None:
     }
     for event, hook in hooks.items():
         events.register(event, functools.partial(hook, session), unique_id=f"braket_tracker.{event}")
+    answer_jobs_through(client, session)  # hybrid jobs: GetJob answered by the tracker too (job_session.py)
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

@@ -74,13 +74,28 @@ class LiveTarget:
 class NotifierConfig:
     task_table: str
     topic_arn: str
+    prices_table: str | None = None
+    """Where the price catalogue in use is (the notifier prices an end the cost keeper has not yet)."""
+    cost_queue_url: str | None = None
+    """Where the notifier hands the cost keeper the tasks whose cost may have changed."""
+    notify_imported: bool = False
+    """Announce the ends of imported (backfilled) tasks too."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> NotifierConfig:
         _require(env, ENV_TASK_TABLE, ENV_TOPIC_ARN)
         if not env[ENV_TOPIC_ARN].startswith("arn:"):
             raise ConfigError(f"{ENV_TOPIC_ARN} must be a topic ARN, not {env[ENV_TOPIC_ARN]!r}")
-        return cls(env[ENV_TASK_TABLE], env[ENV_TOPIC_ARN])
+        imported = env.get(constants.ENV_NOTIFY_IMPORTED, "false")
+        if imported not in ("true", "false"):
+            raise ConfigError(f"{constants.ENV_NOTIFY_IMPORTED} must be true or false, not {imported!r}")
+        return cls(
+            env[ENV_TASK_TABLE],
+            env[ENV_TOPIC_ARN],
+            env.get(constants.ENV_PRICES_TABLE) or None,
+            env.get(constants.ENV_COST_QUEUE_URL) or None,
+            imported == "true",
+        )
 
 
 @dataclass(frozen=True)
@@ -204,3 +219,77 @@ def _attempts(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 10:
         raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {value!r}")
     return int(value)
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """The cost keeper: the cost queue -> costs on items, monthly totals, budget alerts."""
+
+    task_table: str
+    totals_table: str
+    ledger_table: str
+    prices_table: str
+    topic_arn: str
+    budgets_json: str
+    promoted_tag_keys: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> CostsConfig:
+        names = (ENV_TASK_TABLE, constants.ENV_TOTALS_TABLE, constants.ENV_LEDGER_TABLE, constants.ENV_PRICES_TABLE)
+        _require(env, *names, ENV_TOPIC_ARN)
+        return cls(
+            task_table=env[ENV_TASK_TABLE],
+            totals_table=env[constants.ENV_TOTALS_TABLE],
+            ledger_table=env[constants.ENV_LEDGER_TABLE],
+            prices_table=env[constants.ENV_PRICES_TABLE],
+            topic_arn=env[ENV_TOPIC_ARN],
+            budgets_json=_budgets(env),
+            promoted_tag_keys=_string_list(env, ENV_PROMOTED_TAG_KEYS),
+        )
+
+
+def _budgets(env: Mapping[str, str]) -> str:
+    """The budgets' JSON, checked (tracker.logic.budgets parses it); "[]" when there are none."""
+    from tracker.logic.budgets import parse_budgets  # noqa: PLC0415 (only the functions that price read it)
+
+    text = env.get(constants.ENV_BUDGETS) or "[]"
+    try:
+        parse_budgets(text)
+    except ValueError as exc:
+        raise ConfigError(f"{constants.ENV_BUDGETS}: {exc}") from exc
+    return text
+
+
+@dataclass(frozen=True)
+class SpendingLimitsConfig:
+    """The spending-limits function: Braket's spend change events -> the totals table."""
+
+    totals_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SpendingLimitsConfig:
+        _require(env, constants.ENV_TOTALS_TABLE)
+        return cls(env[constants.ENV_TOTALS_TABLE])
+
+
+@dataclass(frozen=True)
+class CostApiConfig:
+    """The Task API's cost routes and budget holds: None when the deployment has no cost tables."""
+
+    totals_table: str
+    ledger_table: str
+    prices_table: str
+    budgets_json: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> CostApiConfig | None:
+        names = (constants.ENV_TOTALS_TABLE, constants.ENV_LEDGER_TABLE, constants.ENV_PRICES_TABLE)
+        if not env.get(constants.ENV_TOTALS_TABLE):
+            return None
+        _require(env, *names)
+        return cls(
+            env[constants.ENV_TOTALS_TABLE],
+            env[constants.ENV_LEDGER_TABLE],
+            env[constants.ENV_PRICES_TABLE],
+            _budgets(env),
+        )

@@ -57,6 +57,15 @@ METRIC_ENRICHMENT_FAILURES = "EnrichmentFailures"
 METRIC_NOTIFICATIONS_SENT = "NotificationsSent"
 METRIC_NOTIFICATIONS_ALREADY_SENT = "NotificationsAlreadySent"
 METRIC_CORRECTIONS_SENT = "CorrectionsSent"  # a final status that replaced one already announced
+# ... and about the tasks it records (tracker.logic.task_metrics), for the dashboard (stacks/dashboard.py).
+METRIC_TASKS_BY_STATUS = "TasksByStatus"  # dimension: status
+METRIC_TASKS_ENDED = "TasksEnded"  # dimension: device
+METRIC_QUEUE_TIME = "QueueTime"  # seconds; dimension: device
+METRIC_RUN_TIME = "RunTime"  # seconds; dimension: device
+METRIC_RECORD_DELAY = "RecordDelay"  # milliseconds from Braket's endedAt to the end's write
+DIMENSION_SERVICE = "service"  # Powertools' dimension on every metric: the function's service name
+DIMENSION_STATUS = "status"
+DIMENSION_DEVICE = "device"  # a device's short name (sv1, Forte-1)
 
 # Task origins (the item's `origin`): only ends recorded from events are notified by default.
 ORIGIN_EVENT = "event"
@@ -152,3 +161,63 @@ PRICES_KEY = "catalogue"
 """Items of the prices table: `current` (the catalogue in use) and `version#<digest>` (each one taken)."""
 METRIC_PRICES_READ = "PricesRead"
 METRIC_PRICE_PRODUCTS_REFUSED = "PriceProductsRefused"
+
+# Costs (issue 19): the cost keeper (the notifier's cost queue -> each ended task's cost, monthly
+# totals, budget alerts), the budgets the Task API enforces, and Braket's spending limits beside them.
+COSTS_SERVICE = "cost-keeper"
+SPENDING_LIMITS_SERVICE = "spending-limits"
+ENV_TOTALS_TABLE = "COST_TOTALS_TABLE_NAME"
+ENV_LEDGER_TABLE = "COST_LEDGER_TABLE_NAME"
+ENV_COST_QUEUE_URL = "COST_QUEUE_URL"  # the notifier hands the cost keeper its tasks here
+ENV_NOTIFY_IMPORTED = "NOTIFY_IMPORTED"  # "true": the notifier announces backfilled tasks' ends too
+ENV_BUDGETS = "BUDGETS"  # JSON list of {scope, monthlyUsd, alertAt}, amounts as decimal strings
+TOTALS_KEY = "month"  # the totals table: one item per UTC month (YYYY-MM) ...
+TOTALS_SORT_KEY = "scope"  # ... and scope: account, device:<ARN>, submitter:<ARN>, tag:<key>=<value>
+LEDGER_KEY = "entry"  # the cost ledger: task#<task ARN>, what the totals count for each task
+RESERVATION_SCOPE_PREFIX = "reservation:"
+"""Budget holds of submissions not yet linked to their task, under the month they were made in."""
+SPENDING_LIMIT_SPEND_CHANGE = "Braket Spending Limit Spend Change"
+METRIC_TASKS_COSTED = "TasksCosted"
+METRIC_COSTS_MOVED = "CostsMoved"  # a counted task moved: a corrected end, details filled in later
+METRIC_UNPRICED_TASKS = "UnpricedTasks"
+METRIC_BUDGET_ALERTS_SENT = "BudgetAlertsSent"
+METRIC_SPENDING_LIMITS_RECORDED = "SpendingLimitsRecorded"
+METRIC_SPEND = "SpendUsd"
+"""USD the cost keeper moved into the totals (a task's cost when first counted; the difference when
+its count moves, so negative for a correction that costs less). Summed over a day: what was counted
+that day, by the time it was counted (the totals table keeps each task under the month it ended in)."""
+# Hybrid jobs (issue 18): the jobs table, its indexes, the job functions and their settings.
+JOB_STATE_CHANGE = "Braket Job State Change"
+JOB_KEY = "jobArn"
+INDEX_BY_JOB = "by-job"  # on the task table, sparse: a job's tasks, newest first
+INDEX_BY_JOB_ID = "by-job-id"  # on the jobs table: a job by its id alone, whatever its Region
+JOB_INDEXES: tuple[tuple[str, str, str | None], ...] = (
+    (INDEX_BY_STATUS, "status", "createdAt"),
+    (INDEX_BY_ACCOUNT, "account", "createdAt"),
+    (INDEX_BY_JOB_ID, "jobId", None),
+    (INDEX_UNFINISHED, "unfinishedRegion", "lastEventAt"),
+    (INDEX_UNNOTIFIED, "awaitingNotification", "lastEventAt"),
+)
+JOB_SPARSE_INDEX_PROJECTION = ("status", "jobId")
+JOBS_PREFIX = "jobs/"
+"""Where the SDK puts a job's tasks' results (AMZN_BRAKET_TASK_RESULTS_S3_URI = s3://<bucket>/jobs/<name>/tasks):
+a task whose output directory starts with it is asked for its job as soon as it is recorded."""
+ENV_JOB_TABLE = "JOB_TABLE_NAME"
+ENV_GET_JOB_RATE = "GET_JOB_REQUESTS_PER_SECOND"
+ENV_LINK_RATE = "LINK_REQUESTS_PER_SECOND"
+JOB_UPDATES_SERVICE = "job-updates"
+JOB_NOTIFIER_SERVICE = "job-notifier"
+JOB_LIVE_SERVICE = "job-live"
+JOB_LIVE_ROUTES = ("subscribeJobs", "unsubscribeJobs")
+GET_JOB_QUOTA = 5.0
+"""GetJob's quota per account and Region (requests per second; burst 25): the tracker's share is far below."""
+RECORDER_GET_JOB_RATE = 0.5
+"""GetJob requests per second that one recorder instance may make (at most 5 instances: 2.5/s)."""
+RECONCILER_GET_JOB_RATE = 0.2
+"""GetJob (and SearchJobs) requests per second for the reconciler's job passes, per Region."""
+LINK_RATE = 5.0
+"""GetQuantumTask requests per second that the job-updates function makes to link a job's tasks."""
+METRIC_JOB_EVENTS_RECORDED = "JobEventsRecorded"
+METRIC_JOB_TASKS_LINKED = "JobTasksLinked"
+METRIC_JOB_TASK_ENDS_COUNTED = "JobTaskEndsCounted"
+METRIC_JOBS_REPAIRED = "JobsRepaired"

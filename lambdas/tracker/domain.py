@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -211,6 +212,15 @@ class TaskRecord:
     """The last queue position the Task API read from Braket (GetQuantumTask's queueInfo), and when
     (`queue_info_read_at`): shared by every reader, read at most once a minute. Not merged: kept as stored."""
     queue_info_read_at: str | None = None
+    cost_usd: Decimal | None = None
+    """What the task cost (written by the cost keeper when it ends; None while unknown or unpriced)."""
+    cost_basis: dict[str, Any] | None = None
+    """How `cost_usd` was reached (logic.costs.CostBasis.to_item, with the status it priced)."""
+    job_arn: str | None = None
+    """The hybrid job that created the task: from GetQuantumTask, linked early for a job's tasks (under
+    `jobs/`) by the job-updates function, or at the end with Braket's details."""
+    job_counted: str | None = None
+    """The final status the job-task counter counted for this task (its per-task ledger: issue 18)."""
 
     @property
     def announced(self) -> dict[Status, str]:

@@ -68,6 +68,7 @@ class FakeBraket:
         }
         self.devices: dict[str, dict[str, Any]] = {SV1: sv1, FORTE: forte}
         self.tasks: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}  # GetJob answers (JSON: ISO times) by job ARN
         self.objects: dict[str, bytes] = {}  # "bucket/key" -> body
         self.sources: dict[str, str] = {}  # task ARN -> its OpenQASM source
         self.requests: Counter[tuple[str, str]] = Counter()  # (Region, operation) -> count
@@ -136,6 +137,13 @@ class FakeBraket:
         if operation == "GetDevice":
             device = self.devices.get(unquote(path.removeprefix("/device/")))
             return (200, json.dumps(device).encode(), None) if device else self._missing("device")
+        if operation in ("GetJob", "CancelJob"):
+            job = self.jobs.get(unquote(path.removeprefix("/job/").removesuffix("/cancel")))
+            if job is None:
+                return self._missing("job")
+            if operation == "CancelJob":
+                return 200, json.dumps({"jobArn": job["jobArn"], "cancellationStatus": "CANCELLING"}).encode(), None
+            return 200, json.dumps(job).encode(), None
         arn = unquote(path.removeprefix("/quantum-task/").removesuffix("/cancel"))
         task = self.tasks.get(arn)
         if task is None:
@@ -155,6 +163,8 @@ class FakeBraket:
             return "CreateQuantumTask"
         if path.startswith("/quantum-task/"):
             return "CancelQuantumTask" if path.endswith("/cancel") else "GetQuantumTask"
+        if path.startswith("/job/"):
+            return "CancelJob" if path.endswith("/cancel") else "GetJob"
         return "GetObject"
 
     @staticmethod

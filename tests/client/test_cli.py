@@ -375,3 +375,92 @@ def test_an_ambiguous_id_lists_the_arns_to_choose_from(cli: Callable[..., Run], 
 
     assert run.code == 2  # a usage matter: name the task by its ARN
     assert run.err.splitlines()[1:] == [f"  {arn}" for arn in arns]
+
+
+# --- costs (issue 19) ---------------------------------------------------------------------------------
+
+COST_REPORT = {
+    "month": "2026-12",
+    "by": "tag:project",
+    "currency": "USD",
+    "rows": [
+        {"scope": "tag:project=", "value": "", "usd": "0.00375", "tasks": 1, "unpricedTasks": 0, "reservedUsd": "0"},
+        {
+            "scope": "tag:project=qml",
+            "value": "qml",
+            "usd": "412.5",
+            "tasks": 7,
+            "unpricedTasks": 1,
+            "reservedUsd": "80.3",
+            "budget": {
+                "monthlyUsd": "500",
+                "percentUsed": "82.5",
+                "remainingUsd": "7.2",
+                "alertAt": ["50", "80"],
+                "alertsSent": ["50", "80"],
+            },
+        },
+        {
+            "scope": "tag:project=chem",
+            "value": "chem",
+            "usd": "80.3",
+            "tasks": 1,
+            "unpricedTasks": 0,
+            "reservedUsd": "0",
+        },
+    ],
+    "totalUsd": "492.80375",
+}
+
+
+def test_costs_by_a_tag_is_a_table_with_a_bar_per_row(cli: Callable[..., Run], api: FakeTaskApi) -> None:
+    api.scripted.append(answer(200, COST_REPORT))
+
+    run = cli("costs", "--month", "2026-12", "--by", "project")
+
+    assert run.code == 0, run.err
+    (request,) = api.requests
+    assert (request.path, request.query) == ("costs", {"month": "2026-12", "by": "tag:project", "limit": "1000"})
+    lines = run.out.splitlines()
+    assert "Costs in 2026-12 (UTC) by project: $492.80375 in all" in lines[0]
+    qml, chem, untagged = (next(line for line in lines if name in line) for name in ("qml", "chem", "(none)"))
+    assert "$412.50" in qml and "7 (1 unpriced)" in qml and "#" * 30 + " 83.7%" in qml and "82.5% of $500.00" in qml
+    assert "$80.30" in chem and "#" * 6 + " 16.3%" in chem
+    assert "$0.00375" in untagged and "# 0.0%" in untagged
+    assert lines.index(qml) < lines.index(chem) < lines.index(untagged)  # the largest first
+
+
+def test_costs_as_json_and_its_usage_errors(cli: Callable[..., Run], api: FakeTaskApi) -> None:
+    api.scripted.append(answer(200, {**COST_REPORT, "by": "submitter", "rows": []}))
+
+    run = cli("costs", "--by", "submitter", "-o", "json")
+
+    assert (run.code, run.json()["rows"], run.json()["totalUsd"]) == (0, [], "0")
+    assert api.requests[0].query["by"] == "submitter"
+    assert cli("costs", "--month", "2026-13").code == 2
+    assert cli("costs", "--by", "project=qml").code == 2
+
+
+def test_costs_limits_asks_braket_now(cli: Callable[..., Run], api: FakeTaskApi) -> None:
+    limit = {
+        "spendingLimitArn": "arn:aws:braket:us-east-1:123456789012:spending-limit/b6951b86",
+        "deviceArn": "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1",
+        "spendingLimitUsd": "100",
+        "totalSpendUsd": "40.25",
+        "queuedSpendUsd": "8.3",
+        "remainingUsd": "51.45",
+        "startAt": "2026-12-01T00:00:00.000Z",
+        "endAt": "2027-01-01T00:00:00.000Z",
+        "reportedAt": "2026-12-06T12:00:00.000Z",
+        "source": "search",
+        "tracker": {"month": "2026-12", "usd": "40.25", "tasks": 3},
+    }
+    api.scripted.append(answer(200, {"limits": [limit], "problems": []}))
+
+    run = cli("costs", "--limits")
+
+    assert run.code == 0 and api.requests[0].path == "spending-limits"
+    (row,) = [line for line in run.out.splitlines() if "Forte-1" in line]
+    assert all(
+        part in row for part in ("$100.00", "$40.25", "$8.30", "$51.45", "2026-12-01 .. 2027-01-01", "(3 tasks)")
+    )

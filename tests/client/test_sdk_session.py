@@ -5,6 +5,7 @@ with the tracker's Task API in memory and its live channel a real WebSocket serv
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -323,3 +324,44 @@ def test_the_board_forgets_the_oldest_ends_and_reads_them_again(
     assert len(api.requests) == reads  # still known
     assert session.board.answer(arns[0])["status"] == "COMPLETED"  # type: ignore[index]
     assert len(api.requests) == reads + 1  # forgotten, read again
+
+
+def test_a_busy_loop_of_polls_is_paced_and_a_change_answers_it_at_once(
+    session: TrackerSession, pipeline: Pipeline, live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guide's `while status != "COMPLETED": status = task.state()` must not spin a core (and starve
+    the process's other threads): an unchanged unfinished task is answered at most once per
+    REPEAT_WAIT_SECONDS, and a push ends the wait."""
+    task = AwsDevice(SV1, aws_session=session).run(BELL, (BUCKET, "tasks"), shots=10)
+    live.wait_for_subscribes(1)
+    polls, stop = 0, time.monotonic() + 0.5
+    while time.monotonic() < stop:
+        assert task.state() == "CREATED"
+        polls += 1
+    assert polls <= 0.5 / 0.05 + 2  # without the pacing: tens of thousands
+
+    monkeypatch.setattr("braket_tracker.board.REPEAT_WAIT_SECONDS", 3600.0)  # only a change can end the wait
+    answers: list[str] = []
+    waiter = threading.Thread(target=lambda: answers.append(task.state()))
+    waiter.start()
+    pipeline.record(task.id, "QUEUED")
+    waiter.join(timeout=30)
+    assert answers == ["QUEUED"]
+
+
+def test_a_handshake_slower_than_a_poll_lets_polls_read_the_task_api(
+    session: TrackerSession, pipeline: Pipeline, live: LiveServer, api: FakeTaskApi
+) -> None:
+    task = AwsDevice(SV1, aws_session=session).run(BELL, (BUCKET, "tasks"), shots=10)
+    live.wait_for_subscribes(1)
+    session.board.channel_state = "opening"  # as if a reconnect's handshake were still pending...
+    session.board._opening_since -= 10  # ...for 10 s: pushes cannot arrive meanwhile
+    pipeline.record(task.id, "RUNNING", push=False)
+
+    assert until(lambda: task.state() == "RUNNING")
+    session.board.channel_state = "opening"
+    session.board._opening_since = session.board.clock()  # a handshake just begun: no read
+    pipeline.record(task.id, "COMPLETED", push=False)
+    reads = len(api.requests)
+    assert task.state() == "RUNNING"
+    assert len(api.requests) == reads

@@ -25,9 +25,14 @@ RANK = {"CREATED": 0, "QUEUED": 1, "RUNNING": 2, "CANCELLING": 3, "COMPLETED": 4
 _deserialize = TypeDeserializer().deserialize
 
 
+BUDGET_PROJECT = "budget-e2e"
+BUDGET = {"scope": f"tag:project={BUDGET_PROJECT}", "monthlyUsd": 0.01, "alertAt": [50, 100]}
+"""A budget only tests/e2e/test_costs.py uses (its tag): $0.01 a month, under three SV1 minimums."""
+
+
 @pytest.fixture(scope="session")
 def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return synthesize(tmp_path_factory.mktemp("local-cdk.out"), REGION)
+    return synthesize(tmp_path_factory.mktemp("local-cdk.out"), REGION, {"budgets": [BUDGET]})
 
 
 def start(cdk_out: Path, faults: FaultPlan) -> LocalTracker:

@@ -37,7 +37,7 @@ from tests.e2e.conftest import RANK, RESULTS_BUCKET, SV1, read_item, wait_for
 
 pytestmark = pytest.mark.e2e
 RESEARCHER = CREDENTIALS[0]  # the access key the researcher's SDK signs with (the functions have their own)
-DEADLINE = 120
+DEADLINE = 180  # seconds: the workflow takes about 5; a loaded 2-core CI machine, far more
 
 FRESH_PROCESS = """
 import json, sys

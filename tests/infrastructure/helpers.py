@@ -76,6 +76,8 @@ class LogicalIds:
     pusher_log_group: str
     access_logs: str
     failed_pushes: str
+    job_table: str
+    job_failures: str
 
     @classmethod
     def of(cls, stack: Stack) -> LogicalIds:
@@ -114,6 +116,8 @@ class LogicalIds:
             pusher_log_group=logical_id(stack, "LiveUpdates/Pusher/Logs"),
             access_logs=logical_id(stack, "LiveUpdates/AccessLogs"),
             failed_pushes=logical_id(stack, "LiveUpdates/FailedPushes"),
+            job_table=logical_id(stack, "Jobs/Jobs"),
+            job_failures=logical_id(stack, "JobFunctions/FailedRecords"),
         )
 
 

@@ -27,10 +27,10 @@ def rule(resources: dict[str, Any], ids: LogicalIds) -> dict[str, Any]:
     return resources[ids.rule]["Properties"]  # type: ignore[no-any-return]
 
 
-def test_capture_rule_pattern_is_braket_task_state_changes_only(rule: dict[str, Any]) -> None:
+def test_capture_rule_pattern_is_braket_task_and_job_state_changes_only(rule: dict[str, Any]) -> None:
     assert rule["EventPattern"] == {
         "source": [constants.BRAKET_EVENT_SOURCE],
-        "detail-type": [constants.TASK_STATE_CHANGE],
+        "detail-type": [constants.TASK_STATE_CHANGE, constants.JOB_STATE_CHANGE],
     }
     assert constants.BRAKET_EVENT_SOURCE == "aws.braket"
     assert constants.TASK_STATE_CHANGE == "Braket Task State Change"
@@ -126,12 +126,27 @@ def test_capture_rule_delivers_every_fixture_event(bus: Bus) -> None:
     assert {body["source"] for body in delivered} == {"aws.braket"}
 
 
+def test_capture_rule_delivers_job_state_changes_too(bus: Bus) -> None:
+    jobs = all_fixture_events(constants.JOB_STATE_CHANGE)
+    assert jobs
+
+    bus.put(jobs)
+
+    delivered = bus.drain()
+
+    def states(bodies: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        return sorted((b["detail-type"], b["detail"]["jobArn"], b["detail"]["status"]) for b in bodies)
+
+    assert states(delivered) == states(jobs)
+
+
 @pytest.mark.parametrize(
     ("source", "detail_type"),
     [
         ("aws.batch", constants.TASK_STATE_CHANGE),
-        (constants.BRAKET_EVENT_SOURCE, "Braket Job State Change"),
+        ("aws.batch", constants.JOB_STATE_CHANGE),
         (constants.BRAKET_EVENT_SOURCE, "Braket Device Status Change"),
+        (constants.BRAKET_EVENT_SOURCE, "Braket QPU Status Change"),
     ],
 )
 def test_capture_rule_ignores_other_events(bus: Bus, source: str, detail_type: str) -> None:

@@ -49,12 +49,15 @@ def test_a_forwarder_in_every_other_braket_region(regions: SynthesizedRegions) -
 
 
 @pytest.mark.parametrize("region", ["us-west-1", "eu-north-1"])
-def test_the_rule_forwards_task_state_changes_to_the_home_bus_with_a_dead_letter_queue(
+def test_the_rule_forwards_task_and_job_state_changes_to_the_home_bus_with_a_dead_letter_queue(
     regions: SynthesizedRegions, region: str
 ) -> None:
     template = regions.forwarder_template(region)
     rule = only(template, "AWS::Events::Rule")
-    assert rule["EventPattern"] == {"source": ["aws.braket"], "detail-type": ["Braket Task State Change"]}
+    assert rule["EventPattern"] == {
+        "source": ["aws.braket"],
+        "detail-type": ["Braket Task State Change", "Braket Job State Change", "Braket Spending Limit Spend Change"],
+    }
     (target,) = rule["Targets"]
     assert flatten(target["Arn"]) == HOME_BUS
     (queue_id,) = of_type(template, "AWS::SQS::Queue")
@@ -64,7 +67,8 @@ def test_the_rule_forwards_task_state_changes_to_the_home_bus_with_a_dead_letter
     # The pattern matches Braket's real events (moto's pattern engine), and nothing else.
     pattern = EventPattern.load(json.dumps(rule["EventPattern"]))
     assert pattern.matches_event(load_fixture("task-state-change-completed.json"))
-    assert not pattern.matches_event({"source": "aws.braket", "detail-type": "Braket Job State Change"})
+    assert pattern.matches_event(load_fixture("job-lifecycle-unknown-field.json")[0])
+    assert not pattern.matches_event({"source": "aws.braket", "detail-type": "Braket Device Status Change"})
 
 
 def test_the_forwarders_role_may_only_put_events_on_the_home_bus(regions: SynthesizedRegions) -> None:

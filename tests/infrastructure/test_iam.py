@@ -15,6 +15,7 @@ from tests.support.app import SynthesizedApp
 pytestmark = pytest.mark.infrastructure
 
 BRAKET_TASKS = "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:quantum-task/*"
+BRAKET_JOBS = "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:job/*"
 QUEUE_CONSUMER_ACTIONS = (
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -62,6 +63,10 @@ def test_recorder_role_grants_exactly_what_the_recorder_calls(
         ("dynamodb:UpdateItem", task_table),
         ("dynamodb:PutItem", f"${{{ids.rejected_table}.Arn}}"),
         ("braket:GetQuantumTask", BRAKET_TASKS),
+        # hybrid jobs' events share the queue: the recorder's job path reads and writes the jobs table
+        ("dynamodb:GetItem", f"${{{ids.job_table}.Arn}}"),
+        ("dynamodb:PutItem", f"${{{ids.job_table}.Arn}}"),
+        ("braket:GetJob", BRAKET_JOBS),
         ("logs:CreateLogStream", f"${{{ids.log_group}.Arn}}"),
         ("logs:PutLogEvents", f"${{{ids.log_group}.Arn}}"),
         *((action, f"${{{ids.queue}.Arn}}") for action in QUEUE_CONSUMER_ACTIONS),
@@ -92,14 +97,41 @@ def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(
         if resource_type != "AWS::KMS::Key"
         and ("*" in as_list(statement.get("Action", [])) or "*" in as_list(statement.get("Resource", [])))
     ]
-    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks and the
-    # price refresher's GetProducts, which have no resource-level permission (each limited to its Regions).
+    # The exceptions: the stream event sources' ListStreams, the reconciler's SearchQuantumTasks and
+    # SearchJobs, the price refresher's GetProducts and the API's SearchSpendingLimits, which have no
+    # resource-level permission (each limited to its Regions).
     reconciler_policy = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role/DefaultPolicy")
     prices_policy = logical_id(synthesized.stack, "Prices/Refresher/Role/DefaultPolicy")
+    api_policy = logical_id(synthesized.stack, "TaskApi/Handler/Role/DefaultPolicy")
+    job_readers = [
+        logical_id(synthesized.stack, f"JobFunctions/{name}/Role/DefaultPolicy") for name in ("Notifier", "Updates")
+    ]
+    list_streams = {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}
     assert sorted(offending, key=str) == sorted(
         [
-            (ids.notifier_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
-            (ids.pusher_policy, {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"}),
+            (ids.notifier_policy, list_streams),
+            (ids.pusher_policy, list_streams),
+            *((policy, list_streams) for policy in job_readers),
+            (
+                reconciler_policy,
+                {
+                    "Action": "braket:SearchJobs",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": list(BRAKET_REGIONS)}},
+                    "Effect": "Allow",
+                    "Resource": "*",
+                    "Sid": "SearchJobs",
+                },
+            ),
+            (
+                api_policy,
+                {
+                    "Action": "braket:SearchSpendingLimits",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": list(BRAKET_REGIONS)}},
+                    "Effect": "Allow",
+                    "Resource": "*",
+                    "Sid": "BraketSpendingLimits",
+                },
+            ),
             (
                 reconciler_policy,
                 {

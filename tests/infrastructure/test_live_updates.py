@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from stacks import live_updates
-from tests.infrastructure.helpers import LogicalIds, arn_of, flatten, grants, ref, role_statements
+from tests.infrastructure.helpers import LogicalIds, arn_of, flatten, grants, logical_id, ref, role_statements
 from tests.support.app import SynthesizedApp
 from tracker import constants
+
+JOB_ROUTES = constants.JOB_LIVE_ROUTES  # subscribeJobs, unsubscribeJobs: the job routes' own function
 
 pytestmark = pytest.mark.infrastructure
 
@@ -38,8 +40,8 @@ def test_the_api_is_a_websocket_api_routed_by_the_action_field(resources: dict[s
     assert api["RouteSelectionExpression"] == "$request.body.action"
 
 
-def test_the_api_has_exactly_the_five_routes(routes: dict[str, dict[str, Any]]) -> None:
-    assert set(routes) == {"$connect", "$disconnect", "subscribe", "unsubscribe", "$default"}
+def test_the_api_has_exactly_the_five_routes_and_the_two_job_routes(routes: dict[str, dict[str, Any]]) -> None:
+    assert set(routes) == {"$connect", "$disconnect", "subscribe", "unsubscribe", "$default", *JOB_ROUTES}
 
 
 def test_connect_is_iam_authorized_and_the_other_routes_run_on_the_authorized_connection(
@@ -47,18 +49,20 @@ def test_connect_is_iam_authorized_and_the_other_routes_run_on_the_authorized_co
 ) -> None:
     assert routes["$connect"]["AuthorizationType"] == "AWS_IAM"
     assert {key: route["AuthorizationType"] for key, route in routes.items() if key != "$connect"} == dict.fromkeys(
-        ["$disconnect", "subscribe", "unsubscribe", "$default"], "NONE"
+        ["$disconnect", "subscribe", "unsubscribe", "$default", *JOB_ROUTES], "NONE"
     )
 
 
-def test_every_route_is_a_lambda_proxy_to_the_connections_handler(
-    routes: dict[str, dict[str, Any]], resources: dict[str, Any], ids: LogicalIds
+def test_every_route_is_a_lambda_proxy_to_the_connections_handler_or_the_job_routes(
+    routes: dict[str, dict[str, Any]], resources: dict[str, Any], ids: LogicalIds, synthesized: SynthesizedApp
 ) -> None:
-    for route in routes.values():
+    job_routes = logical_id(synthesized.stack, "JobFunctions/LiveRoutes/Function")
+    for key, route in routes.items():
         (integration_id,) = [part["Ref"] for part in route["Target"]["Fn::Join"][1] if isinstance(part, dict)]
         integration = resources[integration_id]["Properties"]
         assert integration["IntegrationType"] == "AWS_PROXY"
-        assert arn_of(ids.connections_handler) in integration["IntegrationUri"]["Fn::Join"][1]
+        handler = job_routes if key in JOB_ROUTES else ids.connections_handler
+        assert arn_of(handler) in integration["IntegrationUri"]["Fn::Join"][1]
 
 
 def test_api_gateway_may_invoke_the_handler_for_each_route_of_this_api_only(
@@ -185,6 +189,14 @@ def test_pusher_grants_are_exactly_what_the_fan_out_uses(resources: dict[str, An
             (action, f"${{{ids.failed_pushes}.Arn}}")
             for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
         ),
+        # The job side of the task stream rides on the pusher's mapping (tracker/jobs/task_side.py): a job's
+        # task is linked (GetQuantumTask, a jobArn written), and its end counted once (the task's ledger and
+        # the job's counts, one transaction). Tasks are read and written for that alone.
+        ("dynamodb:GetItem", f"${{{ids.task_table}.Arn}}"),
+        ("dynamodb:UpdateItem", f"${{{ids.task_table}.Arn}}"),
+        *(
+            (action, f"${{{ids.job_table}.Arn}}")
+            for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        ),
+        ("braket:GetQuantumTask", "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:quantum-task/*"),
     }
-    # It cannot read or change tasks: only the stream tells it about them.
-    assert not [resource for _, resource in found if resource.startswith(f"${{{ids.task_table}.Arn}}")]

@@ -68,16 +68,29 @@ def test_nag_fails_synth_without_the_acknowledgements(tmp_path: Path, monkeypatc
         BRAKET_WILDCARD: ["BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource", API_ROLE],
         "AwsSolutions-APIG3": ["BraketTaskTracker/TaskApi/Api/DeploymentStage.v1/Resource"],
         "AwsSolutions-COG4": [
-            f"BraketTaskTracker/TaskApi/Api/Default/tasks/{method}/Resource"
-            for method in ("POST", "GET", "{task_id}/GET", "{task_id}/cancel/POST", "{task_id}/result/GET")
+            f"BraketTaskTracker/TaskApi/Api/Default/{method}/Resource"
+            for method in (
+                "tasks/POST",
+                "tasks/GET",
+                "tasks/{task_id}/GET",
+                "tasks/{task_id}/cancel/POST",
+                "tasks/{task_id}/result/GET",
+                "costs/GET",
+                "spending-limits/GET",
+            )
+        ]
+        + [
+            f"BraketTaskTracker/TaskApi/Api/Default/jobs/{method}/Resource"
+            for method in ("GET", "{job_id}/GET", "{job_id}/tasks/GET", "{job_id}/cancel/POST")
         ],
         "AwsSolutions-S1": ["BraketTaskTracker/TaskApi/Results/Resource"],
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:braket:<AWS::Region>:<AWS::AccountId>:quantum-task/*]": [
             API_ROLE
         ],
         "AwsSolutions-IAM5[Resource::<TaskApiResults6E65CDB5.Arn>/tasks/*]": [API_ROLE],
-        LIST_STREAMS_WILDCARD: [
+        LIST_STREAMS_WILDCARD: [  # the stream mappings' ListStreams, and the API's SearchSpendingLimits
             "BraketTaskTracker/Notifications/Notifier/Role/DefaultPolicy/Resource",
+            API_ROLE,
             "BraketTaskTracker/LiveUpdates/Pusher/Role/DefaultPolicy/Resource",
         ],
         "AwsSolutions-SQS3": [

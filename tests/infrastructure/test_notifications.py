@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 from moto.events.models import EventPattern
 
 import stacks.config
@@ -30,6 +31,7 @@ from tests.support.app import STACK_NAME, SynthesizedApp
 from tracker import constants
 from tracker.config import NotifierConfig
 from tracker.domain import Status
+from tracker.logic.stream_records import announces, moves_cost
 
 pytestmark = pytest.mark.infrastructure
 
@@ -125,12 +127,15 @@ def test_notification_key_lets_only_the_notifier_use_it_and_only_through_sns(
     root = [s for s in statements if flatten(s["Principal"].get("AWS", "")) == ACCOUNT_ROOT]
     assert [(s["Effect"], s["Action"], s["Resource"]) for s in root] == [("Allow", "kms:*", "*")]
 
-    # The notifier, and the reconciler, which sends the notifications that never went out with
-    # the notifier's code.
+    # The notifier, the job notifier (hybrid jobs' ends on the same topic), the reconciler, which sends
+    # the notifications that never went out with the notifiers' code, and the cost keeper, which sends
+    # budget alerts.
     reconciler_role = logical_id(synthesized.stack, "Reconciliation/Reconciler/Role")
+    keeper_role = logical_id(synthesized.stack, "Costs/Keeper/Role")
+    job_notifier_role = logical_id(synthesized.stack, "JobFunctions/Notifier/Role")
     publishers = [s for s in statements if s not in root]
     assert sorted(str(s["Principal"]) for s in publishers) == sorted(
-        str({"AWS": arn_of(role)}) for role in (ids.notifier_role, reconciler_role)
+        str({"AWS": arn_of(role)}) for role in (ids.notifier_role, reconciler_role, keeper_role, job_notifier_role)
     )
     for statement in publishers:
         assert statement["Effect"] == "Allow"
@@ -145,11 +150,19 @@ def test_notification_key_lets_only_the_notifier_use_it_and_only_through_sns(
 # --- The notifier --------------------------------------------------------------------------------
 
 
-def test_notifier_role_grants_exactly_what_the_notifier_calls(resources: dict[str, Any], ids: LogicalIds) -> None:
+def test_notifier_role_grants_exactly_what_the_notifier_calls(
+    resources: dict[str, Any], ids: LogicalIds, synthesized: SynthesizedApp
+) -> None:
     table, stream = f"${{{ids.task_table}.Arn}}", f"${{{ids.task_table}.StreamArn}}"
     key_arn, queue = f"${{{ids.notification_key}.Arn}}", f"${{{ids.failed_notifications}.Arn}}"
     logs = f"${{{ids.notifier_log_group}.Arn}}"
+    prices = f"${{{logical_id(synthesized.stack, 'Prices/Catalogue')}.Arn}}"
+    cost_queue = f"${{{logical_id(synthesized.stack, 'Costs/CostQueue')}.Arn}}"
     assert grants(role_statements(resources, ids.notifier_role)) == {
+        # The cost of an end the cost keeper has not priced yet, and the tasks it hands the keeper.
+        ("dynamodb:GetItem", prices),
+        ("s3:GetObject", "arn:${AWS::Partition}:s3:::amazon-braket-*/*"),
+        ("sqs:SendMessage", cost_queue),
         ("dynamodb:GetItem", table),
         ("dynamodb:UpdateItem", table),
         ("sns:Publish", f"${{{ids.notification_topic}}}"),
@@ -188,12 +201,20 @@ def test_notifier_environment_passes_the_functions_own_config_check(notifier: di
         json.dumps(ref(ids.task_table)): "BraketTaskTracker-TablesTasks",
         json.dumps(ref(ids.notification_topic)): "arn:aws:sns:us-east-1:123456789012:BraketTaskTracker-Topic",
     }
+    for name, value in notifier["Environment"]["Variables"].items():
+        if not isinstance(value, str) and json.dumps(value) not in resolved:
+            resolved[json.dumps(value)] = f"resolved-{name}"  # the prices table, the cost queue's URL
     variables = {
         name: value if isinstance(value, str) else resolved[json.dumps(value)]
         for name, value in notifier["Environment"]["Variables"].items()
     }
     config = NotifierConfig.from_env(variables)
     assert config.topic_arn.startswith("arn:aws:sns:")
+    assert (config.prices_table, config.cost_queue_url, config.notify_imported) == (
+        "resolved-PRICES_TABLE_NAME",
+        "resolved-COST_QUEUE_URL",
+        False,
+    )
 
 
 def test_notifier_logs_to_its_own_log_group_with_retention(
@@ -233,13 +254,21 @@ def test_notifier_mapping_retries_by_halves_then_parks_the_record_in_the_failed_
 
 
 def test_notifier_and_pusher_are_the_two_readers_of_the_stream(synthesized: SynthesizedApp, ids: LogicalIds) -> None:
-    # DynamoDB Streams serve at most two simultaneous readers per shard without throttling.
+    # DynamoDB Streams serve at most two simultaneous readers per shard without throttling: the cost
+    # keeper reads the cost queue that the notifier fills, and the spending limits function its queue.
     pusher = logical_id(synthesized.stack, "LiveUpdates/Pusher/Function")
+    keeper = logical_id(synthesized.stack, "Costs/Keeper/Function")
+    limits = logical_id(synthesized.stack, "Costs/SpendingLimits/Function")
     mappings = [m["Properties"] for m in synthesized.resources_of_type("AWS::Lambda::EventSourceMapping").values()]
     on_stream = [m["FunctionName"] for m in mappings if m["EventSourceArn"] == arn_of(ids.task_table, "StreamArn")]
     assert sorted(map(_canonical, on_stream)) == sorted(map(_canonical, [ref(ids.notifier_function), ref(pusher)]))
+    # The jobs table's stream has two readers of its own: the job notifier and job updates.
+    on_jobs = [m["FunctionName"] for m in mappings if m["EventSourceArn"] == arn_of(ids.job_table, "StreamArn")]
+    job_functions = [logical_id(synthesized.stack, f"JobFunctions/{name}/Function") for name in ("Notifier", "Updates")]
+    assert sorted(map(_canonical, on_jobs)) == sorted(_canonical(ref(function)) for function in job_functions)
     assert sorted(_canonical(m["FunctionName"]) for m in mappings) == sorted(
-        _canonical(ref(function)) for function in (ids.function, ids.notifier_function, pusher)
+        _canonical(ref(function))
+        for function in (ids.function, ids.notifier_function, pusher, keeper, limits, *job_functions)
     )
 
 
@@ -253,46 +282,18 @@ def test_status_lists_match_the_domain() -> None:
     assert constants.ORIGIN_EVENT == "event"
 
 
-def _expected_patterns(new_image: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "eventName": ["MODIFY"],
-            "dynamodb": {"NewImage": new_image, "OldImage": {"status": {"S": UNFINISHED}}},
-        },
-        {"eventName": ["INSERT"], "dynamodb": {"NewImage": new_image}},
-        {
-            "eventName": ["MODIFY"],
-            "dynamodb": {
-                "NewImage": {
-                    "status": {"S": FINISHED},
-                    "notifiedAt": {"S": [{"exists": True}]},
-                    "awaitingNotification": {"S": [{"exists": True}]},
-                },
-                "OldImage": {"status": {"S": FINISHED}},
-            },
-        },
-        {
-            "eventName": ["MODIFY"],
-            "dynamodb": {
-                "NewImage": {**new_image, "awaitingNotification": {"S": [{"exists": True}]}},
-                "OldImage": {"status": {"S": FINISHED}, "enriched": {"BOOL": [{"exists": False}]}},
-            },
-        },
-    ]
+def test_notifier_mapping_passes_every_write_of_a_finished_item(
+    patterns: list[dict[str, Any]], imported_patterns: list[dict[str, Any]]
+) -> None:
+    # Which of them ask for an announcement, or a cost, the function decides (logic.stream_records).
+    expected = [{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"status": {"S": FINISHED}}}}]
+    assert patterns == imported_patterns == expected
 
 
-DETAILS = {"enriched": {"BOOL": [{"exists": True}]}}
-
-
-def test_notifier_mapping_filters_a_first_end_recorded_from_events(patterns: list[dict[str, Any]]) -> None:
-    # A MODIFY from an unfinished status into a finished one, an INSERT already finished, or Braket's
-    # details added to an end written before them, of a task recorded from events or submitted
-    # through the API: always with the details, which the message carries (tags for filter policies).
-    assert patterns == _expected_patterns({"status": {"S": FINISHED}, **DETAILS, "origin": {"S": ["event", "api"]}})
-
-
-def test_notify_imported_context_drops_the_origin_condition(imported_patterns: list[dict[str, Any]]) -> None:
-    assert imported_patterns == _expected_patterns({"status": {"S": FINISHED}, **DETAILS})
+def test_notify_imported_reaches_the_function(synthesized_with_notifications: SynthesizedApp) -> None:
+    function = LogicalIds.of(synthesized_with_notifications.stack).notifier_function
+    variables = synthesized_with_notifications.resources[function]["Properties"]["Environment"]["Variables"]
+    assert variables[constants.ENV_NOTIFY_IMPORTED] == "true"
 
 
 # --- The filters in moto's pattern engine, against golden Lambda DynamoDB stream records ---------
@@ -360,25 +361,39 @@ def _record(event_name: str, new: dict[str, Any] | None = None, old: dict[str, A
     }
 
 
-def _matching(patterns: list[dict[str, Any]], record: dict[str, Any]) -> list[int]:
-    """Which filters let `record` through (Lambda invokes when any does)."""
-    return [i for i, pattern in enumerate(patterns) if EventPattern.load(json.dumps(pattern)).matches_event(record)]
+def _delivered(patterns: list[dict[str, Any]], record: dict[str, Any]) -> bool:
+    """Whether the mapping's filters let `record` through (Lambda invokes when any does)."""
+    return any(EventPattern.load(json.dumps(pattern)).matches_event(record) for pattern in patterns)
 
 
-MODIFY, INSERT, CORRECTION, DETAILS_LANDED = 0, 1, 2, 3  # the index of each filter
+_deserializer = TypeDeserializer()
+
+
+def _images(record: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+    """The record as the function reads it: its event name and deserialized images."""
+    images = [
+        {k: _deserializer.deserialize(v) for k, v in image.items()} if image is not None else None
+        for image in (record["dynamodb"].get("OldImage"), record["dynamodb"].get("NewImage"))
+    ]
+    return record["eventName"], images[0], images[1]
+
+
+def _announced(patterns: list[dict[str, Any]], record: dict[str, Any], notify_imported: bool) -> bool:
+    """Whether the notifier announces it: delivered, and asking for it."""
+    return _delivered(patterns, record) and announces(*_images(record), notify_imported)
+
+
 DELIVERED = {
-    "MODIFY RUNNING->COMPLETED": (_record("MODIFY", _image("COMPLETED"), _image("RUNNING")), MODIFY),
-    "MODIFY QUEUED->FAILED": (_record("MODIFY", _image("FAILED"), _image("QUEUED")), MODIFY),
-    "MODIFY CANCELLING->CANCELLED": (_record("MODIFY", _image("CANCELLED"), _image("CANCELLING")), MODIFY),
-    "INSERT CANCELLED": (_record("INSERT", _image("CANCELLED")), INSERT),
-    "MODIFY COMPLETED->FAILED, COMPLETED announced": (
-        _record("MODIFY", _image("FAILED", announced="COMPLETED"), _image("COMPLETED", notified=True)),
-        CORRECTION,
+    "MODIFY RUNNING->COMPLETED": _record("MODIFY", _image("COMPLETED"), _image("RUNNING")),
+    "MODIFY QUEUED->FAILED": _record("MODIFY", _image("FAILED"), _image("QUEUED")),
+    "MODIFY CANCELLING->CANCELLED": _record("MODIFY", _image("CANCELLED"), _image("CANCELLING")),
+    "INSERT CANCELLED": _record("INSERT", _image("CANCELLED")),
+    "MODIFY COMPLETED->FAILED, COMPLETED announced": _record(
+        "MODIFY", _image("FAILED", announced="COMPLETED"), _image("COMPLETED", notified=True)
     ),
     # The end was written first (and pushed), then Braket's details: the notification goes out now.
-    "MODIFY COMPLETED->COMPLETED, details added, unannounced": (
-        _record("MODIFY", _image("COMPLETED"), _image("COMPLETED", details=False)),
-        DETAILS_LANDED,
+    "MODIFY COMPLETED->COMPLETED, details added, unannounced": _record(
+        "MODIFY", _image("COMPLETED"), _image("COMPLETED", details=False)
     ),
 }
 IGNORED = {
@@ -390,7 +405,7 @@ IGNORED = {
     "MODIFY FAILED->FAILED, marked": _record(
         "MODIFY", _image("FAILED", notified=True), _image("FAILED", announced="COMPLETED")
     ),
-    # The end written before Braket's details: the write that adds them is notified instead.
+    # The end written before Braket's details (docs/latency.md): the write that adds them is announced.
     "MODIFY RUNNING->COMPLETED, without details yet": _record(
         "MODIFY", _image("COMPLETED", details=False), _image("RUNNING")
     ),
@@ -404,39 +419,62 @@ IGNORED = {
     "REMOVE": _record("REMOVE", old=_image("COMPLETED", notified=True)),
 }
 IMPORTED = {
-    "INSERT COMPLETED from a backfill": (_record("INSERT", _image("COMPLETED", "backfill")), INSERT),
-    "MODIFY RUNNING->FAILED from a backfill": (
-        _record("MODIFY", _image("FAILED", "backfill"), _image("RUNNING", "backfill")),
-        MODIFY,
+    "INSERT COMPLETED from a backfill": _record("INSERT", _image("COMPLETED", "backfill")),
+    "MODIFY RUNNING->FAILED from a backfill": _record(
+        "MODIFY", _image("FAILED", "backfill"), _image("RUNNING", "backfill")
     ),
 }
 
 
 @pytest.mark.parametrize("name", DELIVERED)
-def test_filters_let_a_first_end_through(patterns: list[dict[str, Any]], name: str) -> None:
-    record, expected = DELIVERED[name]
-    assert _matching(patterns, record) == [expected]
+def test_a_first_end_or_a_correction_is_announced(patterns: list[dict[str, Any]], name: str) -> None:
+    assert _announced(patterns, DELIVERED[name], notify_imported=False)
 
 
 @pytest.mark.parametrize("name", [*IGNORED, *IMPORTED])
-def test_filters_hold_back_what_is_not_a_first_end_from_events(patterns: list[dict[str, Any]], name: str) -> None:
-    record = IGNORED[name] if name in IGNORED else IMPORTED[name][0]
-    assert _matching(patterns, record) == []
+def test_what_is_not_a_first_end_from_events_is_not_announced(patterns: list[dict[str, Any]], name: str) -> None:
+    record = IGNORED[name] if name in IGNORED else IMPORTED[name]
+    assert not _announced(patterns, record, notify_imported=False)
 
 
 @pytest.mark.parametrize("name", [*DELIVERED, *IMPORTED])
-def test_filters_with_notify_imported_let_imported_ends_through(
-    imported_patterns: list[dict[str, Any]], name: str
-) -> None:
-    record, expected = DELIVERED[name] if name in DELIVERED else IMPORTED[name]
-    assert _matching(imported_patterns, record) == [expected]
+def test_with_notify_imported_imported_ends_are_announced(imported_patterns: list[dict[str, Any]], name: str) -> None:
+    record = DELIVERED[name] if name in DELIVERED else IMPORTED[name]
+    assert _announced(imported_patterns, record, notify_imported=True)
 
 
 @pytest.mark.parametrize("name", IGNORED)
-def test_filters_with_notify_imported_still_hold_back_what_is_not_a_first_end(
+def test_with_notify_imported_what_is_not_a_first_end_is_still_not_announced(
     imported_patterns: list[dict[str, Any]], name: str
 ) -> None:
-    assert _matching(imported_patterns, IGNORED[name]) == []
+    assert not _announced(imported_patterns, IGNORED[name], notify_imported=True)
+
+
+def _enriched(image: dict[str, Any]) -> dict[str, Any]:
+    return {**image, "enriched": {"BOOL": True}, "numSuccessfulShots": {"N": "100"}}
+
+
+@pytest.mark.parametrize(
+    ("name", "record", "expected"),
+    [
+        ("a first end", DELIVERED["MODIFY RUNNING->COMPLETED"], True),
+        ("a correction", DELIVERED["MODIFY COMPLETED->FAILED, COMPLETED announced"], True),
+        ("an imported end", IMPORTED["INSERT COMPLETED from a backfill"], True),
+        (
+            "Braket's details filled in",
+            _record("MODIFY", _enriched(_image("COMPLETED", notified=True)), _image("COMPLETED", notified=True)),
+            True,
+        ),
+        ("the notifier's mark", IGNORED["MODIFY COMPLETED->COMPLETED"], False),
+        ("the correction's mark", IGNORED["MODIFY FAILED->FAILED, marked"], False),
+        ("an unfinished change", IGNORED["MODIFY QUEUED->RUNNING"], False),
+        ("a removal", IGNORED["REMOVE"], False),
+    ],
+)
+def test_the_notifier_hands_the_cost_keeper_what_may_change_a_cost(
+    patterns: list[dict[str, Any]], name: str, record: dict[str, Any], expected: bool
+) -> None:
+    assert (_delivered(patterns, record) and moves_cost(*_images(record))) is expected, name
 
 
 # --- Output and subscriptions --------------------------------------------------------------------

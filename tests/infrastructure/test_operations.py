@@ -141,8 +141,16 @@ def test_operations_has_seven_alarms_notifying_the_topic(
     assert len(ALARMS) == 7
     live_updates = {logical_id(synthesized.stack, f"LiveUpdates/{name}") for name in ("PusherErrors", "PushesFailed")}
     # Plus the capture path's alarms that reconciliation adds (tests/infrastructure/test_reconciliation.py),
-    # and the price refresher's (test_prices.py).
-    added = ("CaptureRuleFailedInvocations", "ReconcilerRepairedTasks", "ReconcilerErrors", "PriceRefreshFailed")
+    # the price refresher's (test_prices.py) and the costs' (test_costs.py).
+    added = (
+        "CaptureRuleFailedInvocations",
+        "ReconcilerRepairedTasks",
+        "ReconcilerErrors",
+        "PriceRefreshFailed",
+        "CostKeeperErrors",
+        "CostQueueDeadLetters",
+        "SpendingLimitEventsFailed",
+    )
     assert (
         set(alarms)
         == {logical_id(synthesized.stack, f"Operations/{name}") for name in (*ALARMS, *added)} | live_updates
@@ -190,4 +198,10 @@ def test_log_retention_context_sets_the_log_group_retention(synthesized_with_ema
         ids.access_logs: LOG_RETENTION_DAYS,
         logical_id(synthesized_with_email.stack, "Reconciliation/Reconciler/Logs"): LOG_RETENTION_DAYS,
         logical_id(synthesized_with_email.stack, "Prices/Refresher/Logs"): LOG_RETENTION_DAYS,
+        logical_id(synthesized_with_email.stack, "Costs/Keeper/Logs"): LOG_RETENTION_DAYS,
+        logical_id(synthesized_with_email.stack, "Costs/SpendingLimits/Logs"): LOG_RETENTION_DAYS,
+        **{
+            logical_id(synthesized_with_email.stack, f"JobFunctions/{name}/Logs"): LOG_RETENTION_DAYS
+            for name in ("Notifier", "Updates", "LiveRoutes")
+        },
     }

@@ -16,7 +16,7 @@ OUTPUT_KEYS = {name: value for name, value in vars(tracker_stack).items() if nam
 
 
 def test_outputs_are_named_by_the_output_constants(template_json: dict[str, Any]) -> None:
-    assert len(OUTPUT_KEYS) == 14
+    assert len(OUTPUT_KEYS) == 18
     assert set(template_json["Outputs"]) == set(OUTPUT_KEYS.values())
 
 
@@ -59,6 +59,22 @@ def test_outputs_reference_their_resources(
         tracker_stack.OUTPUT_CONNECTIONS_TABLE: ref(ids.connections_table),
         tracker_stack.OUTPUT_FAILED_PUSHES: ref(ids.failed_pushes),
         tracker_stack.OUTPUT_RECONCILER_STATE_TABLE: ref(logical_id(synthesized.stack, "Reconciliation/State")),
+        tracker_stack.OUTPUT_DASHBOARD: {
+            "Fn::Join": [
+                "",
+                [
+                    "https://",
+                    ref("AWS::Region"),
+                    ".console.aws.amazon.com/cloudwatch/home?region=",
+                    ref("AWS::Region"),
+                    "#dashboards:name=",
+                    ref(logical_id(synthesized.stack, "Dashboard/Dashboard")),
+                ],
+            ]
+        },
+        tracker_stack.OUTPUT_COST_TOTALS_TABLE: ref(logical_id(synthesized.stack, "Costs/Totals")),
+        tracker_stack.OUTPUT_JOB_TABLE: ref(ids.job_table),
+        tracker_stack.OUTPUT_JOB_TABLE_STREAM: arn_of(ids.job_table, "StreamArn"),
     }
 
 

@@ -13,15 +13,23 @@ from tests.infrastructure.helpers import (
     arn_of,
     as_list,
     denies_insecure_transport,
+    logical_id,
     queue_policy_statements,
 )
+from tests.support.app import SynthesizedApp
 
 pytestmark = pytest.mark.infrastructure
 
 EVENTS = {"Service": "events.amazonaws.com"}
 SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-QUEUES = ["queue", "dead_letter_queue", "failed_notifications", "failed_pushes"]
-"""LogicalIds fields of every queue of the stack."""
+QUEUES = ["queue", "dead_letter_queue", "failed_notifications", "failed_pushes", "job_failures"]
+"""LogicalIds fields of the stack's queues; the costs' own are tested in test_costs.py."""
+COST_QUEUES = [
+    "Costs/CostQueue",
+    "Costs/CostQueueDeadLetterQueue",
+    "Costs/SpendChangeQueue",
+    "Costs/SpendChangeDeadLetterQueue",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +41,12 @@ def _allows(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [statement for statement in statements if statement["Effect"] == "Allow"]
 
 
-def test_stack_has_exactly_these_queues(resources: dict[str, Any], ids: LogicalIds) -> None:
+def test_stack_has_exactly_these_queues(
+    resources: dict[str, Any], ids: LogicalIds, synthesized: SynthesizedApp
+) -> None:
     queues = {name for name, resource in resources.items() if resource["Type"] == "AWS::SQS::Queue"}
-    assert queues == {getattr(ids, name) for name in QUEUES}
+    costs = {logical_id(synthesized.stack, path) for path in COST_QUEUES}
+    assert queues == {getattr(ids, name) for name in QUEUES} | costs
 
 
 @pytest.mark.parametrize("name", QUEUES)

@@ -34,7 +34,7 @@ def test_reconciler_role_grants_exactly_what_the_reconciler_calls(
     resources: dict[str, Any], ids: LogicalIds, rid: dict[str, str]
 ) -> None:
     table, state = f"${{{ids.task_table}.Arn}}", f"${{{rid['state']}.Arn}}"
-    key = f"${{{ids.notification_key}.Arn}}"
+    key, jobs = f"${{{ids.notification_key}.Arn}}", f"${{{ids.job_table}.Arn}}"
     assert grants(role_statements(resources, rid["role"])) == {
         ("dynamodb:Query", f"{table}/index/{constants.INDEX_UNFINISHED}"),
         ("dynamodb:Query", f"{table}/index/{constants.INDEX_UNNOTIFIED}"),
@@ -45,6 +45,13 @@ def test_reconciler_role_grants_exactly_what_the_reconciler_calls(
         ("dynamodb:DescribeTable", state),
         ("braket:GetQuantumTask", BRAKET_TASKS),
         ("braket:SearchQuantumTasks", "*"),
+        # hybrid jobs: their own passes, under GetJob's own rate
+        ("dynamodb:Query", f"{jobs}/index/{constants.INDEX_UNFINISHED}"),
+        ("dynamodb:Query", f"{jobs}/index/{constants.INDEX_UNNOTIFIED}"),
+        ("dynamodb:GetItem", jobs),
+        ("dynamodb:PutItem", jobs),
+        ("braket:GetJob", "arn:${AWS::Partition}:braket:*:${AWS::AccountId}:job/*"),
+        ("braket:SearchJobs", "*"),
         ("sns:Publish", f"${{{ids.notification_topic}}}"),
         ("kms:GenerateDataKey", key),
         ("kms:Decrypt", key),

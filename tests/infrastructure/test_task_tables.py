@@ -57,9 +57,13 @@ def test_task_table_streams_new_and_old_images(task_table: dict[str, Any]) -> No
 
 
 def test_task_table_has_exactly_the_indexes_in_constants(indexes: dict[str, dict[str, Any]]) -> None:
-    # cdk.json promotes the tag key "project": one more index, by-tag-project
-    assert set(indexes) == {name for name, _, _ in constants.TASK_INDEXES} | {"by-tag-project"}
-    assert len(indexes) == 8
+    # cdk.json promotes the tag key "project": one more index, by-tag-project; and a job's tasks: by-job
+    assert set(indexes) == {name for name, _, _ in constants.TASK_INDEXES} | {"by-tag-project", constants.INDEX_BY_JOB}
+    assert len(indexes) == 9
+    assert indexes[constants.INDEX_BY_JOB]["KeySchema"] == [
+        {"AttributeName": "jobArn", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
     assert constants.INDEX_UNNOTIFIED in indexes
 
 
@@ -99,7 +103,7 @@ def test_task_table_sparse_index_projects_only_what_reconciliation_needs(
 
 def test_task_table_other_indexes_project_every_attribute(indexes: dict[str, dict[str, Any]]) -> None:
     others = set(indexes) - set(constants.SPARSE_INDEXES)
-    assert len(others) == 6
+    assert len(others) == 7
     assert {name: indexes[name]["Projection"] for name in others} == {
         name: {"ProjectionType": "ALL"} for name in others
     }

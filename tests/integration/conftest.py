@@ -82,6 +82,7 @@ def recorder_module(table_names: dict[str, str]) -> ModuleType:
     os.environ["TASK_TABLE_NAME"] = table_names["taskArn"]
     os.environ["REJECTED_EVENTS_TABLE_NAME"] = table_names["messageId"]
     os.environ["ENRICH_MAX_ATTEMPTS"] = "2"
+    os.environ["JOB_TABLE_NAME"] = table_names["jobArn"]
     return importlib.import_module("tracker.recorder.handler")
 
 

@@ -232,7 +232,8 @@ def test_sv1_and_dm1_tasks_run_by_the_sdk_cost_what_its_tracker_says(
             assert ours.basis.job_task is job and ours.basis.reserved is reserved
             figures.append((device_arn.rsplit("/", 1)[-1], job, reserved, ours.basis.execution_ms, ours.usd))
         total = everything.simulator_tasks_cost()
-    assert total == sum(usd for *_, usd in figures) == Decimal("0.015")  # four 3 s minimums at $0.075/min
+    # Four 3 s minimums at $0.075/min, or more if a loaded machine made a simulation run longer.
+    assert total == sum(usd for *_, usd in figures) >= Decimal("0.015")
     for name, job, reserved, execution_ms, usd in figures:
         print(f"{name} job={job} reserved={reserved} executionMs={execution_ms} costUsd={usd} (the SDK Tracker's too)")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -68,6 +69,9 @@ def api() -> Iterator[WebSocketApi]:
 def modules(recorder_module: ModuleType, table_names: dict[str, str], api: WebSocketApi) -> Iterator[tuple[Any, Any]]:
     os.environ["CONNECTIONS_TABLE_NAME"] = table_names["connectionId"]
     os.environ["CONNECTIONS_ENDPOINT"] = api.callback_url("live")
+    # A cold start: another module (test_job_updates) may have imported the pusher with its own endpoint.
+    for name in ("tracker.live.connections_handler", "tracker.live.pusher_handler"):
+        sys.modules.pop(name, None)
     # The recorder pushes the ends it records, as the stack sets it up (its module was imported before).
     recorder = recorder_module.recorder
     recorder.live = Pusher(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import time
 import urllib.request
 import uuid
@@ -59,6 +60,7 @@ def api(table_names: dict[str, str], braket: LocalBraket) -> Iterator[ModuleType
     """The handler module, imported as Lambda does at cold start, with the stack's environment."""
     environment = {
         "TASK_TABLE_NAME": table_names["taskArn"],
+        "JOB_TABLE_NAME": table_names["jobArn"],
         "IDEMPOTENCY_TABLE_NAME": table_names["idempotencyKey"],
         "RESULTS_BUCKETS": json.dumps({REGION: RESULTS_BUCKET}),
         "READABLE_RESULTS_BUCKETS": json.dumps([READABLE_BUCKET, LISTED_BUCKET]),
@@ -69,6 +71,9 @@ def api(table_names: dict[str, str], braket: LocalBraket) -> Iterator[ModuleType
     }
     previous = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
+    # A cold start for each module that uses this fixture: the handler's clients (cached per Region)
+    # must reach this module's local Braket service, not one an earlier module stopped.
+    sys.modules.pop("tracker.api.handler", None)
     module = importlib.import_module("tracker.api.handler")
     yield module
     for name, value in previous.items():

@@ -64,6 +64,11 @@ def test_functions_exist_with_their_environment_resolved(stack: DeployedStack, m
         "tracker.live.pusher_handler.lambda_handler",
         "tracker.reconciler.handler.lambda_handler",
         "tracker.prices.handler.lambda_handler",
+        "tracker.costs.handler.lambda_handler",
+        "tracker.spending.handler.lambda_handler",
+        "tracker.jobs.notifier_handler.lambda_handler",
+        "tracker.jobs.updates_handler.lambda_handler",
+        "tracker.jobs.live_handler.lambda_handler",
     }
     recorder = functions["tracker.recorder.handler.lambda_handler"]["Environment"]["Variables"]
     notifier = functions["tracker.notifier.handler.lambda_handler"]["Environment"]["Variables"]

@@ -15,13 +15,46 @@ def load_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
-def all_fixture_events() -> list[dict[str, Any]]:
-    """Every task event of the fixtures (the task-*.json files; job-*.json hold job events)."""
+def all_fixture_events(detail_type: str = "Braket Task State Change") -> list[dict[str, Any]]:
+    """Every fixture event of one kind (task state changes by default; "Braket Job State Change" for jobs)."""
     events: list[dict[str, Any]] = []
-    for path in sorted(FIXTURES.glob("task-*.json")):
+    for path in sorted(FIXTURES.glob("*.json")):
         data = json.loads(path.read_text())
         events.extend(data if isinstance(data, list) else [data])
-    return events
+    return [event for event in events if event.get("detail-type") == detail_type]
+
+
+def job_arn(job_id: str | None = None, region: str = "us-east-1") -> str:
+    return f"arn:aws:braket:{region}:{ACCOUNT}:job/{job_id or uuid.uuid4()}"
+
+
+def job_state_change(
+    arn: str,
+    status: str,
+    time: str,
+    *,
+    event_id: str | None = None,
+    started_at: str | None = "2026-11-20T09:00:40.512Z",
+    ended_at: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A job event in the shape local mode sends: startedAt from RUNNING on, endedAt on finished statuses."""
+    detail: dict[str, Any] = {"jobArn": arn, "status": status, **extra}
+    if status != "QUEUED" and started_at is not None:
+        detail["startedAt"] = started_at
+    if status in ("COMPLETED", "FAILED", "CANCELLED"):
+        detail["endedAt"] = ended_at or time.replace("Z", "").split(".")[0] + ".250Z"
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": "Braket Job State Change",
+        "source": "aws.braket",
+        "account": ACCOUNT,
+        "time": time,
+        "region": arn.split(":")[3],
+        "resources": [arn],
+        "detail": detail,
+    }
 
 
 def task_arn(task_id: str | None = None, region: str = "us-east-1") -> str:

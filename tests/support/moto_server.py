@@ -6,6 +6,8 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from local.aws import _LocalMotoServer
+
 _TABLE_PROPERTIES = (
     "KeySchema",
     "AttributeDefinitions",
@@ -16,7 +18,9 @@ _TABLE_PROPERTIES = (
 
 
 def start_moto_server() -> tuple[ThreadedMotoServer, str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    """moto's threaded server with DynamoDB's writes atomic, as local mode runs it (local.aws): two
+    concurrent conditional writes (or transactions) never both pass, as in DynamoDB."""
+    server = _LocalMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     return server, f"http://{host}:{port}"

@@ -17,7 +17,7 @@ from tracker.domain import Status, TaskArn, TaskEvent, plausible_time
 
 MAX_EVENT_ID_LENGTH = 128
 MAX_S3_DIRECTORY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
-_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _DEVICE_ARN = re.compile(r"arn:aws[a-z-]{0,16}:braket:[a-z0-9-]{0,32}::device/[A-Za-z0-9_./-]{1,200}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -67,7 +67,7 @@ def _plausible(value: str, info: ValidationInfo) -> str:
 Shots = Annotated[int, BeforeValidator(_shots), Field(ge=0, le=1_000_000_000)]
 QuantumTaskArn = Annotated[str, AfterValidator(_task_arn)]
 EventTime = Annotated[str, AfterValidator(_plausible)]
-EventId = Annotated[str, _whole(_EVENT_ID, f"an event id (1 to {MAX_EVENT_ID_LENGTH} of A-Z a-z 0-9 . _ : -)")]
+EventId = Annotated[str, _whole(EVENT_ID, f"an event id (1 to {MAX_EVENT_ID_LENGTH} of A-Z a-z 0-9 . _ : -)")]
 DeviceArn = Annotated[str, _whole(_DEVICE_ARN, "a Braket device ARN")]
 BucketName = Annotated[str, _whole(_BUCKET, "an S3 bucket name")]
 S3Directory = Annotated[str, Field(min_length=1), AfterValidator(_s3_directory)]

@@ -14,16 +14,20 @@ from tests.support.app import SynthesizedApp
 
 
 class FilteredStream:
-    def __init__(self, table: str, synthesized: SynthesizedApp, function: str) -> None:
-        """`function`: a part of the construct path of the function whose stream mapping filters."""
+    def __init__(self, table: str, synthesized: SynthesizedApp, function: str, key: str = "taskArn") -> None:
+        """`function`: a part of the construct path of the function whose stream mapping filters; `table`: the
+        physical name of a table made by create_tables_from_template (its logical id after the last dash)."""
         self.client = boto3.client("dynamodbstreams")
+        self.key = key
         description = boto3.client("dynamodb").describe_table(TableName=table)["Table"]
         self.source = StreamSource(description["LatestStreamArn"], "us-east-1")
+        logical_id = table.rsplit("-", 1)[-1]
         (mapping,) = [
             r["Properties"]
             for r in synthesized.resources.values()
             if r["Type"] == "AWS::Lambda::EventSourceMapping"
             and "StreamArn" in json.dumps(r["Properties"])
+            and logical_id in json.dumps(r["Properties"]["EventSourceArn"])
             and function in json.dumps(r["Properties"]["FunctionName"])
         ]
         self.filters = FilterCriteria([f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]])
@@ -39,7 +43,7 @@ class FilteredStream:
                 page = self.client.get_records(ShardIterator=iterator, Limit=1000)
                 for raw in page["Records"]:
                     record = lambda_record(raw, self.source)
-                    if record["dynamodb"]["Keys"]["taskArn"]["S"] in task_arns and self.filters.matches(record):
+                    if record["dynamodb"]["Keys"][self.key]["S"] in task_arns and self.filters.matches(record):
                         found.append(record)
                 iterator = page.get("NextShardIterator") if page["Records"] else None
         return found
@@ -69,7 +73,9 @@ class StreamTail:
                 page = self.stream.client.get_records(ShardIterator=self.iterators[shard], Limit=1000)
                 for raw in page["Records"]:
                     record = lambda_record(raw, self.stream.source)
-                    if record["dynamodb"]["Keys"]["taskArn"]["S"] in task_arns and self.stream.filters.matches(record):
+                    if record["dynamodb"]["Keys"][self.stream.key]["S"] in task_arns and self.stream.filters.matches(
+                        record
+                    ):
                         found.append(record)
                 self.iterators[shard] = page.get("NextShardIterator")
                 if not page["Records"]:

@@ -46,3 +46,14 @@ def test_an_include_index_ignores_attributes_it_does_not_project() -> None:
     after = {**before, "note": "not projected"}
 
     assert write_units(before, after, [SPARSE], KEYS) == 1
+
+
+def test_brakets_prices_come_from_the_shipped_catalogue_not_from_the_model() -> None:
+    from bench.cost_model import CATALOGUE, braket_costs
+
+    priced, catalogue = braket_costs()
+
+    assert dict(priced)["SV1, the 3 s minimum"] == 0.00375  # $0.075 a minute, 3 s
+    assert dict(priced)["IonQ Forte-1, 1,000 shots"] == 80.3  # $0.30 + 1,000 x $0.08
+    assert catalogue.startswith("taken 2026-09-11T12:44:10Z, version ")
+    assert CATALOGUE == "lambdas/tracker/data/price-catalogue.json"  # a path in the repository

@@ -112,3 +112,21 @@ def test_scheduled_rules_lose_their_function_targets_which_the_runner_fires() ->
     ]
     assert local["Resources"]["Capture"] == template["Resources"]["Capture"]
     assert template["Resources"]["Schedule"]["Properties"]["Targets"][0]["Id"] == "Target0"  # input unchanged
+
+
+def test_the_dashboard_and_its_output_are_removed() -> None:
+    """moto creates no alarms, so the dashboard's alarm widget (Fn::GetAtt on each alarm) cannot deploy."""
+    template = copy.deepcopy(TEMPLATE)
+    template["Resources"]["Dashboard"] = {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {"DashboardBody": {"Fn::Join": ["", ['{"alarms": ["', {"Fn::GetAtt": ["Alarm", "Arn"]}, '"]}']]}},
+    }
+    template["Outputs"]["DashboardUrl"] = {
+        "Value": {"Fn::Join": ["", ["https://...#dashboards:name=", {"Ref": "Dashboard"}]]}
+    }
+
+    local = for_local(template)
+
+    assert "Dashboard" not in local["Resources"]
+    assert set(local["Outputs"]) == {"QueueUrl"}
+    assert any("Dashboard" in change for change in LOCAL_CHANGES)

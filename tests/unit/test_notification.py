@@ -173,7 +173,7 @@ def test_a_correction_says_so_and_names_the_status_it_corrects() -> None:
 
     assert notification.subject == "Correction: Braket task FAILED, not COMPLETED: sv1, 1,000 shots, ran 1.5 s"
     assert notification.text.startswith("Correction: your Amazon Braket quantum task failed.\nAn earlier message")
-    assert notification.notification_id == f"{ARN}#FAILED"  # one per task and final status
+    assert notification.notification_id == f"{ARN}#FAILED#2026-11-20T08:00:06.000Z"  # the state it announces
     assert (notification.document["correction"], notification.document["previousStatus"]) == (True, "COMPLETED")
     assert notification.attributes["previousStatus"] == {"DataType": "String", "StringValue": "COMPLETED"}
     assert len(notification.attributes) <= MAX_ATTRIBUTES

@@ -16,6 +16,12 @@ ROUTES = {
     "GET /tasks/{task_id}",
     "POST /tasks/{task_id}/cancel",
     "GET /tasks/{task_id}/result",
+    "GET /costs",
+    "GET /spending-limits",
+    "GET /jobs",
+    "GET /jobs/{job_id}",
+    "GET /jobs/{job_id}/tasks",
+    "POST /jobs/{job_id}/cancel",
 }
 ERROR_REF = "#/components/schemas/ErrorResponse"
 

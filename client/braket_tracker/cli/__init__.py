@@ -47,8 +47,9 @@ def main(
             args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse: 2 for usage errors, 0 for --help
         return int(exit_.code or 0)
-    if args.command == "watch" and not args.ids and not args.mine:
-        screen.note("error: watch needs task ids, --mine, or both")
+    mistake = _usage_mistake(args)
+    if mistake:
+        screen.note(f"error: {mistake}")
         return USAGE
     with warnings.catch_warnings():
         warnings.simplefilter("always", LiveUpdatesUnavailableWarning)
@@ -70,6 +71,15 @@ def main(
         except (TrackerError, ValueError, OSError) as error:
             screen.note(f"error: {describe(error, debug=args.debug)}")
             return exit_code(error)
+
+
+def _usage_mistake(args: argparse.Namespace) -> str | None:
+    """What the parser cannot check: options that only make sense together, or apart."""
+    if args.command == "watch" and not args.ids and not args.mine:
+        return "watch needs task ids, --mine, or both"
+    if args.command == "list" and args.job and any((args.status, args.device, args.submitter, args.tag)):
+        return "list --job takes no other filter (a job's tasks are listed by the job alone)"
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

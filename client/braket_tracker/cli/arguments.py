@@ -13,7 +13,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from braket_tracker.cli.costs import add_arguments as add_cost_arguments
 from braket_tracker.cli.exit_codes import EXIT_CODES
+from braket_tracker.cli.jobs import add_job_commands
 from braket_tracker.client import DEVICES
 from braket_tracker.live import RANK
 
@@ -105,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog="braket-tracker",
-        description="Submit, list, show, cancel and wait for Amazon Braket tasks through the Braket Task Tracker.",
+        description="Submit, list, show, cancel and wait for Amazon Braket tasks, follow hybrid jobs, and see "
+        "what tasks cost, through the Braket Task Tracker.",
         epilog=f"exit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--wait", action="store_true", help="wait for the end and print the result")
     submit.add_argument("--timeout", type=seconds, metavar="SECONDS", help="with --wait: give up after this long")
 
-    listing = command("list", "list tasks, newest first (one filter among status, device, submitter, tag)")
+    listing = command("list", "list tasks, newest first (one filter among status, device, submitter, tag, job)")
     listing.add_argument("--status", choices=tuple(RANK), help="in this status")
     listing.add_argument("--device", type=device, help=f"on this device (an ARN, or {names})")
     listing.add_argument("--submitter", metavar="ARN|me", help="submitted through the API by this IAM ARN (me: you)")
@@ -151,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--created-after", type=created, metavar="WHEN", help=f"created at or after: {when}")
     listing.add_argument("--created-before", type=created, metavar="WHEN", help=f"created before: {when}")
     listing.add_argument("--limit", type=positive, default=25, help="at most this many tasks (default 25)")
+    listing.add_argument("--job", metavar="ID", help="the tasks of this hybrid job (an id or ARN), newest first")
 
     show = command("show", "one task, as the tracker records it")
     show.add_argument("id", metavar="ID", help="a task id or ARN")
@@ -163,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = command("cancel", "cancel a task (its submitter or an admin)")
     cancel.add_argument("id", metavar="ID", help="a task id or ARN")
 
+    costs = command("costs", "what tasks cost in a month, by submitter, device or a tag, with budgets")
+    add_cost_arguments(costs)
+
     watch = command("watch", "a live table of tasks, updated as they change")
     watch.add_argument("ids", nargs="*", metavar="ID", help="task ids or ARNs (ends when all of them have)")
     watch.add_argument("--mine", action="store_true", help="your tasks (submitted through the API); until Ctrl-C")
+    add_job_commands(command, created, positive)
     return parser

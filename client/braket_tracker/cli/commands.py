@@ -1,5 +1,5 @@
-"""The commands: submit, list, show, result and cancel (watch is in cli.watch), each one a call of
-the client and a view of its answer: a table for people, JSON (`-o json`) for scripts."""
+"""The commands: submit, list, show, result, cancel and costs (watch is in cli.watch), each one a call
+of the client and a view of its answer: a table for people, JSON (`-o json`) for scripts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from braket_tracker.cli.costs import cost_table, limits_table, this_month
 from braket_tracker.cli.exit_codes import OK, TASK_DID_NOT_COMPLETE
+from braket_tracker.cli.jobs import JobCommands
 from braket_tracker.cli.rendering import Screen, item_table, result_view, task_table
 from braket_tracker.client import TrackedTask, TrackerClient
 from braket_tracker.live import TaskUpdate
@@ -40,6 +42,14 @@ class Commands:
         return self.wait_and_print(task, self.args.timeout)
 
     def list(self) -> int:
+        if self.args.job:  # a hybrid job's tasks, newest first
+            items = list(self.client.jobs.tasks(self.args.job, limit=self.args.limit))
+            title = f"{len(items)} task(s) of job {self.args.job.rsplit('/', 1)[-1]}, newest first"
+            if self.json:
+                self.screen.json(items)
+            else:
+                self.screen.show(task_table(items, title=title))
+            return OK
         tasks = self.client.list(
             status=self.args.status,
             device=self.args.device,
@@ -75,6 +85,22 @@ class Commands:
         else:
             self.screen.line(f"{task.id} {status}")
         return OK
+
+    def costs(self) -> int:
+        if self.args.limits:
+            report = self.client.spending_limits()
+            view = limits_table(report)
+        else:
+            report = self.client.costs(month=self.args.month or this_month(), by=self.args.by)
+            view = cost_table(report)
+        if self.json:
+            self.screen.json(report)
+        else:
+            self.screen.show(view)
+        return OK
+
+    def jobs(self) -> int:
+        return JobCommands(self.client, self.args, self.screen).run()
 
     def wait_and_print(self, task: TrackedTask, timeout: float | None) -> int:
         short = task.id.rsplit("/", 1)[-1]

@@ -96,3 +96,23 @@ class DependencyUnavailable(ApiError):
     """DynamoDB, S3 or Braket failed or timed out: the request may be retried as it is."""
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class BudgetExceeded(ApiError):
+    """The submission's estimated cost would take one of its scopes past its monthly budget:
+    `details` names the scope and says what remains."""
+
+    status = HTTPStatus.PAYMENT_REQUIRED
+
+
+# Hybrid jobs (issue 18): the job routes' own errors, with the same statuses as the tasks'.
+class JobNotFound(ApiError):
+    status = HTTPStatus.NOT_FOUND
+
+
+class JobAlreadyFinished(Conflict):
+    pass
+
+
+class AmbiguousJobId(Conflict):
+    """A job id that recorded jobs share in several Regions: `details.jobArns` lists them."""

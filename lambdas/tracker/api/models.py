@@ -135,6 +135,12 @@ class TaskView(BaseModel):
     notifications: dict[str, str] | None = Field(
         default=None, description="Each final status announced on the notification topic, and when (corrections)"
     )
+    costUsd: str | None = Field(
+        default=None, description="What the task cost, in USD (an exact decimal), once it has ended and been priced"
+    )
+    costBasis: dict[str, Any] | None = Field(
+        default=None, description="How costUsd was reached: the rule, the prices used, the shots or billed duration"
+    )
     deviceParameters: str | None = Field(
         default=None, description="Braket's deviceParameters (JSON), from its answer at the end; not in listings"
     )

@@ -8,12 +8,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
+from tracker.api import (
+    cost_routes,  # noqa: F401 (registers GET /costs and GET /spending-limits)
+    jobs_routes,  # noqa: F401 (registers the job routes on the same API)
+)
 from tracker.api.routes import app
 
 TITLE = "Braket Task Tracker: Task API"
 VERSION = "1.0.0"
 DESCRIPTION = (
-    "Submit OpenQASM 3 tasks to Amazon Braket, and get, list, cancel and read the results of every tracked task. "
+    "Submit OpenQASM 3 tasks to Amazon Braket, and get, list, cancel and read the results of every tracked task; "
+    "what tasks cost by month, submitter, device and tag, with budgets and Braket's spending limits; "
+    "get, list and cancel every tracked hybrid job, and list its tasks. "
     "Every request is signed with AWS Signature Version 4 (service `execute-api`); errors are "
     "`{error, message, details}`."
 )

@@ -117,6 +117,11 @@ def _account() -> str:
         429,
         503,
         _201={"description": "Submitted", "content": _json(SubmitTaskResponse)},
+        _402={
+            "description": "The estimated cost would take a scope past its monthly budget (`BudgetExceeded`: "
+            "`details` names the scope and the remaining amount)",
+            "content": _json(ErrorResponse),
+        },
         _413={"description": "Program too large", "content": _json(ErrorResponse)},
         _415={"description": "The body is not application/json", "content": _json(ErrorResponse)},
     ),

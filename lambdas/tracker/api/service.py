@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from tracker.api import errors, observations
+from tracker.api.budgets import BudgetGuard, Hold
 from tracker.config import ApiConfig
 from tracker.constants import MAX_PROGRAM_BYTES, PRESIGNED_URL_SECONDS, RESULTS_BUCKET_PREFIX, RESULTS_PREFIX
 from tracker.data.braket_tasks import BraketRefused, BraketSubmissions, BraketTasks, BraketUnavailable
@@ -68,6 +69,7 @@ class TaskService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         recorder: Recorder | None = None,
+        budgets: BudgetGuard | None = None,
     ) -> None:
         self.config = config
         self.table = table
@@ -77,6 +79,7 @@ class TaskService:
         self.clock = clock
         # Observations (a cancel) take the recorder's write path; only an end would ask Braket.
         self.recorder = recorder or Recorder(table, BraketTasks(max_attempts=1))
+        self.budgets = budgets
 
     # --- POST /tasks ---
 
@@ -115,16 +118,21 @@ class TaskService:
         parameters = submission.create_request(
             request, client_token=client_token, bucket=bucket, prefix=RESULTS_PREFIX, tags=tags
         )
+        hold = self._hold_budget(request, caller, region, key)
         try:
             task_arn = self.braket.create(region, parameters)
         except BraketRefused as refused:
+            self._release_budget(hold)
             if key is not None:  # nothing was created: let the caller fix the request under the same key
                 self._storage(lambda: self.idempotency.forget(key))
             _braket_refused(refused)
         except BraketUnavailable as exc:
+            self._release_budget(hold)
             raise errors.DependencyUnavailable(
                 f"Braket did not answer: {exc}; retry with the same Idempotency-Key"
             ) from exc
+        if self.budgets is not None:
+            self.budgets.link(hold, task_arn)
         record = submission.submitted_record(
             task_arn, request, submitter=caller, tags=tags, bucket=bucket, prefix=RESULTS_PREFIX, at=self.clock()
         )
@@ -132,6 +140,27 @@ class TaskService:
         if key is not None:
             self._storage(lambda: self.idempotency.complete(key, task_arn))
         return Submitted(task_arn, replayed=False)
+
+    def _hold_budget(self, request: submission.SubmitRequest, caller: str, region: str, key: str | None) -> Hold | None:
+        """The estimate held against the budgets of the task's scopes (api.budgets), if any apply.
+        A refusal frees the Idempotency-Key, as Braket's refusals do."""
+        if self.budgets is None:
+            return None
+        guard = self.budgets
+        try:
+            held: Hold | None = self._storage(
+                lambda: guard.reserve(request.device_arn, region, request.shots, caller, request.tags)
+            )
+        except errors.BudgetExceeded:
+            if key is not None:
+                self._storage(lambda: self.idempotency.forget(key))
+            raise
+        return held
+
+    def _release_budget(self, hold: Hold | None) -> None:
+        if self.budgets is not None and hold is not None:
+            guard = self.budgets
+            self._storage(lambda: guard.release(hold))
 
     # --- GET /tasks/{id} ---
 

@@ -20,7 +20,10 @@ def task_view(record: TaskRecord, queue: QueueAnswer | None = None, *, summary: 
     each, as Braket's SearchQuantumTasks does); the queue position only when asked for."""
     fields = _SUMMARY_FIELDS if summary else _FIELDS
     item = to_item(record)
-    view = TaskView.model_validate({name: _plain(value) for name, value in item.items() if name in fields})
+    values = {name: _plain(value) for name, value in item.items() if name in fields}
+    if record.cost_usd is not None:
+        values["costUsd"] = f"{record.cost_usd.normalize():f}"  # money stays exact: a decimal string
+    view = TaskView.model_validate(values)
     if queue is not None:
         info = {key: value for key, value in queue.info.items() if key in QueueInfo.model_fields}
         view.queueInfo = QueueInfo.model_validate(info)

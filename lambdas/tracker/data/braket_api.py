@@ -67,6 +67,20 @@ class RateLimiter:
             if wait > 0:
                 self._sleep(wait)
 
+    def try_acquire(self, max_wait: float) -> bool:
+        """Acquire if that takes at most `max_wait` seconds (waiting for it); False, taking nothing, if longer."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            if wait > max_wait:
+                return False
+            self._tokens -= 1
+            if wait > 0:
+                self._sleep(wait)
+            return True
+
 
 ClientFactory = Callable[[str], Any]
 

@@ -80,13 +80,17 @@ class ConnectionsTable:
 
     def task_subscription_count(self, connection_id: str) -> int:
         """How many task subscriptions the connection holds (a keys-only count, paginated)."""
+        return self.subscription_count(connection_id, "task#")
+
+    def subscription_count(self, connection_id: str, prefix: str) -> int:
+        """How many subscriptions whose target starts with `prefix` the connection holds."""
         count = 0
         for page in self._pages(
             self._client.query,
             TableName=self.table_name,
             KeyConditionExpression="#c = :c AND begins_with(#e, :task)",
             ExpressionAttributeNames={"#c": CONNECTIONS_KEY, "#e": CONNECTIONS_SORT_KEY},
-            ExpressionAttributeValues={":c": {"S": connection_id}, ":task": {"S": "task#"}},
+            ExpressionAttributeValues={":c": {"S": connection_id}, ":task": {"S": prefix}},
             Select="COUNT",
         ):
             count += int(page["Count"])

@@ -5,27 +5,33 @@ Writes are conditional so that concurrent and out-of-order deliveries never lose
   forward, under a condition that proves the stored item is what the update assumes;
 - `insert_first` is the common case for a task's first event, one PutItem if the item is absent;
 - `replace` writes a merged record if the item is still the version it was merged from.
+The requests' expressions and conditions are built in data/task_writes.py.
 When a condition fails, DynamoDB returns the stored item with the error
 (ReturnValuesOnConditionCheckFailure), so falling back to a merge costs no extra read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from tracker.constants import INDEX_BY_TASK_ID
-from tracker.data.in_order_update import InOrderUpdate
-from tracker.domain import Enrichment, Status, TaskEvent, TaskRecord
+from tracker.data.task_writes import InOrderUpdate, deserialize, serialize, version_condition
+from tracker.domain import (
+    Enrichment,
+    Status,
+    TaskEvent,
+    TaskRecord,
+    normalize_time,
+    parse_time,
+)
 from tracker.logic.listing import QueryPlan
 from tracker.models.item import (
-    Item,
     awaits_notification,
     from_item,
     promoted_tag_attributes,
@@ -33,8 +39,6 @@ from tracker.models.item import (
 )
 
 MAX_MARK_ATTEMPTS = 8
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class StorageError(Exception):
@@ -63,7 +67,7 @@ class TaskTable:
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
         item = response.get("Item")
-        return None if item is None else from_item(_deserialize(item))
+        return None if item is None else from_item(deserialize(item))
 
     def find_by_id(self, task_id: str, limit: int = 10) -> list[TaskRecord]:
         """The tasks with this id, whatever their Region (one, normally): one read of the by-task-id
@@ -78,7 +82,7 @@ class TaskTable:
             )
         except ClientError as exc:
             raise StorageError(str(exc)) from exc
-        return [from_item(_deserialize(item)) for item in response.get("Items", [])]
+        return [from_item(deserialize(item)) for item in response.get("Items", [])]
 
     def query_page(self, plan: QueryPlan) -> tuple[list[TaskRecord], dict[str, Any] | None]:
         """One page of a planned listing, newest first: one Query, no filter expression."""
@@ -110,7 +114,7 @@ class TaskTable:
             if exc.response.get("Error", {}).get("Code") == "ValidationException" and plan.start_key:
                 raise ValueError("the start key does not fit this index") from exc
             raise StorageError(str(exc)) from exc
-        records = [from_item(_deserialize(item)) for item in response.get("Items", [])]
+        records = [from_item(deserialize(item)) for item in response.get("Items", [])]
         return records, response.get("LastEvaluatedKey")
 
     def insert_submission(self, record: TaskRecord) -> None:
@@ -131,7 +135,7 @@ class TaskTable:
                 self._client.update_item,
                 Key={"taskArn": {"S": record.task.arn}},
                 UpdateExpression="SET " + ", ".join(sets),
-                ExpressionAttributeValues=_serialize(values),
+                ExpressionAttributeValues=serialize(values),
                 **({"ExpressionAttributeNames": names} if names else {}),
             )
 
@@ -139,7 +143,7 @@ class TaskTable:
         """Write the first version of a task's item. Raises ItemChanged if it already exists."""
         self._write(
             self._client.put_item,
-            Item=_serialize(to_item(record, self.promoted_tag_keys)),
+            Item=serialize(to_item(record, self.promoted_tag_keys)),
             ConditionExpression="attribute_not_exists(taskArn)",
         )
 
@@ -151,10 +155,10 @@ class TaskTable:
         condition, names, values = version_condition(to_item(expected, self.promoted_tag_keys))
         self._write(
             self._client.put_item,
-            Item=_serialize(to_item(record, self.promoted_tag_keys)),
+            Item=serialize(to_item(record, self.promoted_tag_keys)),
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_serialize(values),
+            ExpressionAttributeValues=serialize(values),
         )
 
     def apply_in_order(
@@ -167,16 +171,15 @@ class TaskTable:
         Raises ItemChanged (with the stored item, or None) when that is not the case.
         With `return_new`, returns the item as written (ReturnValues ALL_NEW: no extra request).
         """
-        request = InOrderUpdate(event, enrichment, self.promoted_tag_keys).request()
-        request["ExpressionAttributeValues"] = _serialize(request["ExpressionAttributeValues"])
+        update = InOrderUpdate(event, enrichment, self.promoted_tag_keys)
         answer = self._write(
             self._client.update_item,
             Key={"taskArn": {"S": event.task.arn}},
-            **request,
+            **update.request(),
             **({"ReturnValues": "ALL_NEW"} if return_new else {}),
         )
         written = answer.get("Attributes")
-        return from_item(_deserialize(written)) if return_new and written else None
+        return from_item(deserialize(written)) if return_new and written else None
 
     def mark_announced(self, record: TaskRecord, status: Status, at: str) -> TaskRecord | None:
         """Record that the topic announced `status` (a first end, or a correction) at `at`, on the
@@ -184,16 +187,19 @@ class TaskTable:
         again into the current item if another writer changed it meanwhile. Touches only the
         notification attributes (`notifications`, `notifiedAt`, `awaitingNotification`).
 
-        Returns the item as marked, or None if there is no item or `status` was already marked.
+        Returns the item as marked, or None if there is no item or `status` is the last one marked.
+        A status announced again (a correction back to it) is marked at a time after every earlier
+        mark, so the last announced status is always the one with the latest time.
         """
         current: TaskRecord | None = record
         for _ in range(MAX_MARK_ATTEMPTS):
-            if current is None or status in current.announced:
+            if current is None or current.last_announced is status:
                 return None
+            when = _after(at, current.announced.values())
             marked = replace(
                 current,
-                notifications={**current.announced, status: at},
-                notified_at=current.notified_at or at,
+                notifications={**current.announced, status: when},
+                notified_at=current.notified_at or when,
             )
             condition, names, values = version_condition(to_item(current, self.promoted_tag_keys))
             names["#region"] = "awaitingNotification"
@@ -214,7 +220,7 @@ class TaskTable:
                     UpdateExpression=update,
                     ConditionExpression=condition,
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=_serialize(values),
+                    ExpressionAttributeValues=serialize(values),
                 )
             except ItemChanged as changed:
                 current = changed.current
@@ -236,7 +242,7 @@ class TaskTable:
                 " AND (attribute_not_exists(queueInfoReadAt) OR queueInfoReadAt < :notBefore)"
             ),
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=_serialize({":at": at, ":queued": Status.QUEUED.value, ":notBefore": not_before}),
+            ExpressionAttributeValues=serialize({":at": at, ":queued": Status.QUEUED.value, ":notBefore": not_before}),
         )
 
     def store_queue_info(self, task_arn: str, queue_info: Mapping[str, str], read_at: str) -> None:
@@ -246,7 +252,7 @@ class TaskTable:
             Key={"taskArn": {"S": task_arn}},
             UpdateExpression="SET queueInfo = :info",
             ConditionExpression="queueInfoReadAt = :at",
-            ExpressionAttributeValues=_serialize({":info": dict(queue_info), ":at": read_at}),
+            ExpressionAttributeValues=serialize({":info": dict(queue_info), ":at": read_at}),
         )
 
     def _write(self, operation: Any, **request: Any) -> dict[str, Any]:
@@ -259,59 +265,13 @@ class TaskTable:
             if error.get("Code") != "ConditionalCheckFailedException":
                 raise StorageError(str(exc)) from exc
             item: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            raise ItemChanged(None if not item else from_item(_deserialize(item))) from exc
+            raise ItemChanged(None if not item else from_item(deserialize(item))) from exc
         return answer
 
 
-VERSIONED_ATTRIBUTES = (
-    "eventCount",
-    "statusTimes",
-    "lastEventAt",
-    "createdAt",
-    "endedAt",
-    "deviceArn",
-    "shots",
-    "outputS3Bucket",
-    "outputS3Directory",
-    "enriched",
-    "submitter",
-    "notifiedAt",
-    "notifications",
-    "queueInfoReadAt",
-    "queueInfo",
-)
-"""What a whole-item write checks is still as it read it: every attribute that another writer
-(the recorder, the API's submission and queue reads, the notifier's marks) can change. The event
-count alone is not enough: a conflicting body (one event id, two bodies) or Braket's details filled
-in later change the item without adding an event."""
-
-
-def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The condition that the stored item still has `expected`'s VERSIONED_ATTRIBUTES."""
-    parts: list[str] = []
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for i, attribute in enumerate(VERSIONED_ATTRIBUTES):
-        names[f"#v{i}"] = attribute
-        if attribute in expected:
-            parts.append(f"#v{i} = :v{i}")
-            values[f":v{i}"] = expected[attribute]
-        else:
-            parts.append(f"attribute_not_exists(#v{i})")
-    return " AND ".join(parts), names, values
-
-
-def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(_to_dynamo(value)) for name, value in values.items()}
-
-
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    return value
-
-
-def _deserialize(item: Mapping[str, Any]) -> Item:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+def _after(at: str, earlier: Iterable[str]) -> str:
+    """`at`, or one millisecond after the latest of `earlier` if that is not before it."""
+    latest = max(earlier, default=None)
+    if latest is None or latest < at:
+        return at
+    return normalize_time(parse_time(latest) + timedelta(milliseconds=1))

@@ -28,6 +28,7 @@ from tracker.config import LiveConfig
 from tracker.data.connections import ConnectionsTable
 from tracker.data.connections_api import ConnectionsApi
 from tracker.domain import Status
+from tracker.jobs import task_side
 from tracker.live.fan_out import Pusher
 from tracker.logic.ends import end_change
 from tracker.logic.live import pushed_by_recorder, status_changed
@@ -43,9 +44,13 @@ pusher = Pusher(
     ConnectionsApi(config.connections_endpoint, pool_size=WORKERS),
     workers=WORKERS,
 )
+task_side.check_configuration()  # the job side's, at cold start (its clients are made on its first job's task)
 
 
 def push_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
+    jobs = task_side.handle(record)  # a hybrid job's task: link, count, push to the job's followers (issue 18)
+    if jobs:
+        logger.info("A job's task", job_side={key: str(value) for key, value in jobs.items()})
     change = record.dynamodb
     if change is None or not status_changed(str(record.get("eventName")), change.old_image, change.new_image):
         metrics.add_metric(name="UnchangedStatuses", unit=MetricUnit.Count, value=1)

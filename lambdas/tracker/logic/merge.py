@@ -13,7 +13,9 @@ still does not depend on which came first:
 - task properties (device, shots, output location, createdAt) are the same in every real event;
   should two events ever disagree, the smallest value wins so the result stays order-independent;
 - tags known at submission move into Braket's details once those arrive (Braket's tags include
-  them), so a record holds its tags in one place.
+  them), so a record holds its tags in one place;
+- the task's job (jobArn): the one any source named (Braket's details at the end, or the early link
+  of a job's task); should two ever differ, the smallest.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def merge(record: TaskRecord | None, event: TaskEvent, enrichment: Enrichment | 
             ended_at=event.ended_at,
             enrichment=enrichment if event.status.finished else None,
             origin=event.origin,
+            job_arn=enrichment.job_arn if enrichment is not None and event.status.finished else None,
         )
     return _tags_in_one_place(_merge_into(record, event, enrichment))
 
@@ -75,6 +78,9 @@ def _merge_into(record: TaskRecord, event: TaskEvent, enrichment: Enrichment | N
         event_ids=record.event_ids | {event.event_id},
         ended_at=_earliest(record.ended_at, event.ended_at),
         enrichment=_better_enrichment(record.enrichment, enrichment if event.status.finished else None),
+        job_arn=_earliest(
+            record.job_arn, enrichment.job_arn if enrichment is not None and event.status.finished else None
+        ),
     )
 
 

@@ -34,7 +34,7 @@ from tracker.domain import Status, TaskArn, TaskEvent, plausible_time
 MAX_EVENT_ID_LENGTH = 128
 MAX_S3_DIRECTORY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
 MAX_SHOTS = 1_000_000_000
-_EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _DEVICE_ARN = re.compile(r"arn:aws[a-z-]{0,16}:braket:[a-z0-9-]{0,32}::device/[A-Za-z0-9_./-]{1,200}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -137,7 +137,7 @@ def _s3_directory(value: Any, _: datetime | None = None) -> str:
 # The model: each field, whether it is required, and its check. Other fields are ignored.
 ENVELOPE: tuple[tuple[str, bool, Check], ...] = (
     ("version", True, _text),
-    ("id", True, _whole(_EVENT_ID, f"an event id (1 to {MAX_EVENT_ID_LENGTH} of A-Z a-z 0-9 . _ : -)")),
+    ("id", True, _whole(EVENT_ID, f"an event id (1 to {MAX_EVENT_ID_LENGTH} of A-Z a-z 0-9 . _ : -)")),
     ("source", True, _equal(SOURCE)),
     # The task's account and Region come from its ARN: the envelope's may be missing or rewritten
     # (a forwarding rule, or moto's EventBridge, which leaves `account` out when it targets SQS).

@@ -51,11 +51,16 @@ def to_item(record: TaskRecord, promoted_tag_keys: Sequence[str] = ()) -> Item:
         "notifications": {status.value: at for status, at in record.notifications.items()} or None,
         "queueInfo": dict(record.queue_info) if record.queue_info else None,
         "queueInfoReadAt": record.queue_info_read_at,
+        "costUsd": record.cost_usd,
+        "costBasis": record.cost_basis,
+        "jobCountedStatus": record.job_counted,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     item.update(promoted_tag_attributes(record.tags, promoted_tag_keys))
     if record.enrichment is not None:
         item.update(enrichment_attributes(record.enrichment, promoted_tag_keys))
+    if record.job_arn:
+        item["jobArn"] = record.job_arn
     return item
 
 
@@ -126,6 +131,10 @@ def from_item(item: Item) -> TaskRecord:
         notifications={Status(status): at for status, at in (item.get("notifications") or {}).items()},
         queue_info=dict(item["queueInfo"]) if item.get("queueInfo") else None,
         queue_info_read_at=item.get("queueInfoReadAt"),
+        cost_usd=item.get("costUsd"),
+        cost_basis=dict(item["costBasis"]) if isinstance(item.get("costBasis"), dict) else None,
+        job_arn=item.get("jobArn"),
+        job_counted=item.get("jobCountedStatus"),
     )
 
 
@@ -148,12 +157,13 @@ def _stored_task(item: Item) -> TaskArn:
 
 
 def awaits_notification(record: TaskRecord) -> bool:
-    """Finished with a status the topic has not announced: its first end (if notifiable: a
-    backfilled task is silent), or a correction of an end that was announced."""
+    """Finished with a status other than the one the topic announced last: its first end (if
+    notifiable: a backfilled task is silent), or a correction of an end that was announced (also
+    back to a status announced before it: the topic must end on the table's status)."""
     if not record.status.finished:
         return False
-    announced = record.announced
-    return record.status not in announced and (bool(announced) or record.origin != ORIGIN_BACKFILL)
+    last = record.last_announced
+    return record.status is not last and (last is not None or record.origin != ORIGIN_BACKFILL)
 
 
 def _int_or_none(value: Decimal | int | None) -> int | None:

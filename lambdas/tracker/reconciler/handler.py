@@ -20,11 +20,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tracker import constants
 from tracker.config import ReconcilerConfig
 from tracker.data.braket_api import BraketApi, ObservedTasks
+from tracker.data.braket_jobs import BraketJobs
+from tracker.data.job_table import JobTable
 from tracker.data.reconciliation import SweepState, TaskIndex
 from tracker.data.task_table import TaskTable
 from tracker.data.topic import NotificationTopic
+from tracker.jobs.config import JobsConfig
+from tracker.jobs.notifier import JobNotifier
+from tracker.jobs.reconcile import JobReconciler
+from tracker.jobs.recorder import JobRecorder
 from tracker.notifier.service import Notifier
-from tracker.reconciler.service import Reconciler, Settings
+from tracker.reconciler.service import TASK_RESERVE_SECONDS, Reconciler, Settings
 from tracker.recorder.service import Recorder
 
 config = ReconcilerConfig.from_env()
@@ -41,6 +47,14 @@ reconciler = Reconciler(
     api=api,
     observed=observed,
     notifier=Notifier(table, NotificationTopic(config.topic_arn)),
+)
+jobs_config = JobsConfig.from_env(constants.RECONCILER_GET_JOB_RATE)
+job_table = JobTable(jobs_config.job_table, dynamodb)
+jobs = JobReconciler(  # hybrid jobs: the same passes, under GetJob's own rate limit
+    job_table,
+    JobRecorder(job_table, BraketJobs(jobs_config.get_job_rate)),
+    JobNotifier(job_table, NotificationTopic(config.topic_arn)),
+    SweepState(config.state_table, dynamodb),
 )
 SETTINGS = Settings(
     regions=config.regions,
@@ -80,12 +94,25 @@ def settings_for(event: Any) -> Settings:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = settings_for(event)
-    report = reconciler.run(settings, datetime.now(UTC), lambda: context.get_remaining_time_in_millis() / 1000)
+    now = datetime.now(UTC)
+    report = reconciler.run(settings, now, lambda: context.get_remaining_time_in_millis() / 1000)
+    job_report = jobs.run(
+        settings.regions,
+        settings.stale_after,
+        settings.notify_grace,
+        now,
+        lambda: context.get_remaining_time_in_millis() / 1000 < TASK_RESERVE_SECONDS,
+    )
+    for message in job_report.error_messages:
+        logger.warning("Could not reconcile a job", error=message)
+    if job_report.repaired:
+        logger.warning("Repaired jobs that events had not recorded", jobs=job_report.repaired_jobs[:50])
+        metrics.add_metric(name=constants.METRIC_JOBS_REPAIRED, unit=MetricUnit.Count, value=job_report.repaired)
     for name, value in (
         (constants.METRIC_TASKS_CHECKED, report.checked),
         (constants.METRIC_TASKS_REPAIRED, report.repaired),
-        (constants.METRIC_RECONCILE_ERRORS, report.errors),
-        (constants.METRIC_NOTIFICATIONS_RECOVERED, report.notified),
+        (constants.METRIC_RECONCILE_ERRORS, report.errors + job_report.errors),
+        (constants.METRIC_NOTIFICATIONS_RECOVERED, report.notified + job_report.notified),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     for message in report.error_messages:
@@ -100,6 +127,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "notified": report.notified,
         "errors": report.errors,
         "unfinishedWork": report.unfinished_work,
+        "jobs": {
+            "checked": job_report.checked,
+            "repaired": job_report.repaired,
+            "found": job_report.found,
+            "backedOff": job_report.backed_off,
+            "notified": job_report.notified,
+            "errors": job_report.errors,
+        },
     }
     logger.info("Reconciled", extra=summary)
     return summary

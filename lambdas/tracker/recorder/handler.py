@@ -14,7 +14,8 @@ Error mapping, in one place:
 - Braket's details of the batch's ends are written once every event of the batch is recorded and
   every end pushed (no end waits for another's GetQuantumTask); a details write that fails reports
   its message as a batch item failure, and the redelivery writes them (and pushes the end again,
-  which clients dedupe).
+  which clients dedupe);
+- "Braket Job State Change" events share the queue: they take the job path (tracker.jobs.recording).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -37,8 +39,12 @@ from tracker.data.connections_api import ConnectionsApi
 from tracker.data.rejected_events import RejectedEvents
 from tracker.data.task_table import StorageError, TaskTable
 from tracker.domain import EventRefused, TaskEvent, parse_time
+from tracker.jobs.recording import job_recorder, record_job_message
 from tracker.live.fan_out import Pusher
+from tracker.logic import task_metrics
+from tracker.metrics import publish
 from tracker.models.event import InvalidEvent, parse_task_event
+from tracker.models.job_kind import is_job_event
 from tracker.recorder.service import DetailsDue, Outcome, Recorder, RecordResult
 
 config = RecorderConfig.from_env()
@@ -59,6 +65,7 @@ recorder = Recorder(
 )
 rejected = RejectedEvents(config.rejected_table, constants.REJECTED_RETENTION_DAYS, dynamodb)
 details_due: list[tuple[str, DetailsDue]] = []  # this invocation's ends whose details are still to write
+job_recorder(dynamodb)  # the job path's configuration, checked at cold start
 
 _OUTCOME_METRIC = {
     Outcome.RECORDED: constants.METRIC_EVENTS_RECORDED,
@@ -95,6 +102,10 @@ def record_message(message: QueueMessage, lambda_context: LambdaContext | None =
     """Record one queued event; raising makes it a batch item failure (SQS redelivers it)."""
     started = time.time()
     logger.set_correlation_id(None)
+    if is_job_event(message.body):
+        seconds = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else None
+        record_job_message(message, seconds, reject, logger=logger, metrics=metrics, client=dynamodb)
+        return
     try:
         event = parse_task_event(message.body)
     except InvalidEvent as exc:
@@ -126,6 +137,7 @@ def record_message(message: QueueMessage, lambda_context: LambdaContext | None =
     if result.enrichment_error:
         _without_details(result.enrichment_error)
     metrics.add_metric(name=_OUTCOME_METRIC[result.outcome], unit=MetricUnit.Count, value=1)
+    publish(metrics, task_metrics.recorded(result.status, result.previous, result.record, datetime.now(UTC)))
     logger.info(
         "Recorded an event",
         event_id=event.event_id,

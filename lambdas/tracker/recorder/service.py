@@ -61,6 +61,8 @@ class RecordResult:
     details: str | None = None  # "written" when Braket's details were written after the end
     written_at: float | None = None  # when the event's write was done (epoch seconds)
     details_due: DetailsDue | None = None  # deferred: the caller writes them (`Recorder.write_details`)
+    record: TaskRecord | None = None  # the item as written (or found, for a duplicate); always for an end
+    previous: Status | None = None  # the status it replaced: None for no item, or an unfinished one not read
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,16 @@ class Recorder:
         written = self._write(event, enrichment)
         pushed = self._push(written, event, left, redelivered)
         due = DetailsDue(event, written.after) if not first_details and _lacks_details(written.after) else None
-        result = RecordResult(written.outcome, written.after.status, error, pushed, None, written.at)
+        result = RecordResult(
+            written.outcome,
+            written.after.status,
+            error,
+            pushed,
+            None,
+            written.at,
+            record=written.after,
+            previous=written.previous,
+        )
         if due is None:
             return result
         if defer_details:
@@ -143,7 +154,14 @@ class Recorder:
         the item changed meanwhile. Saves the first attempt when a batch read already has the item."""
         enrichment, error = self._enrich(event, _clock(seconds_left))
         written = self._merge_until_written(current, event, enrichment)
-        return RecordResult(written.outcome, written.after.status, error, written_at=written.at)
+        return RecordResult(
+            written.outcome,
+            written.after.status,
+            error,
+            written_at=written.at,
+            record=written.after,
+            previous=written.previous,
+        )
 
     def _write(self, event: TaskEvent, enrichment: Enrichment | None) -> _Written:
         """The cheapest safe write: one PutItem for a first event, one UpdateItem for an event that

@@ -1,20 +1,25 @@
-"""The one UpdateItem that applies an event moving a task forward (TaskTable.apply_in_order): its
-condition proves the stored item is an older, unfinished state of the same task that has not seen the
-event, and its update then equals `merge(stored, event)`."""
+"""How the task table's writes are expressed: the in-order UpdateItem that applies one event
+without a read, the version condition of whole-item writes (every attribute another writer can
+change), and the attribute (de)serialization. Pure request building: data/task_table.py sends them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from tracker.constants import ORIGIN_BACKFILL
 from tracker.domain import MAX_EVENTS_PER_TASK, Enrichment, Status, TaskEvent, seconds_between
-from tracker.models.item import enrichment_attributes
+from tracker.models.item import Item, enrichment_attributes
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
 
 
 class InOrderUpdate:
-    """Builds the UpdateItem request that applies one in-order event (attribute values as Python values:
-    the task table serializes them)."""
+    """Builds the UpdateItem request that applies one in-order event."""
 
     def __init__(self, event: TaskEvent, enrichment: Enrichment | None, promoted_tag_keys: Sequence[str]) -> None:
         self.event = event
@@ -72,7 +77,7 @@ class InOrderUpdate:
             "ConditionExpression": " AND ".join(self.conditions),
             "UpdateExpression": expression,
             "ExpressionAttributeNames": self.names,
-            "ExpressionAttributeValues": self.values,
+            "ExpressionAttributeValues": serialize(self.values),
         }
 
     def _finish(self) -> None:
@@ -103,3 +108,62 @@ class InOrderUpdate:
             for i, (attribute, value) in enumerate(attributes.items()):
                 self.names[f"#enrichment{i}"] = attribute
                 self.sets.append(f"#enrichment{i} = {self.value(f'enrichment{i}', value)}")
+
+
+VERSIONED_ATTRIBUTES = (
+    "eventCount",
+    "statusTimes",
+    "lastEventAt",
+    "createdAt",
+    "endedAt",
+    "deviceArn",
+    "shots",
+    "outputS3Bucket",
+    "outputS3Directory",
+    "enriched",
+    "submitter",
+    "notifiedAt",
+    "notifications",
+    "queueInfoReadAt",
+    "queueInfo",
+    "costUsd",
+    "costBasis",
+    "jobArn",  # linked early by the job-updates function (issue 18)
+    "jobCountedStatus",  # the job-task counter's ledger
+)
+"""What a whole-item write checks is still as it read it: every attribute that another writer
+(the recorder, the API's submission and queue reads, the notifier's marks, the cost keeper, the
+job-updates function's link and count) can change. The event count alone is not enough: a
+conflicting body (one event id, two bodies) or Braket's details filled in later change the item
+without adding an event."""
+
+
+def version_condition(expected: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The condition that the stored item still has `expected`'s VERSIONED_ATTRIBUTES."""
+    parts: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for i, attribute in enumerate(VERSIONED_ATTRIBUTES):
+        names[f"#v{i}"] = attribute
+        if attribute in expected:
+            parts.append(f"#v{i} = :v{i}")
+            values[f":v{i}"] = expected[attribute]
+        else:
+            parts.append(f"attribute_not_exists(#v{i})")
+    return " AND ".join(parts), names, values
+
+
+def serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(_to_dynamo(value)) for name, value in values.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    return value
+
+
+def deserialize(item: Mapping[str, Any]) -> Item:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}

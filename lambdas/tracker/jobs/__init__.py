@@ -1,0 +1,1 @@
+"""Hybrid jobs: recorded, notified, pushed and reconciled like tasks (issue 18)."""
