@@ -39,7 +39,7 @@ from tests.support.events import state_change
 pytestmark = pytest.mark.e2e
 OTHER_REGION = "eu-north-1"  # IQM's Region
 BACKFILL_REGION = "us-west-2"
-BACKFILL_TASKS = 1000
+BACKFILL_TASKS = 300  # three pages of SearchQuantumTasks (100 each), past the rate limit of 90 a second
 _deserialize = TypeDeserializer().deserialize
 
 
@@ -183,7 +183,7 @@ def test_a_backfill_imports_every_task_silently_and_a_second_run_writes_nothing(
 
     assert first.returncode == 0, first.stderr + first.stdout
     assert (
-        f"Backfill done: {BACKFILL_TASKS} found, {BACKFILL_TASKS} recorded, 0 already recorded, 0 errors"
+        f"Backfill done: {BACKFILL_TASKS} tasks found, {BACKFILL_TASKS} recorded, 0 already recorded, 0 errors"
         in first.stdout
     )
     items = table_items(tracker, BACKFILL_REGION)
@@ -199,8 +199,10 @@ def test_a_backfill_imports_every_task_silently_and_a_second_run_writes_nothing(
     again = ops(tracker, "backfill", "--region", BACKFILL_REGION, "--since", since, "--rate", "90", "--restart")
 
     assert "resuming after" in resumed.stdout and "0 recorded" in resumed.stdout, resumed.stdout
-    assert f"{BACKFILL_TASKS} found, 0 recorded, {BACKFILL_TASKS} already recorded, 0 errors" in again.stdout
-    assert table_items(tracker, BACKFILL_REGION) == items  # byte for byte
+    assert f"{BACKFILL_TASKS} tasks found, 0 recorded, {BACKFILL_TASKS} already recorded, 0 errors" in again.stdout
+    # Byte for byte, but for the cost keeper's attributes: it prices each imported task after the
+    # backfill wrote it, at its own pace (a task counts, silently), so they may be filled in meanwhile.
+    assert without_costs(table_items(tracker, BACKFILL_REGION)) == without_costs(items)
     assert {item["status"] for item in items.values()} == {"COMPLETED", "CANCELLED"}
     # The notifier reads the stream in order: once a task recorded after the import is announced, the
     # imported tasks' records were read before it, and none was announced.
@@ -216,6 +218,14 @@ def pre_existing(tracker: LocalTracker, index: int) -> str:
     if index % 10:
         regional_braket(tracker, BACKFILL_REGION).cancel_quantum_task(quantumTaskArn=arn)
     return arn
+
+
+COST_ATTRIBUTES = frozenset({"costUsd", "costBasis"})
+"""What the cost keeper writes on a task item, after (and apart from) the writes that record it."""
+
+
+def without_costs(items: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {arn: {name: v for name, v in item.items() if name not in COST_ATTRIBUTES} for arn, item in items.items()}
 
 
 def table_items(tracker: LocalTracker, region: str) -> dict[str, dict[str, Any]]:

@@ -44,7 +44,7 @@ from tracker.models.event import parse_task_event
 
 pytestmark = pytest.mark.integration
 ALICE = "arn:aws:sts::123456789012:assumed-role/Researcher/alice"
-BOB = "arn:aws:iam::123456789012:user/bob"
+BOB = "arn:aws:iam::123456789012:user/bob-live"  # no other module submits as bob-live: the task table is the session's
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ def api(spec: WebSocketApiSpec) -> Iterator[WebSocketApi]:
 
 def test_the_websocket_api_is_read_from_the_template(spec: WebSocketApiSpec, synthesized: SynthesizedApp) -> None:
     handler = logical_id(synthesized.stack, "LiveUpdates/ConnectionsHandler/Function")
+    job_routes = logical_id(synthesized.stack, "JobFunctions/LiveRoutes/Function")  # hybrid jobs' own function
 
     assert spec.logical_id == logical_id(synthesized.stack, "LiveUpdates/Api")
     assert spec.route_selection_expression == "$request.body.action"
@@ -54,6 +55,7 @@ def test_the_websocket_api_is_read_from_the_template(spec: WebSocketApiSpec, syn
     assert {key: (r.authorization, r.integration, r.function_id) for key, r in spec.routes.items()} == {
         "$connect": ("AWS_IAM", "AWS_PROXY", handler),
         **dict.fromkeys(("$disconnect", "subscribe", "unsubscribe", "$default"), ("NONE", "AWS_PROXY", handler)),
+        **dict.fromkeys(("subscribeJobs", "unsubscribeJobs"), ("NONE", "AWS_PROXY", job_routes)),
     }
 
 
