@@ -163,12 +163,42 @@ class NoJobImages:
         return [answer]
 
 
+def _numbers_as_dynamodb_stores_them() -> None:
+    """DynamoDB stores a number normalized (0.00375 - 0.00375 is 0); moto keeps Decimal's text ("0E-8"),
+    and its next ADD reads a number without a "." with int(): ValueError, a cancelled transaction. Sums
+    and differences are computed in Decimal and kept as DynamoDB would: no exponent, no trailing zeros."""
+    from decimal import Decimal  # noqa: PLC0415
+
+    from moto.dynamodb.models.dynamo_type import DDBType, DynamoType  # noqa: PLC0415
+
+    def number(value: Decimal) -> DynamoType:
+        return DynamoType({DDBType.NUMBER: format(value.normalize(), "f") if value else "0"})
+
+    if getattr(DynamoType, "_numbers_normalized", False):
+        return
+    add, sub = DynamoType.__add__, DynamoType.__sub__
+
+    def plus(self: DynamoType, other: DynamoType) -> DynamoType:
+        if self.type == other.type == DDBType.NUMBER:
+            return number(Decimal(self.value) + Decimal(other.value))
+        return add(self, other)
+
+    def minus(self: DynamoType, other: DynamoType) -> DynamoType:
+        if self.type == other.type == DDBType.NUMBER:
+            return number(Decimal(self.value) - Decimal(other.value))
+        return sub(self, other)
+
+    DynamoType.__add__, DynamoType.__sub__ = plus, minus  # type: ignore[method-assign]
+    DynamoType._numbers_normalized = True  # type: ignore[attr-defined]
+
+
 class _LocalMotoServer(ThreadedMotoServer):
     """moto's threaded server, with DynamoDB's writes made atomic (AtomicDynamoDB), Braket's job images
     refused with a reason (NoJobImages), and two of moto's costs that grow with its state made constant
-    (_cache_jsonpath_parsing, _sqs_in_time_per_message)."""
+    (_cache_jsonpath_parsing, _sqs_in_time_per_message), and numbers kept as DynamoDB keeps them."""
 
     def _server_entry(self) -> None:
+        _numbers_as_dynamodb_stores_them()
         _cache_jsonpath_parsing()
         _sqs_in_time_per_message()
         app = NoJobImages(AtomicDynamoDB(DomainDispatcherApplication(create_backend_app)))
