@@ -32,9 +32,10 @@ demo: install ## Local mode: submit a Bell pair offline and watch the task table
 up: install ## Local mode: keep the whole tracker running on 127.0.0.1 until Ctrl-C (FAULTS=1 for fault mode)
 	$(BIN)/python -m local up $(if $(FAULTS),--faults)
 
-bench: install ## Benchmarks, about 10 minutes (results in bench/results/, the cost model in bench/cost.md)
+bench: install ## Benchmarks, about 15 minutes (results in bench/results/, the cost model in bench/cost.md)
 	$(BIN)/python -m bench.local_pipeline
 	$(BIN)/python -m bench.polling_vs_tracker
+	$(BIN)/python -m bench.burst
 	$(BIN)/python -m bench.sdk_session
 	$(BIN)/python -m bench.jobs_waiting
 	$(BIN)/python -m bench.cold_start

@@ -14,14 +14,13 @@ Run: .venv/bin/python -m bench.cost_model
 from __future__ import annotations
 
 import json
-import math
 import sys
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bench.common import PROJECT
+from bench.write_units import item_size, task_table, write_units
 
 PRICES_AS_OF = "AWS list prices for us-east-1 (N. Virginia) as published in 2025"
 OUT = Path(__file__).resolve().parent / "cost.md"
@@ -55,88 +54,19 @@ COST_TOTALS_PER_TASK = 3  # plus one per promoted tag key
 EVENTS = ("CREATED", "QUEUED", "RUNNING", "COMPLETED")
 RECORDER_MS_PER_EVENT = 25  # billed ms per event, one event per invocation (the worst case: no batching)
 RECORDER_MS_ENRICH = 60  # the finishing event's GetQuantumTask
+RECORDER_MS_PUSH = 20  # the end's push: two index queries and a post per subscriber (docs/latency.md)
 NOTIFIER_MS, PUSHER_MS, API_MS = 60, 30, 40
 NOTIFIER_IDLE_MS = 5  # the notifier's invocations for a finished item's other writes (marks, the cost)
 KEEPER_MS = 90  # two GetItems, a ranged S3 GET (simulators), a transaction and an UpdateItem
 LOG_BYTES_PER_INVOCATION = 1500  # Powertools JSON lines, plus Lambda's START/END/REPORT lines
 
 
-def item_size(item: dict[str, Any]) -> int:
-    """DynamoDB's item size: attribute names plus values (strings by UTF-8 length, numbers by digits)."""
-
-    def value(v: Any) -> int:
-        if isinstance(v, str):
-            return len(v.encode())
-        if isinstance(v, bool) or v is None:
-            return 1
-        if isinstance(v, (int, float, Decimal)):
-            return (len(str(v).lstrip("-").replace(".", "")) + 1) // 2 + 1
-        if isinstance(v, (set, frozenset, list, tuple)):
-            return 3 + sum(value(x) + 1 for x in v)
-        if isinstance(v, dict):
-            return 3 + sum(len(k.encode()) + value(x) + 1 for k, x in v.items())
-        raise TypeError(type(v))
-
-    return sum(len(name.encode()) + value(v) for name, v in item.items())
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str
-    keys: tuple[str, ...]
-    projection: str
-    included: tuple[str, ...]
-
-    def image(self, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> dict[str, Any] | None:
-        if item is None or not all(key in item for key in self.keys):
-            return None  # a sparse index holds only items with every key attribute
-        if self.projection == "ALL":
-            return item
-        names = set(self.keys) | set(table_keys) | set(self.included)
-        return {name: v for name, v in item.items() if name in names}
-
-
-def units(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
-
-
-def write_units(old: dict[str, Any] | None, new: dict[str, Any], indexes: list[Index], keys: tuple[str, ...]) -> int:
-    """A write's units: the table (the larger image), then each index: put, delete, or update."""
-    total = units(max(item_size(old or {}), item_size(new)))
-    for index in indexes:
-        before, after = index.image(old, keys), index.image(new, keys)
-        if before is None and after is None:
-            continue
-        if before is None:
-            total += units(item_size(after or {}))
-        elif after is None:
-            total += units(item_size(before))
-        elif any(before.get(k) != after.get(k) for k in index.keys):
-            total += units(item_size(before)) + units(item_size(after))  # a key change: delete and put
-        elif before != after:
-            total += units(item_size(after))
-    return total
-
-
-def task_table(template: dict[str, Any]) -> tuple[list[Index], tuple[str, ...]]:
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::DynamoDB::Table" and props["KeySchema"][0]["AttributeName"] == "taskArn":
-            indexes = [
-                Index(
-                    g["IndexName"],
-                    tuple(k["AttributeName"] for k in g["KeySchema"]),
-                    g["Projection"]["ProjectionType"],
-                    tuple(g["Projection"].get("NonKeyAttributes", ())),
-                )
-                for g in props.get("GlobalSecondaryIndexes", [])
-            ]
-            return indexes, tuple(k["AttributeName"] for k in props["KeySchema"])
-    raise LookupError("no task table in the template")
-
-
-def life_of_a_task(promoted: list[str]) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
-    """Each write of one task's life, as (what, item before, item after), made by the tracker's code."""
+def life_of_a_task(
+    promoted: list[str], details_after_end: bool = True
+) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+    """Each write of one task's life, as (what, item before, item after), made by the tracker's code.
+    With `details_after_end` (the stack's default, docs/latency.md), the end is written without
+    Braket's details and pushed, and the details are a second write."""
     sys.path.insert(0, str(PROJECT / "lambdas"))
     from bench.recorder_cost import events_for  # noqa: PLC0415
     from tracker.data.braket_tasks import enrichment_from  # noqa: PLC0415
@@ -154,17 +84,33 @@ def life_of_a_task(promoted: list[str]) -> list[tuple[str, dict[str, Any] | None
     for count in range(1, len(stream) + 1):
         events = [parse_task_event(event) for event in stream[:count]]
         finished = events[-1].status.finished
-        record = fold(events, enrichment if finished else None)
+        record = fold(events, enrichment if finished and not details_after_end else None)
         assert record is not None
         after = to_item(record, promoted)
-        writes.append((f"recorder: {events[-1].status.value} event", before, after))
+        pushed = " (written, then pushed)" if finished and details_after_end else ""
+        writes.append((f"recorder: {events[-1].status.value} event{pushed}", before, after))
         before = after
+        if finished and details_after_end:
+            record = fold(events, enrichment)
+            assert record is not None
+            after = to_item(record, promoted)
+            writes.append(("recorder: Braket's details of the end (GetQuantumTask)", before, after))
+            before = after
     assert before is not None
     marked = {k: v for k, v in before.items() if k != "awaitingNotification"} | {"notifiedAt": "2026-11-25T01:00:00Z"}
     writes.append(("notifier: marks the end notified", before, marked))
     costed = marked | _cost_attributes(fold([parse_task_event(event) for event in stream], enrichment))
     writes.append(("cost keeper: writes costUsd and costBasis", marked, costed))
     return writes
+
+
+def memory_gb(template: dict[str, Any], handler: str) -> float:
+    """The memory of the function whose handler starts with `handler`, from the template, in GB."""
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and str(props.get("Handler", "")).startswith(handler):
+            return int(props.get("MemorySize", 128)) / 1024
+    raise LookupError(f"no function {handler} in the template")
 
 
 def _cost_attributes(record: Any) -> dict[str, Any]:
@@ -188,21 +134,26 @@ class Line:
         return self.per_task * 1e6
 
 
-def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
+def load_template() -> dict[str, Any]:
     cdk_out = PROJECT / ".local" / "cdk.out"
     path = cdk_out / "BraketTaskTracker.template.json"
     if not path.exists():
         from local.tracker import synthesize  # noqa: PLC0415
 
         synthesize(cdk_out, "us-east-1")
-    template = json.loads(path.read_text())
+    return dict(json.loads(path.read_text()))
+
+
+def model(
+    template: dict[str, Any], details_after_end: bool = True
+) -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
     indexes, keys = task_table(template)
     api = next(
         r["Properties"]["Environment"]["Variables"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("tracker.api.")
     )
-    writes = life_of_a_task(json.loads(api["PROMOTED_TAG_KEYS"]))
+    writes = life_of_a_task(json.loads(api["PROMOTED_TAG_KEYS"]), details_after_end)
     per_write = [(what, write_units(old, new, indexes, keys)) for what, old, new in writes]
     wru = sum(n for _, n in per_write)
     finished = writes[-1][2]
@@ -213,13 +164,21 @@ def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
         "stored per finished task, table and indexes (bytes)": stored,
     }
     n = len(EVENTS)
-    idle = 2  # the notifier's mark and the keeper's cost write: written items the notifier reads off the stream
+    recorder, notifier, pusher = (
+        memory_gb(template, f"tracker.{name}.") for name in ("recorder", "notifier", "live.pusher_handler")
+    )
+    # The notifier reads every write of a finished item: besides the one it announces, its own mark, the
+    # keeper's cost write, and (detailsAfterEnd) the end written before Braket's details.
+    idle = 3 if details_after_end else 2
+    recorder_ms = n * RECORDER_MS_PER_EVENT + RECORDER_MS_ENRICH + RECORDER_MS_PUSH
     gb_s = (
-        0.25 * (n * RECORDER_MS_PER_EVENT + RECORDER_MS_ENRICH)
-        + 0.25 * (NOTIFIER_MS + idle * NOTIFIER_IDLE_MS + KEEPER_MS)
-        + 0.5 * n * PUSHER_MS
+        recorder * recorder_ms
+        + notifier * (NOTIFIER_MS + idle * NOTIFIER_IDLE_MS)
+        + 0.25 * KEEPER_MS
+        + pusher * (n - 1) * PUSHER_MS
     ) / 1000
-    invocations = n + 1 + idle + n + 1  # recorder per event, notifier, live pusher per status change, keeper
+    # recorder per event, the notifier, the live pusher per status change before the end, the keeper
+    invocations = n + 1 + idle + (n - 1) + 1
     totals = COST_TOTALS_PER_TASK + len(json.loads(api["PROMOTED_TAG_KEYS"]))
     lines = [
         Line("EventBridge", "Braket's events on the default bus, and the rule's delivery to SQS: no charge", 0.0),
@@ -231,10 +190,16 @@ def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
         ),
         Line(
             "Lambda",
-            f"{invocations} invocations (recorder {n}, notifier {1 + idle}, live pusher {n}, cost keeper 1)",
+            f"{invocations} invocations (recorder {n}, notifier {1 + idle}, live pusher {n - 1}: the recorder "
+            "pushes the end; cost keeper 1)",
             invocations * LAMBDA_REQUEST,
         ),
-        Line("Lambda", f"{gb_s:.4f} GB-s on arm64 (billed ms in the assumptions)", gb_s * LAMBDA_GB_SECOND_ARM),
+        Line(
+            "Lambda",
+            f"{gb_s:.4f} GB-s on arm64 (billed ms in the assumptions; memory from the template: recorder "
+            f"{recorder * 1024:.0f} MB, notifier {notifier * 1024:.0f} MB, pusher {pusher * 1024:.0f} MB)",
+            gb_s * LAMBDA_GB_SECOND_ARM,
+        ),
         Line(
             "DynamoDB",
             f"{wru} write units: the task table and its indexes, over the task's {len(writes)} writes",
@@ -247,8 +212,9 @@ def model() -> tuple[list[Line], list[tuple[str, int]], dict[str, int]]:
         ),
         Line(
             "DynamoDB",
-            "reads: notifier 1 GetItem (strong, 1 unit); pusher 2 index queries per change "
-            f"(eventual, 0.5 unit each); cost keeper 2 GetItems (strong): {1 + n + 2}",
+            "reads: notifier 1 GetItem (strong, 1 unit); subscribers found by 2 index queries per status change "
+            "(eventual, 0.5 unit each; the recorder's for the end, the pusher's before it); cost keeper 2 GetItems "
+            f"(strong): {1 + n + 2}",
             (1 + n + 2) * DYNAMODB_READ_UNIT,
         ),
         Line("S3", "a simulator task: 2 ranged GETs of results.json's tail (the keeper; the notifier)", 2 * S3_GET),
@@ -278,8 +244,12 @@ def braket_costs() -> tuple[list[tuple[str, float]], str]:
 
 
 def report() -> str:
-    lines, per_write, sizes = model()
+    template = load_template()
+    lines, per_write, sizes = model(template)
     total = sum(line.per_task for line in lines)
+    single, single_writes, _ = model(template, details_after_end=False)
+    extra = total - sum(line.per_task for line in single)
+    extra_units = sum(n for _, n in per_write) - sum(n for _, n in single_writes)
     waiter = REST_API_REQUEST + LAMBDA_REQUEST + 0.5 * API_MS / 1000 * LAMBDA_GB_SECOND_ARM + 0.5 * DYNAMODB_READ_UNIT
     live = 2 * WEBSOCKET_MESSAGE + WEBSOCKET_CONNECTION_MINUTE * 5
     rows = ["| service | per task | per million tasks |", "|---|---|---|"]
@@ -333,6 +303,11 @@ def report() -> str:
             "",
             *writes,
             "",
+            f"`detailsAfterEnd` (the default: the end is written and pushed, then Braket's details are written) "
+            f"costs {extra_units} write units per task more than one write of the end with its details: "
+            f"${extra * 1e6:,.2f} per million tasks. Set to false, it saves that, and every end then reaches its "
+            "waiters one GetQuantumTask round trip later (docs/latency.md).",
+            "",
             "## Assumptions",
             "",
             f"- {len(EVENTS)} events per task ({', '.join(EVENTS)}); Braket does not promise every "
@@ -340,10 +315,11 @@ def report() -> str:
             f"adds its forwarding: {len(EVENTS)} cross-Region events, "
             f"${len(EVENTS) * EVENTBRIDGE_CROSS_REGION_EVENT * 1e6:.2f} per million tasks.",
             "- One event per recorder invocation and one SQS receive and delete per event: the worst case, at low "
-            "traffic. The mapping batches up to 10 events for up to 1 s, which cuts both under load.",
+            "traffic, and the usual case with no batching window (docs/latency.md); a receive returns up to 10 "
+            "events when several are queued, which cuts both under load.",
             f"- Billed duration: recorder {RECORDER_MS_PER_EVENT} ms per event plus {RECORDER_MS_ENRICH} ms for "
-            f"the finishing event's GetQuantumTask (256 MB); notifier {NOTIFIER_MS} ms (256 MB); live pusher "
-            f"{PUSHER_MS} ms per status change (512 MB); API {API_MS} ms (512 MB). arm64.",
+            f"the finishing event's GetQuantumTask and {RECORDER_MS_PUSH} ms for its push; notifier {NOTIFIER_MS} ms; "
+            f"live pusher {PUSHER_MS} ms per status change before the end; API {API_MS} ms (512 MB). arm64.",
             "- DynamoDB on-demand capacity. Storage is per month, not per task, and left out of the total: "
             f"{sizes['stored per finished task, table and indexes (bytes)']:,} bytes per finished task (the item "
             "in the table and in every index that holds it, 100 bytes of overhead each), so a million kept "

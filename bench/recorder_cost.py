@@ -13,7 +13,8 @@ DynamoDB requests are counted with a botocore `before-send` hook on the handler'
 tests/integration does. Braket's GetQuantumTask (the one read of a finished task's details) is
 answered by an in-process double, so handler time here is the recorder's own work plus DynamoDB.
 The floor: one raw UpdateItem per event (SET the status, ADD the event id) on the same moto
-server, from a plain boto3 client, timed the same way.
+server, from a plain boto3 client, timed the same way, to a table made as the task table is (the
+same key and the same indexes).
 
 Run: .venv/bin/python -m bench.recorder_cost [--tasks 200]
 """
@@ -163,6 +164,15 @@ def create_tables(client: Any, resources: dict[str, Any], prefix: str) -> dict[s
     return names
 
 
+def task_table_resource(resources: dict[str, Any]) -> dict[str, Any]:
+    return next(
+        resource
+        for resource in resources.values()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+        and resource["Properties"]["KeySchema"][0]["AttributeName"] == "taskArn"
+    )
+
+
 def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measurement, read top to bottom)
     with moto_server(REGION, "task-recorder") as client:
         resources = template()["Resources"]
@@ -218,13 +228,10 @@ def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measur
             return elapsed, len(requests), failures
 
         def floor(events: list[dict[str, Any]]) -> tuple[float, int, int]:
+            # A table made as the task table is (the same key and indexes): both sides write alike
             table = names["taskArn"] + "-floor"
-            client.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": "taskArn", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "taskArn", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_tables(client, {"Floor": task_table_resource(resources)}, table)
+            table = f"{table}-Floor"
             in_calls[0] = 0.0
             started = time.perf_counter()
             for event in events:
@@ -243,11 +250,22 @@ def run(tasks: int) -> dict[str, dict[str, float]]:  # noqa: PLR0915 (one measur
         shuffled += random.sample(shuffled, int(len(shuffled) * DUPLICATE_SHARE))
         random.shuffle(shuffled)
         floor_events = [e for stream in events_for(tasks) for e in stream]
+        one_write = [e for stream in events_for(tasks) for e in stream]
+
+        def deliver_one_write(events: list[dict[str, Any]]) -> tuple[float, int, int]:
+            """detailsAfterEnd false: an end waits for Braket's details and is written once with them."""
+            handler.recorder.details_after_end = False
+            try:
+                return deliver(events)
+            finally:
+                handler.recorder.details_after_end = True
+
         results = {}
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
         for name, measure, events in (
             ("floor: one raw UpdateItem per event", floor, floor_events),
             ("recorder, in order", deliver, in_order),
+            ("recorder, in order, detailsAfterEnd false", deliver_one_write, one_write),
             (f"recorder, shuffled + {DUPLICATE_SHARE:.0%} duplicates", deliver, shuffled),
         ):
             in_calls[0] = 0.0
@@ -287,6 +305,8 @@ def report(results: dict[str, dict[str, float]], tasks: int) -> str:
     ratio = (in_order["seconds"] / in_order["events"]) / floor_per_event
     own_share = (in_order["seconds"] - in_order["in_calls"]) / in_order["events"] / floor_per_event
     per_event = in_order["requests"] / in_order["events"]
+    single = results["recorder, in order, detailsAfterEnd false"]
+    single_per_event = single["requests"] / single["events"]
     return "\n".join(
         [
             "# Recorder cost per event",
@@ -294,13 +314,18 @@ def report(results: dict[str, dict[str, float]], tasks: int) -> str:
             machine(),
             "",
             f"{tasks} tasks, 4 events each, in SQS batches of {BATCH}, through tracker.recorder.handler against "
-            "moto server on 127.0.0.1.",
+            "moto server on 127.0.0.1. The floor writes to a table made as the task table is (the same key and "
+            "indexes).",
             "",
             *rows,
             "",
             "Targets: at most 1.1 DynamoDB requests per in-order event: "
-            f"**{'met' if per_event <= 1.1 else 'not met'}** "
-            f"({per_event:.2f}); handler time at most 1.3x the floor: **{'met' if ratio <= 1.3 else 'not met'}** "
+            f"**{'met' if per_event <= 1.1 else 'not met'}** with the stack's default ({per_event:.2f}: one "
+            "write per event, and one more per finished task for Braket's details, written after the end is "
+            "pushed, docs/latency.md), "
+            f"**{'met' if single_per_event <= 1.1 else 'not met'}** with detailsAfterEnd false "
+            f"({single_per_event:.2f}); handler time at most 1.3x the floor: "
+            f"**{'met' if ratio <= 1.3 else 'not met'}** "
             f"({ratio:.2f}x). The recorder's own work per in-order event is {own_share:.2f}x the floor; the rest "
             "of the gap is moto taking longer on the recorder's one write than on the floor's.",
             "",

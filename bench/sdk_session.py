@@ -268,8 +268,8 @@ def report(measured: dict[str, Any]) -> str:
             "What is local in the delay: the plain session wakes every 1 s (the SDK's default), then one "
             "GetQuantumTask and the S3 read; that bound holds in AWS too. TrackerSession wakes within its 50 ms "
             "poll of the end's push reaching the process, then the same S3 read; the push's path (the local "
-            "Braket service's event -> moto's EventBridge and SQS -> the runner's poller and batching window -> "
-            "the recorder -> the table's stream -> the live pusher -> the WebSocket) shares this machine's cores "
+            "Braket service's event -> moto's EventBridge and SQS -> the runner's poller (no batching window) -> "
+            "the recorder, which writes the end and pushes it -> the WebSocket) shares this machine's cores "
             "with moto, the simulator and both sides' waiters: it is the local pipeline's figure "
             "(bench/results/polling-vs-tracker.md, local-pipeline.md), not AWS's.",
             "",

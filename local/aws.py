@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -64,6 +65,63 @@ class AtomicDynamoDB:
             return list(self.app(environ, start_response))
 
 
+def _cache_jsonpath_parsing() -> None:
+    """moto's EventBridge parses the same eight JSONPath expressions anew for every event it delivers
+    (its default input template), about half of a PutEvents' CPU: parse each once. Compiled expressions
+    are immutable, so the events delivered are the same."""
+    import jsonpath_ng.ext  # noqa: PLC0415 (moto's dependency, imported where moto runs)
+
+    parse = getattr(jsonpath_ng.ext, "parse")  # noqa: B009 (not in the module's declared exports)
+    if not hasattr(parse, "cache_info"):
+        setattr(jsonpath_ng.ext, "parse", functools.lru_cache(maxsize=1024)(parse))  # noqa: B010
+
+
+def _sqs_in_time_per_message() -> None:
+    """moto's SQS work per message grows with the queue: every message it hands out recomputes every
+    queue attribute (counting the queue with two clock reads per message) to check the retention
+    period, and deleting one message scans the queue twice. With 3,000 messages queued, receiving and
+    deleting ten cost about 2 s of CPU: a backlog slowed its own draining (bench/results/burst.md).
+    The same rules, with one clock read per count and one scan up to the message deleted."""
+    from moto.core.utils import unix_time_millis  # noqa: PLC0415
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid  # noqa: PLC0415
+    from moto.sqs.models import Message, Queue, SQSBackend  # noqa: PLC0415
+
+    def visible(queue: Queue) -> list[Message]:
+        now = unix_time_millis()
+        return [m for m in queue._messages if now > m.visible_at and now >= m.delayed_until]
+
+    def not_visible(queue: Queue) -> int:
+        now = unix_time_millis()
+        return sum(1 for m in queue._messages if now <= m.visible_at)
+
+    def delayed(queue: Queue) -> int:
+        now = unix_time_millis()
+        return sum(1 for m in queue._messages if now < m.delayed_until)
+
+    def delete_message(self: Queue, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # deleted before: SQS accepts it again
+        position = next(
+            (i for i, m in enumerate(self._messages) if receipt_handle in (m.receipt_handle, *m._old_receipt_handles)),
+            None,
+        )
+        if position is None:
+            raise ReceiptHandleIsInvalid()
+        message = self._messages.pop(position)
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(handle for handle in message.all_receipt_handles if handle)
+
+    def retained(self: SQSBackend, queue_name: str, message: Message) -> bool:
+        period = int(getattr(self.get_queue(queue_name), "message_retention_period"))  # noqa: B009
+        return bool(period + (message.sent_timestamp or 0) / 1000 > unix_time_millis() / 1000)
+
+    setattr(Queue, "messages", property(visible))  # noqa: B010
+    setattr(Queue, "approximate_number_of_messages_not_visible", property(not_visible))  # noqa: B010
+    setattr(Queue, "approximate_number_of_messages_delayed", property(delayed))  # noqa: B010
+    setattr(Queue, "delete_message", delete_message)  # noqa: B010
+    setattr(SQSBackend, "is_message_valid_based_on_retention_period", retained)  # noqa: B010
+
+
 class NoJobImages:
     """WSGI middleware: ECR's BatchGetImage of a Braket job image answers why local mode cannot help.
 
@@ -105,11 +163,44 @@ class NoJobImages:
         return [answer]
 
 
+def _numbers_as_dynamodb_stores_them() -> None:
+    """DynamoDB stores a number normalized (0.00375 - 0.00375 is 0); moto keeps Decimal's text ("0E-8"),
+    and its next ADD reads a number without a "." with int(): ValueError, a cancelled transaction. Sums
+    and differences are computed in Decimal and kept as DynamoDB would: no exponent, no trailing zeros."""
+    from decimal import Decimal  # noqa: PLC0415
+
+    from moto.dynamodb.models.dynamo_type import DDBType, DynamoType  # noqa: PLC0415
+
+    def number(value: Decimal) -> DynamoType:
+        return DynamoType({DDBType.NUMBER: format(value.normalize(), "f") if value else "0"})
+
+    if getattr(DynamoType, "_numbers_normalized", False):
+        return
+    add, sub = DynamoType.__add__, DynamoType.__sub__
+
+    def plus(self: DynamoType, other: DynamoType) -> DynamoType:
+        if self.type == other.type == DDBType.NUMBER:
+            return number(Decimal(self.value) + Decimal(other.value))
+        return add(self, other)
+
+    def minus(self: DynamoType, other: DynamoType) -> DynamoType:
+        if self.type == other.type == DDBType.NUMBER:
+            return number(Decimal(self.value) - Decimal(other.value))
+        return sub(self, other)
+
+    DynamoType.__add__, DynamoType.__sub__ = plus, minus  # type: ignore[method-assign]
+    DynamoType._numbers_normalized = True  # type: ignore[attr-defined]
+
+
 class _LocalMotoServer(ThreadedMotoServer):
-    """moto's threaded server, with DynamoDB's writes made atomic (AtomicDynamoDB) and Braket's job images
-    refused with a reason (NoJobImages)."""
+    """moto's threaded server, with DynamoDB's writes made atomic (AtomicDynamoDB), Braket's job images
+    refused with a reason (NoJobImages), and two of moto's costs that grow with its state made constant
+    (_cache_jsonpath_parsing, _sqs_in_time_per_message), and numbers kept as DynamoDB keeps them."""
 
     def _server_entry(self) -> None:
+        _numbers_as_dynamodb_stores_them()
+        _cache_jsonpath_parsing()
+        _sqs_in_time_per_message()
         app = NoJobImages(AtomicDynamoDB(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()

@@ -92,12 +92,16 @@ class LocalTracker:
         if self.synth:
             synthesize(self.cdk_out, self.region)
         try:
-            self.moto = MotoServer.start()
+            if self.moto is None:  # one given (a moto server in a process of its own, for benchmarks) is used
+                self.moto = MotoServer.start()
             ports, urls = api_addresses(self.cdk_out, self.stack_name)
             self.stack = deploy(self.moto, self.cdk_out, self.stack_name, self.region, api_urls=urls)
             if self.forwarders:
                 self.forwarder_stacks = deploy_forwarders(self.moto, self.cdk_out, self.stack_name, self.region)
-            self.braket = LocalBraket(self.moto.url, account=ACCOUNT, queue_delay=self.queue_delay, faults=self.faults)
+            if self.braket is None:  # as moto: a benchmark may run it in a process of its own
+                self.braket = LocalBraket(
+                    self.moto.url, account=ACCOUNT, queue_delay=self.queue_delay, faults=self.faults
+                )
             self.braket.start()
             if self.log_file is not None:
                 self.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,30 @@ class ApiSettings:
         return settings
 
 
+@dataclass(frozen=True)
+class LatencySettings:
+    """Choices on a task end's way to its waiters that trade dollars for latency (docs/latency.md)."""
+
+    details_after_end: bool = True
+    """Write and push an end before asking Braket for its details: one more write per finished task."""
+    recorder_memory_mb: int = 1024
+    """The recorder's memory, and so its CPU share (1,769 MB is one vCPU)."""
+    capture_pollers: int = 0
+    """Provisioned pollers for the capture queue's mapping (0: standard mode, no fixed cost)."""
+
+    @classmethod
+    def from_context(cls, get: Any) -> LatencySettings:
+        pollers = _whole("captureProvisionedPollers", get("captureProvisionedPollers") or 0, 0, 200)
+        if pollers == 1:
+            raise ConfigurationError("captureProvisionedPollers: 0 (standard mode) or 2 to 200 (SQS's minimum is 2)")
+        memory = get("recorderMemorySize")
+        return cls(
+            details_after_end=_flag("detailsAfterEnd", get("detailsAfterEnd"), default=True),
+            recorder_memory_mb=_whole("recorderMemorySize", 1024 if memory is None else memory, 128, 10_240),
+            capture_pollers=pollers,
+        )
+
+
 def _list(key: str, value: Any, pattern: re.Pattern[str]) -> tuple[str, ...]:
     if value in (None, "", []):
         return ()
@@ -120,6 +144,7 @@ class TrackerConfig:
     reconcile_every_minutes: int = 10
     reconcile_after_minutes: int = 15
     braket_requests_per_second: float = 20.0
+    latency: LatencySettings = field(default_factory=LatencySettings)
     budgets: tuple[BudgetSetting, ...] = ()
 
     @classmethod
@@ -148,6 +173,7 @@ class TrackerConfig:
             _minutes("reconcileEveryMinutes", get("reconcileEveryMinutes"), 10, 1, 60),
             _minutes("reconcileAfterMinutes", get("reconcileAfterMinutes"), 15, 1, 1440),
             _rate(get("braketRequestsPerSecond")),
+            LatencySettings.from_context(get),
             parse_budgets(get("budgets"), api.promoted_tag_keys),
         )
 

@@ -1,5 +1,6 @@
 """Live updates: a WebSocket API (IAM-authorized at $connect) that pushes every status change of the
-tasks a client subscribed to, driven by the task table's stream."""
+tasks a client subscribed to. A task's end is pushed by the function that records it, right after its
+write (`push_ends_from`); every other change, by the pusher on the task table's stream."""
 
 from __future__ import annotations
 
@@ -121,7 +122,6 @@ class LiveUpdates(Construct):
             self.api.add_route(route, integration=integration) for route in constants.LIVE_ROUTES if route != "$connect"
         ]
 
-        connections_index = f"{self.connections.table_arn}/index/{constants.INDEX_BY_TARGET}"
         self.handler_role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="RecordConnectionsAndSubscriptions",
@@ -161,34 +161,20 @@ class LiveUpdates(Construct):
         )
         self.pusher: lambda_.Function = pusher.function
         self.pusher_role = pusher.role
-        self.pusher_role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="FindSubscribers",
-                actions=["dynamodb:Query"],
-                resources=[connections_index],
-            )
-        )
-        self.pusher_role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ForgetGoneConnections",
-                actions=["dynamodb:Query", "dynamodb:BatchWriteItem"],
-                resources=[self.connections.table_arn],
-            )
-        )
         self.manage_connections_arn = stack.format_arn(
             service="execute-api",
             resource=self.api.api_id,
             resource_name=f"{constants.LIVE_STAGE}/POST/@connections/*",
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
-        for role in (self.handler_role, self.pusher_role):
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="PostToConnections",
-                    actions=["execute-api:ManageConnections"],
-                    resources=[self.manage_connections_arn],
-                )
+        self._grant_fan_out(self.pusher_role)
+        self.handler_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PostToConnections",
+                actions=["execute-api:ManageConnections"],
+                resources=[self.manage_connections_arn],
             )
+        )
         self.pusher.add_event_source(
             sources.DynamoEventSource(
                 tasks,
@@ -202,6 +188,37 @@ class LiveUpdates(Construct):
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.failures),
                 filters=[lambda_.FilterCriteria.filter({"eventName": ["INSERT", "MODIFY"]})],
+            )
+        )
+
+    def push_ends_from(self, function: lambda_.Function, role: iam.IRole) -> None:
+        """Let `function` (the recorder) push the ends it writes: the variables that name the
+        connections table and the stage's @connections URL, and the fan-out's grants (as the pusher's)."""
+        function.add_environment(constants.ENV_CONNECTIONS_TABLE, self.connections.table_name)
+        function.add_environment(constants.ENV_CONNECTIONS_ENDPOINT, self.stage.callback_url)
+        self._grant_fan_out(role)
+
+    def _grant_fan_out(self, role: iam.IRole) -> None:
+        """Find a task's subscribers, forget the connections that are gone, post to the others."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="FindSubscribers",
+                actions=["dynamodb:Query"],
+                resources=[f"{self.connections.table_arn}/index/{constants.INDEX_BY_TARGET}"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ForgetGoneConnections",
+                actions=["dynamodb:Query", "dynamodb:BatchWriteItem"],
+                resources=[self.connections.table_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PostToConnections",
+                actions=["execute-api:ManageConnections"],
+                resources=[self.manage_connections_arn],
             )
         )
 

@@ -1,4 +1,6 @@
-"""Recorder: a function that reads the capture queue in batches and writes the task table."""
+"""Recorder: a function that reads the capture queue in batches, writes the task table and pushes each
+task's end to its live subscribers. Nothing on an end's way waits by design: the mapping has no
+batching window (docs/latency.md)."""
 
 from __future__ import annotations
 
@@ -6,19 +8,22 @@ import json
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambdas.tracker import constants
 from stacks.capture import EventCapture
+from stacks.config import LatencySettings
 from stacks.functions import TrackerFunction
 from stacks.task_tables import TaskTables
 
 TIMEOUT = Duration.seconds(60)
 BATCH_SIZE = 10
 MAX_CONCURRENCY = 5
-"""Caps the recorder's DynamoDB and GetQuantumTask load whatever the event rate (min 2)."""
+"""Caps the recorder's DynamoDB and GetQuantumTask load whatever the event rate (min 2), in standard
+mode; with provisioned pollers, their number caps it instead (the two are exclusive)."""
 
 
 class Recorder(Construct):
@@ -30,8 +35,10 @@ class Recorder(Construct):
         capture: EventCapture,
         tables: TaskTables,
         log_retention: logs.RetentionDays,
+        latency: LatencySettings | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        latency = latency or LatencySettings()
         recorder = TrackerFunction(
             self,
             "Recorder",
@@ -40,11 +47,13 @@ class Recorder(Construct):
             description="Records Braket task state changes in the task table",
             log_retention=log_retention,
             timeout=TIMEOUT,
+            memory_size=latency.recorder_memory_mb,
             environment={
                 constants.ENV_TASK_TABLE: tables.tasks.table_name,
                 constants.ENV_REJECTED_TABLE: tables.rejected_events.table_name,
                 constants.ENV_ENRICH_MAX_ATTEMPTS: "3",
                 constants.ENV_PROMOTED_TAG_KEYS: json.dumps(list(tables.promoted_tag_keys)),
+                constants.ENV_DETAILS_AFTER_END: "true" if latency.details_after_end else "false",
             },
         )
         self.function = recorder.function
@@ -75,12 +84,18 @@ class Recorder(Construct):
             )
         )
 
+        # No batching window: with one, Lambda may hold a quiet queue's message for up to 20 s.
+        pollers = latency.capture_pollers
         self.function.add_event_source(
             sources.SqsEventSource(
                 capture.queue,
                 batch_size=BATCH_SIZE,
-                max_batching_window=Duration.seconds(1),
                 report_batch_item_failures=True,
-                max_concurrency=MAX_CONCURRENCY,
+                max_concurrency=None if pollers else MAX_CONCURRENCY,
+                provisioned_poller_config=(
+                    lambda_.ProvisionedPollerConfig(minimum_pollers=pollers, maximum_pollers=pollers)
+                    if pollers
+                    else None
+                ),
             )
         )

@@ -51,7 +51,14 @@ class TrackerStack(Stack):
 
         tables = TaskTables(self, "Tables", promoted_tag_keys=config.api.promoted_tag_keys)
         capture = EventCapture(self, "Capture", consumer_timeout=TIMEOUT)
-        recorder = Recorder(self, "Recording", capture=capture, tables=tables, log_retention=config.log_retention)
+        recorder = Recorder(
+            self,
+            "Recording",
+            capture=capture,
+            tables=tables,
+            log_retention=config.log_retention,
+            latency=config.latency,
+        )
         jobs = JobTables(self, "Jobs", tasks=tables.tasks)
         jobs.grant_recording(recorder.function, recorder.role)
         notifications = Notifications(
@@ -134,7 +141,7 @@ class TrackerStack(Stack):
         jobs.add_api(task_api)
         operations.watch_api(task_api.api)
         self._acknowledge_api(task_api, config)
-        live = self._add_live_updates(config, tables, operations)
+        live = self._add_live_updates(config, tables, operations, recorder)
         job_functions = JobFunctions(
             self,
             "JobFunctions",
@@ -242,7 +249,9 @@ class TrackerStack(Stack):
             "for GET /spending-limits.",
         )
 
-    def _add_live_updates(self, config: TrackerConfig, tables: TaskTables, operations: Operations) -> LiveUpdates:
+    def _add_live_updates(
+        self, config: TrackerConfig, tables: TaskTables, operations: Operations, recorder: Recorder
+    ) -> LiveUpdates:
         """Live updates (WebSocket push of every status change), with its alarms and outputs."""
         live = LiveUpdates(
             self,
@@ -251,6 +260,7 @@ class TrackerStack(Stack):
             log_retention=config.log_retention,
             account_logging=config.api.owns_cloudwatch_role,
         )
+        live.push_ends_from(recorder.function, recorder.role)  # an end reaches its waiters without the stream
         live.add_alarms(operations.topic)
         for route in live.unauthorized_routes:
             acknowledge(
@@ -259,7 +269,7 @@ class TrackerStack(Stack):
                 "WebSocket APIs authorize at $connect only (IAM, SigV4); this route runs on that authorized "
                 "connection, and API Gateway takes no authorizer on it.",
             )
-        for role in (live.handler_role, live.pusher_role):
+        for role in (live.handler_role, live.pusher_role, recorder.role):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, live.manage_connections_arn)}]",

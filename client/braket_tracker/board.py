@@ -77,6 +77,7 @@ class Entry:
     recorded: bool = False  # the tracker has recorded it (an API item, a push, a snapshot)
     read_at: float | None = None  # the last Task API read
     answered: tuple[float, str] | None = None  # when the last poll was answered, and with which status
+    details_read: bool = False  # read once from the Task API for what its end's push did not carry
     braket_at: float | None = None  # the last GetQuantumTask answered by Braket
     queue: dict[str, Any] | None = field(default=None)
 
@@ -164,6 +165,7 @@ class TaskBoard:
             )
             if entry is None or not entry.complete:
                 return None
+        self._read_details(arn, entry)
         if self._ask_braket(arn, entry):
             return None
         return self._response(arn, entry)
@@ -181,6 +183,18 @@ class TaskBoard:
                 if left <= 0:
                     return
                 self._changed.wait(left)
+
+    def _read_details(self, arn: str, entry: Entry) -> None:
+        """A FAILED task without actionMetadata (the end is pushed before the recorder has Braket's
+        details): one Task API read, which has them once the recorder's second write is in."""
+        with self._lock:
+            wanted = entry.status == "FAILED" and "actionMetadata" not in entry.fields and not entry.details_read
+            entry.details_read = entry.details_read or wanted
+        if wanted:
+            try:
+                self._read(arn)
+            except (*UNAVAILABLE, TaskNotFound) as error:
+                log.info("the details of %s not read: %s", arn, error)
 
     def _ask_braket(self, arn: str, entry: Entry) -> bool:
         with self._lock:

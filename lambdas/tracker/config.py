@@ -12,6 +12,7 @@ from tracker.constants import (
     ENV_ADMIN_PRINCIPALS,
     ENV_CONNECTIONS_ENDPOINT,
     ENV_CONNECTIONS_TABLE,
+    ENV_DETAILS_AFTER_END,
     ENV_DEVICE_ALLOWLIST,
     ENV_ENRICH_MAX_ATTEMPTS,
     ENV_IDEMPOTENCY_TABLE,
@@ -35,6 +36,8 @@ class RecorderConfig:
     rejected_table: str
     enrich_max_attempts: int
     promoted_tag_keys: tuple[str, ...] = ()
+    live: LiveTarget | None = None  # where to push the ends it records (None: the stream pusher does)
+    details_after_end: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> RecorderConfig:
@@ -42,9 +45,29 @@ class RecorderConfig:
         attempts = env.get(ENV_ENRICH_MAX_ATTEMPTS, "5")
         if not attempts.isdigit() or not 1 <= int(attempts) <= 10:
             raise ConfigError(f"{ENV_ENRICH_MAX_ATTEMPTS} must be a whole number from 1 to 10, not {attempts!r}")
+        after = env.get(ENV_DETAILS_AFTER_END, "true")
+        if after not in ("true", "false"):
+            raise ConfigError(f"{ENV_DETAILS_AFTER_END} must be true or false, not {after!r}")
+        live = None
+        if env.get(ENV_CONNECTIONS_TABLE) or env.get(ENV_CONNECTIONS_ENDPOINT):
+            _require(env, ENV_CONNECTIONS_TABLE, ENV_CONNECTIONS_ENDPOINT)
+            live = LiveTarget(env[ENV_CONNECTIONS_TABLE], _stage_url(env[ENV_CONNECTIONS_ENDPOINT]))
         return cls(
-            env[ENV_TASK_TABLE], env[ENV_REJECTED_TABLE], int(attempts), _string_list(env, ENV_PROMOTED_TAG_KEYS)
+            env[ENV_TASK_TABLE],
+            env[ENV_REJECTED_TABLE],
+            int(attempts),
+            _string_list(env, ENV_PROMOTED_TAG_KEYS),
+            live,
+            after == "true",
         )
+
+
+@dataclass(frozen=True)
+class LiveTarget:
+    """Where live updates go: the connections table and the WebSocket stage's @connections URL."""
+
+    connections_table: str
+    connections_endpoint: str
 
 
 @dataclass(frozen=True)
@@ -133,10 +156,13 @@ class LiveConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> LiveConfig:
         _require(env, ENV_TASK_TABLE, ENV_CONNECTIONS_TABLE, ENV_CONNECTIONS_ENDPOINT)
-        endpoint = env[ENV_CONNECTIONS_ENDPOINT]
-        if not endpoint.startswith(("https://", "http://")) or endpoint.count("/") < 3:
-            raise ConfigError(f"{ENV_CONNECTIONS_ENDPOINT} must be a stage URL (https://HOST/STAGE), not {endpoint!r}")
-        return cls(env[ENV_TASK_TABLE], env[ENV_CONNECTIONS_TABLE], endpoint.rstrip("/"))
+        return cls(env[ENV_TASK_TABLE], env[ENV_CONNECTIONS_TABLE], _stage_url(env[ENV_CONNECTIONS_ENDPOINT]))
+
+
+def _stage_url(endpoint: str) -> str:
+    if not endpoint.startswith(("https://", "http://")) or endpoint.count("/") < 3:
+        raise ConfigError(f"{ENV_CONNECTIONS_ENDPOINT} must be a stage URL (https://HOST/STAGE), not {endpoint!r}")
+    return endpoint.rstrip("/")
 
 
 def _require(env: Mapping[str, str], *names: str) -> None:

@@ -15,6 +15,9 @@ ENV_TASK_TABLE = "TASK_TABLE_NAME"
 ENV_REJECTED_TABLE = "REJECTED_EVENTS_TABLE_NAME"
 ENV_ENRICH_MAX_ATTEMPTS = "ENRICH_MAX_ATTEMPTS"
 ENV_TOPIC_ARN = "NOTIFICATION_TOPIC_ARN"
+ENV_DETAILS_AFTER_END = "DETAILS_AFTER_END"
+"""The recorder writes and pushes a task's end before asking Braket for its details ("true"), or
+after ("false": one write per end, which then waits for GetQuantumTask). docs/latency.md."""
 
 # Task table: key and indexes (name, partition key, sort key). Indexes sorted by createdAt
 # list newest first with ScanIndexForward=False.
@@ -123,6 +126,9 @@ LIVE_ROUTES = ("$connect", "$disconnect", "subscribe", "unsubscribe", "$default"
 LIVE_STAGE = "live"
 METRIC_PUSHES_SENT = "PushesSent"
 METRIC_GONE_CONNECTIONS = "GoneConnections"
+METRIC_PUSHES_FAILED = "PushesFailed"  # a push the recorder could not send (the subscriber's snapshot covers it)
+METRIC_END_DELAY = "EndDelay"
+"""Milliseconds from Braket's endedAt to the end written and pushed by the recorder (docs/latency.md)."""
 
 # Reconciliation (issue 8): the reconciler heals what lost events left behind; the backfill imports history.
 RECONCILER_SERVICE = "task-reconciler"

@@ -72,6 +72,10 @@ class LocalBraket:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def events_in_flight(self) -> int:
+        """Status-change events not yet on EventBridge (queued to send, or held back in fault mode)."""
+        return self._publisher.pending
+
     def request_counts(self) -> dict[str, int]:
         """The requests answered so far, by operation (CreateQuantumTask, GetQuantumTask, ...)."""
         return {} if self._server is None else self._server.request_counts()

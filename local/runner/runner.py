@@ -24,7 +24,7 @@ from local.runner.rest_api_spec import rest_apis
 from local.runner.schedules import ScheduledRule, Scheduler
 from local.runner.sigv4 import SigV4Verifier
 from local.runner.sqs import QueueSource, SqsPoller
-from local.runner.streams import StreamPoller, StreamSource
+from local.runner.streams import StreamObserver, StreamPoller, StreamSource
 from local.runner.template import FunctionSpec, MappingSpec, StackTemplate, ref_target
 from local.runner.websocket import WebSocketApi
 from local.runner.websocket_spec import local_variables, websocket_apis
@@ -244,6 +244,12 @@ class LocalRunner:
 
     def worker_pids(self) -> list[int]:
         return sorted(pid for function in self.functions.values() for pid in function.worker_pids())
+
+    def observe_streams(self, observer: StreamObserver | None) -> None:
+        """Tell `observer` of every stream read that returned records (benchmarks time the stream hop)."""
+        for poller in self._pollers:
+            if isinstance(poller, StreamPoller):
+                poller.observer = observer
 
     # -- building ----------------------------------------------------------------------------------
 

@@ -25,7 +25,12 @@ from local.runner.template import MappingSpec
 
 logger = logging.getLogger("local.runner")
 
-LONG_POLL_SECONDS = 1  # at most: keeps shutdown quick
+LONG_POLL_SECONDS = 1
+"""Lambda's SQS pollers long-poll the queue; a long poll returns as soon as a message arrives
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html,
+https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), and moto's does too (it waits on
+the queue's condition, not a timer). So this adds nothing to a message's wait: it only bounds how long
+stopping takes. A batching window (MaximumBatchingWindowInSeconds) is the template's, applied as given."""
 DEFAULT_MAX_CONCURRENCY = 5  # without ScalingConfig (Lambda scales further; locally this is plenty)
 RECORD_ATTRIBUTES = (
     "ApproximateReceiveCount",

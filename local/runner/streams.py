@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,17 @@ from local.runner.template import MappingSpec
 
 logger = logging.getLogger("local.runner")
 
-POLL_INTERVAL = 0.25  # Lambda polls each shard 4 times a second
+POLL_INTERVAL = 0.25
+"""Lambda polls each shard at a base rate of 4 times a second, and invokes as soon as records are
+there (batching window 0): https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html. Copied, not
+shortened: a record waits up to this long here as in AWS, and the interval runs from the previous read,
+so reading and invoking do not stretch it."""
 RECORD_KEYS = ("eventID", "eventName", "eventVersion", "eventSource", "awsRegion")
+
+
+StreamObserver = Callable[[str, list[dict[str, Any]], float], None]
+"""Told of each read that returned records (after filtering): the mapping's logical id, the records
+(Lambda's shape) and when they were read (epoch seconds). Benchmarks time the stream hop with it."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,7 @@ class StreamPoller:
         self.destination = destination
         self.clients = clients
         self.filters = FilterCriteria(spec.filters)
+        self.observer: StreamObserver | None = None
         self._stop = threading.Event()
         self._iterators: dict[str, str] = {}
         self._thread = threading.Thread(target=self._poll, name=f"stream-{spec.logical_id}", daemon=True)
@@ -159,12 +170,15 @@ class StreamPoller:
         pending: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self._iterators}
         first_seen: dict[str, float] = {}
         while not self._stop.is_set():
+            polled = time.monotonic()
             for shard_id in list(self._iterators):
                 try:
                     fresh = self._read(shard_id)
                 except Exception:
                     logger.exception("%s: reading %s failed", self.spec.logical_id, self.source.arn)
                     fresh = []
+                if fresh and self.observer is not None:
+                    self.observer(self.spec.logical_id, fresh, time.time())
                 if fresh and not pending[shard_id]:
                     first_seen[shard_id] = time.monotonic()
                 pending[shard_id] += fresh
@@ -180,7 +194,7 @@ class StreamPoller:
                         logger.exception("%s: delivering a batch failed", self.spec.logical_id)
                     if self._stop.is_set():
                         return
-            self._stop.wait(POLL_INTERVAL)
+            self._stop.wait(max(0.0, POLL_INTERVAL - (time.monotonic() - polled)))
 
     def _read(self, shard_id: str) -> list[dict[str, Any]]:
         answer = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)

@@ -365,3 +365,24 @@ def test_a_handshake_slower_than_a_poll_lets_polls_read_the_task_api(
     reads = len(api.requests)
     assert task.state() == "RUNNING"
     assert len(api.requests) == reads
+
+
+def test_a_failed_end_pushed_before_its_details_reads_them_once_from_the_task_api(
+    session: TrackerSession, braket: FakeBraket, api: FakeTaskApi, live: LiveServer
+) -> None:
+    """The recorder pushes an end before it asks Braket for the task's details (detailsAfterEnd): a
+    FAILED task loaded by its ARN learns its actionMetadata from one Task API read, not from Braket."""
+    params = {"deviceArn": SV1, "shots": 5, "outputS3Bucket": BUCKET, "outputS3KeyPrefix": "elsewhere"}
+    arn = braket.create("us-east-1", {**params, "action": BELL.to_ir("OPENQASM").json()})
+    braket.tasks[arn]["status"] = "RUNNING"
+    api.add(item(arn, "RUNNING"))
+    task = AwsQuantumTask(arn, aws_session=session)
+    assert task.state() == "RUNNING"
+    live.wait_for_subscribes(1)
+
+    api.add(item(arn, "FAILED", failureReason="offline", actionMetadata={"actionType": "braket.ir.openqasm.program"}))
+    live.push(document(arn, "FAILED", failureReason="offline"))  # the end, without the details
+
+    assert until(lambda: task.state() == "FAILED")
+    assert task.result() is None
+    assert braket.count("GetQuantumTask") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +89,23 @@ class Inbox:
         sns.subscribe(TopicArn=tracker.output("NotificationTopicArn"), Protocol="sqs", Endpoint=arn)
         self.documents: list[dict[str, Any]] = []
 
-    def collect(self, seconds: float) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            for message in self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+    def drain(self) -> list[dict[str, Any]]:
+        """Every notification delivered so far. SNS delivers to the queue as the notifier publishes, and
+        the notifier publishes before it marks the item announced: once a test has seen the mark (a
+        condition on the table), the message is here."""
+        while messages := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        ):
+            for message in messages:
                 self.documents.append(json.loads(json.loads(message["Body"])["Message"]))
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-            time.sleep(0.2)
         return self.documents
+
+
+def announced(tracker: LocalTracker, arns: Iterable[str], timeout: float = 120) -> None:
+    """Until every one of these tasks is marked announced on the topic (its `notifiedAt`)."""
+    pending = set(arns)
+    wait_for(lambda: not {arn for arn in pending if not (read_item(tracker, arn) or {}).get("notifiedAt")}, timeout)
 
 
 def captured(tracker: LocalTracker) -> int:
@@ -109,5 +118,8 @@ def captured(tracker: LocalTracker) -> int:
 
 
 def wait_until_recorded(tracker: LocalTracker, timeout: float = 120) -> None:
-    """Until the recorder has drained the capture queue (seen empty twice, a second apart)."""
-    wait_for(lambda: captured(tracker) == 0 and time.sleep(1) is None and captured(tracker) == 0, timeout)
+    """Until every event the local Braket service published (held-back ones in fault mode too) is on
+    the bus, and the recorder has drained the capture queue (a message leaves it once recorded)."""
+    assert tracker.braket is not None
+    braket = tracker.braket
+    wait_for(lambda: braket.events_in_flight() == 0 and captured(tracker) == 0, timeout, interval=0.05)

@@ -82,7 +82,7 @@ def test_a_changed_end_is_corrected_once_on_the_topic_and_over_the_live_channel(
     final = read_item(tracker, arn)
     assert final is not None and final["status"] == "FAILED"
     assert wait_for(lambda: set((read_item(tracker, arn) or {}).get("notifications", {})) == {"COMPLETED", "FAILED"})
-    topic = [d for d in inbox.collect(seconds=3) if d["taskArn"] == arn]
+    topic = [d for d in inbox.drain() if d["taskArn"] == arn]
     assert [(d["status"], d["correction"], d["previousStatus"]) for d in topic] == [
         ("COMPLETED", False, None),
         ("FAILED", True, "COMPLETED"),

@@ -15,7 +15,17 @@ import pytest
 
 from local.faults import FaultPlan
 from local.tracker import LocalTracker
-from tests.e2e.conftest import FINISHED, RANK, Inbox, read_item, start, submit, wait_for, wait_until_recorded
+from tests.e2e.conftest import (
+    FINISHED,
+    RANK,
+    Inbox,
+    announced,
+    read_item,
+    start,
+    submit,
+    wait_for,
+    wait_until_recorded,
+)
 
 pytestmark = pytest.mark.e2e
 TASKS = 12
@@ -49,8 +59,7 @@ def test_recorded_status_never_goes_backwards_and_never_ends_wrong(chaotic: Loca
         if all(truth(arn) in FINISHED for arn in arns):
             break
         time.sleep(0.2)
-    time.sleep(3)  # the longest event delay, plus a retry
-    wait_until_recorded(chaotic)  # then the recorder's backlog, however slow the machine
+    wait_until_recorded(chaotic)  # the held-back events, then the recorder's backlog, however slow the machine
     for arn in arns:
         item = read_item(chaotic, arn)
         if item is not None and (not seen[arn] or seen[arn][-1] != item["status"]):
@@ -73,7 +82,8 @@ def test_recorded_status_never_goes_backwards_and_never_ends_wrong(chaotic: Loca
     assert parked == "0"  # duplicates and redeliveries are not failures
 
     # Exactly one notification per task whose end was recorded, none for the others.
-    notified = Counter(d["taskArn"] for d in inbox.collect(seconds=4))
+    announced(chaotic, [arn for arn, statuses in seen.items() if statuses and statuses[-1] in FINISHED])
+    notified = Counter(d["taskArn"] for d in inbox.drain())
     for arn, statuses in seen.items():
         assert notified[arn] == (1 if statuses and statuses[-1] in FINISHED else 0), (arn, statuses)
 

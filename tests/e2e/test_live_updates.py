@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -146,7 +145,6 @@ def test_every_subscriber_learns_every_recorded_end_once_and_a_reconnecting_one_
     # Braket runs the tasks; the delayed events of the fault mode land a little later; then the
     # recorder drains the capture queue.
     wait_for(lambda: all(braket.get_quantum_task(quantumTaskArn=a)["status"] in FINISHED for a in arns), 120)
-    time.sleep(3)
     wait_until_recorded(chaotic)
     items = {arn: read_item(chaotic, arn) for arn in arns}
     recorded_ends = {

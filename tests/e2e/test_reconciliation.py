@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,7 +25,15 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from local.faults import FaultPlan
 from local.tracker import PROJECT, LocalTracker
-from tests.e2e.conftest import FINISHED, Inbox, read_item, submit, wait_for
+from tests.e2e.conftest import (
+    FINISHED,
+    Inbox,
+    announced,
+    read_item,
+    submit,
+    wait_for,
+    wait_until_recorded,
+)
 from tests.support.events import state_change
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +131,7 @@ def test_one_reconciler_run_heals_lost_events_in_every_region(tracker: LocalTrac
         wait_for(lambda: truth(tracker, lost_all) in FINISHED)
         elsewhere = submit_in(tracker, OTHER_REGION)
         wait_for(lambda: truth(tracker, elsewhere) in FINISHED)
-    time.sleep(1)  # any event still in flight
+    wait_until_recorded(tracker)  # any event still in flight
     wait_for(lambda: (item := read_item(tracker, lost_end)) and item["status"] == "QUEUED")
     assert read_item(tracker, lost_all) is None and read_item(tracker, elsewhere) is None
 
@@ -145,7 +152,8 @@ def test_one_reconciler_run_heals_lost_events_in_every_region(tracker: LocalTrac
     assert read_item(tracker, lost_all)["origin"] == "reconciler"  # type: ignore[index]
     # Every end is notified exactly once: the healed one by the stream, as an event would have been,
     # the ones found by the sweep by the reconciler itself.
-    documents = inbox.collect(seconds=4)
+    announced(tracker, [fine, lost_end, lost_all, elsewhere])
+    documents = inbox.drain()
     assert sorted(d["taskArn"] for d in documents) == sorted([fine, lost_end, lost_all, elsewhere])
 
 
@@ -196,7 +204,11 @@ def test_a_backfill_imports_every_task_silently_and_a_second_run_writes_nothing(
     # backfill wrote it, at its own pace (a task counts, silently), so they may be filled in meanwhile.
     assert without_costs(table_items(tracker, BACKFILL_REGION)) == without_costs(items)
     assert {item["status"] for item in items.values()} == {"COMPLETED", "CANCELLED"}
-    assert not [d for d in inbox.collect(seconds=3) if d["taskArn"] in items]
+    # The notifier reads the stream in order: once a task recorded after the import is announced, the
+    # imported tasks' records were read before it, and none was announced.
+    after = submit(tracker, shots=10)
+    announced(tracker, [after])
+    assert not [d for d in inbox.drain() if d["taskArn"] in items]
 
 
 def pre_existing(tracker: LocalTracker, index: int) -> str:

@@ -15,7 +15,7 @@ import pytest
 from local.aws import CREDENTIALS
 from local.signed_http import Answer, SignedApi
 from local.tracker import LocalTracker
-from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, SV1, Inbox, read_item, submit, wait_for
+from tests.e2e.conftest import BELL_PAIR, FINISHED, REGION, SV1, Inbox, announced, read_item, submit, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +32,11 @@ def post_task(api: SignedApi, **fields: Any) -> Answer:
 
 
 def finished(api: SignedApi, task_id: str) -> dict[str, Any]:
+    """The task once it has ended and Braket's details are in (they are written just after the end)."""
+
     def status() -> dict[str, Any] | None:
         task: dict[str, Any] = api.request("GET", f"/tasks/{task_id}").body
-        return task if task["status"] in FINISHED else None
+        return task if task["status"] in FINISHED and task.get("enriched") is not None else None
 
     return wait_for(status, timeout=60)  # type: ignore[no-any-return]
 
@@ -61,7 +63,8 @@ def test_a_task_submitted_through_the_api_is_recorded_notified_and_read(tracker:
     with urllib.request.urlopen(result["resultsUrl"], timeout=10) as response:
         assert json.loads(response.read())["taskMetadata"]["shots"] == 500
     assert [t["taskArn"] for t in listed["tasks"]] == [created["taskArn"]]
-    notified = Counter(document["taskArn"] for document in inbox.collect(seconds=3))
+    announced(tracker, [created["taskArn"]])
+    notified = Counter(document["taskArn"] for document in inbox.drain())
     assert notified[created["taskArn"]] == 1
 
 

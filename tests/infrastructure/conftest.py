@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.helpers import ALARM_EMAIL, LOG_RETENTION_DAYS, NOTIFICATION_CONTEXT, LogicalIds
+from tests.infrastructure.helpers import (
+    ALARM_EMAIL,
+    LATENCY_CONTEXT,
+    LOG_RETENTION_DAYS,
+    NOTIFICATION_CONTEXT,
+    LogicalIds,
+)
 from tests.support.app import SynthesizedApp, synthesize
 
 
@@ -28,9 +34,9 @@ def ids(synthesized: SynthesizedApp) -> LogicalIds:
 
 @pytest.fixture(scope="session")
 def synthesized_with_email(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """The app synthesized with an alarm email address and a non-default log retention.
-    cdk-nag runs here too, so synth fails on findings."""
-    context = {"alarmEmail": ALARM_EMAIL, "logRetentionDays": LOG_RETENTION_DAYS}
+    """The app synthesized with an alarm email address, a non-default log retention and the latency
+    settings that are not the default (LATENCY_CONTEXT). cdk-nag runs here too, so synth fails on findings."""
+    context = {"alarmEmail": ALARM_EMAIL, "logRetentionDays": LOG_RETENTION_DAYS, **LATENCY_CONTEXT}
     return synthesize(tmp_path_factory.mktemp("cdk.out.email"), context)
 
 

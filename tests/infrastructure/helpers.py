@@ -13,6 +13,8 @@ from constructs import IConstruct
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALARM_EMAIL = "ops@example.com"
 LOG_RETENTION_DAYS = 90
+LATENCY_CONTEXT = {"detailsAfterEnd": "false", "recorderMemorySize": 512, "captureProvisionedPollers": 3}
+"""The latency settings, each other than its default (docs/latency.md)."""
 NOTIFICATION_CONTEXT: dict[str, Any] = {
     "notifyImported": True,
     "notificationEmails": [{"address": "a@example.com", "statuses": ["FAILED"]}, "b@example.com"],

@@ -9,6 +9,7 @@ import pytest
 
 from lambdas.tracker.constants import BRAKET_REGIONS, PRICE_LIST_REGION
 from tests.infrastructure.helpers import LogicalIds, as_list, grants, logical_id, policy_statements, role_statements
+from tests.infrastructure.test_live_updates import MANAGE_CONNECTIONS
 from tests.support.app import SynthesizedApp
 
 pytestmark = pytest.mark.infrastructure
@@ -69,13 +70,22 @@ def test_recorder_role_grants_exactly_what_the_recorder_calls(
         ("logs:CreateLogStream", f"${{{ids.log_group}.Arn}}"),
         ("logs:PutLogEvents", f"${{{ids.log_group}.Arn}}"),
         *((action, f"${{{ids.queue}.Arn}}") for action in QUEUE_CONSUMER_ACTIONS),
+        # Pushing the ends it records: the live pusher's fan-out, on the connections table only.
+        ("dynamodb:Query", f"${{{ids.connections_table}.Arn}}/index/by-target"),
+        ("dynamodb:Query", f"${{{ids.connections_table}.Arn}}"),
+        ("dynamodb:BatchWriteItem", f"${{{ids.connections_table}.Arn}}"),
+        ("execute-api:ManageConnections", MANAGE_CONNECTIONS % ids.live_api),
     }
     assert recorder_grants == expected
 
 
-def test_recorder_role_cannot_read_indexes_or_scan(recorder_grants: set[tuple[str, str]]) -> None:
-    assert not [resource for _, resource in recorder_grants if "/index/" in resource]
-    assert not {action for action, _ in recorder_grants} & {"dynamodb:Query", "dynamodb:Scan", "dynamodb:*"}
+def test_recorder_role_cannot_query_scan_or_read_indexes_of_the_task_table(
+    recorder_grants: set[tuple[str, str]], ids: LogicalIds
+) -> None:
+    task_table = f"${{{ids.task_table}.Arn}}"
+    on_tasks = {(action, resource) for action, resource in recorder_grants if resource.startswith(task_table)}
+    assert not [resource for _, resource in on_tasks if "/index/" in resource]
+    assert not {action for action, _ in on_tasks} & {"dynamodb:Query", "dynamodb:Scan", "dynamodb:*"}
 
 
 def test_template_has_no_wildcard_action_or_resource_outside_the_key_policies(

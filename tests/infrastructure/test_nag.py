@@ -28,6 +28,7 @@ LIVE_UPDATES_FINDINGS = {
     # POST to the stage's @connections/* (connection ids exist only at run time).
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
     "<LiveUpdatesApi925D9A39>/live/POST/@connections/*]": [
+        "BraketTaskTracker/Recording/Recorder/Role/DefaultPolicy/Resource",  # it pushes the ends it records
         "BraketTaskTracker/LiveUpdates/ConnectionsHandler/Role/DefaultPolicy/Resource",
         "BraketTaskTracker/LiveUpdates/Pusher/Role/DefaultPolicy/Resource",
     ],

@@ -302,9 +302,10 @@ TASK_ARN = "arn:aws:braket:us-east-1:123456789012:quantum-task/6a1e2f3b-9c4d-4e5
 
 
 def _image(
-    status: str, origin: str = "event", *, notified: bool = False, announced: str | None = None
+    status: str, origin: str = "event", *, notified: bool = False, announced: str | None = None, details: bool = True
 ) -> dict[str, Any]:
-    """A task item as the stream carries it (DynamoDB JSON)."""
+    """A task item as the stream carries it (DynamoDB JSON). `details`: a finished item has Braket's
+    details (`enriched`), unless the recorder wrote its end first and has not added them yet."""
     image: dict[str, Any] = {
         "taskArn": {"S": TASK_ARN},
         "taskId": {"S": TASK_ARN.rsplit("/", 1)[1]},
@@ -322,6 +323,8 @@ def _image(
     }
     if status in FINISHED:
         image["endedAt"] = {"S": "2026-11-20T08:05:00Z"}
+        if details:
+            image["enriched"] = {"BOOL": True}
         image["notifiedAt" if notified else "awaitingNotification"] = {
             "S": "2026-11-20T08:05:01Z" if notified else "us-east-1"
         }
@@ -388,6 +391,10 @@ DELIVERED = {
     "MODIFY COMPLETED->FAILED, COMPLETED announced": _record(
         "MODIFY", _image("FAILED", announced="COMPLETED"), _image("COMPLETED", notified=True)
     ),
+    # The end was written first (and pushed), then Braket's details: the notification goes out now.
+    "MODIFY COMPLETED->COMPLETED, details added, unannounced": _record(
+        "MODIFY", _image("COMPLETED"), _image("COMPLETED", details=False)
+    ),
 }
 IGNORED = {
     # A later merge into a finished task (enrichment, a duplicate end, the notifier's own mark).
@@ -397,6 +404,15 @@ IGNORED = {
     # The correction's own mark: the new status is announced, nothing awaits.
     "MODIFY FAILED->FAILED, marked": _record(
         "MODIFY", _image("FAILED", notified=True), _image("FAILED", announced="COMPLETED")
+    ),
+    # The end written before Braket's details (docs/latency.md): the write that adds them is announced.
+    "MODIFY RUNNING->COMPLETED, without details yet": _record(
+        "MODIFY", _image("COMPLETED", details=False), _image("RUNNING")
+    ),
+    "INSERT FAILED, without details yet": _record("INSERT", _image("FAILED", details=False)),
+    # Details added after the end was announced (the reconciler announced it meanwhile).
+    "MODIFY COMPLETED->COMPLETED, details added, announced": _record(
+        "MODIFY", _image("COMPLETED", notified=True), _image("COMPLETED", notified=True, details=False)
     ),
     "MODIFY QUEUED->RUNNING": _record("MODIFY", _image("RUNNING"), _image("QUEUED")),
     "INSERT QUEUED": _record("INSERT", _image("QUEUED")),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from stacks import recorder
+from stacks.config import ConfigurationError, LatencySettings
 from tests.infrastructure.helpers import PROJECT_ROOT, LogicalIds, arn_of, ref
 from tests.support.app import SynthesizedApp
 from tracker import constants
@@ -105,12 +106,15 @@ def test_recorder_environment_names_its_tables(function: dict[str, Any], ids: Lo
 
 def test_recorder_environment_passes_the_functions_own_config_check(function: dict[str, Any]) -> None:
     # Table names are resolved at deploy time: stand in a placeholder for each reference.
+    resolved = {constants.ENV_CONNECTIONS_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/live"}
     variables = {
-        name: value if isinstance(value, str) else "resolved-at-deploy"
+        name: value if isinstance(value, str) else resolved.get(name, "resolved-at-deploy")
         for name, value in function["Environment"]["Variables"].items()
     }
     config = RecorderConfig.from_env(variables)
     assert config.enrich_max_attempts >= 1
+    assert config.live is not None  # it pushes the ends it records
+    assert config.details_after_end is True
 
 
 def test_recorder_environment_configures_powertools_like_the_alarms_expect(function: dict[str, Any]) -> None:
@@ -129,11 +133,48 @@ def test_event_source_mapping_reports_batch_item_failures(mapping: dict[str, Any
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_event_source_mapping_batches_ten_messages_with_a_window(mapping: dict[str, Any]) -> None:
+def test_event_source_mapping_batches_ten_messages_without_a_window(mapping: dict[str, Any]) -> None:
+    # Any batching window may hold a message on a quiet queue for up to 20 s (docs/latency.md).
     assert mapping["BatchSize"] == recorder.BATCH_SIZE == 10
-    assert mapping["MaximumBatchingWindowInSeconds"] >= 1
+    assert mapping.get("MaximumBatchingWindowInSeconds", 0) == 0
+
+
+def test_recorder_has_the_memory_that_docs_latency_models(function: dict[str, Any]) -> None:
+    assert function["MemorySize"] == LatencySettings().recorder_memory_mb == 1024
 
 
 def test_event_source_mapping_caps_concurrency(mapping: dict[str, Any]) -> None:
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": recorder.MAX_CONCURRENCY}
     assert recorder.MAX_CONCURRENCY >= 2  # the smallest value Lambda accepts
+
+
+def test_latency_context_sets_the_order_the_memory_and_provisioned_pollers(
+    synthesized_with_email: SynthesizedApp,
+) -> None:
+    # detailsAfterEnd=false, recorderMemorySize=512, captureProvisionedPollers=3 (LATENCY_CONTEXT).
+    ids = LogicalIds.of(synthesized_with_email.stack)
+    resources = synthesized_with_email.resources
+    function = resources[ids.function]["Properties"]
+    (mapping,) = (
+        mapping["Properties"]
+        for mapping in synthesized_with_email.resources_of_type("AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == ref(ids.function)
+    )
+    assert function["Environment"]["Variables"][constants.ENV_DETAILS_AFTER_END] == "false"
+    assert function["MemorySize"] == 512
+    assert mapping["ProvisionedPollerConfig"] == {"MinimumPollers": 3, "MaximumPollers": 3}
+    assert "ScalingConfig" not in mapping  # Lambda takes provisioned pollers or a maximum concurrency, not both
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"captureProvisionedPollers": 1}, r"0 \(standard mode\) or 2 to 200"),
+        ({"captureProvisionedPollers": 201}, "captureProvisionedPollers"),
+        ({"recorderMemorySize": 64}, "recorderMemorySize"),
+        ({"detailsAfterEnd": "sometimes"}, "detailsAfterEnd"),
+    ],
+)
+def test_bad_latency_settings_stop_synth_naming_the_key(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        LatencySettings.from_context(context.get)

@@ -788,7 +788,8 @@ def _stream_record(origin: str) -> dict[str, Any]:
     arn = "arn:aws:braket:us-west-1:123456789012:quantum-task/0d9f3a56-7e2b-4c1d-9a8f-5b6c7d8e9f01"
 
     def image(status: str) -> dict[str, Any]:
-        return {"taskArn": {"S": arn}, "status": {"S": status}, "origin": {"S": origin}}
+        details = {"enriched": {"BOOL": True}} if status == "COMPLETED" else {}  # Braket's details, written
+        return {"taskArn": {"S": arn}, "status": {"S": status}, "origin": {"S": origin}, **details}
 
     return {
         "eventID": "1",
@@ -813,7 +814,9 @@ def test_the_notifier_announces_tasks_from_events_and_from_the_api(
 
     record = _stream_record(origin)
     delivered = any(EventPattern.load(json.dumps(p)).matches_event(record) for p in patterns)
-    images = [{k: v["S"] for k, v in record["dynamodb"][name].items()} for name in ("OldImage", "NewImage")]
+    images = [  # as the notifier reads them: plain values (strings, and `enriched`'s bool)
+        {k: next(iter(v.values())) for k, v in record["dynamodb"][name].items()} for name in ("OldImage", "NewImage")
+    ]
     assert (delivered and announces("MODIFY", *images, notify_imported=False)) is announced
 
 

@@ -106,8 +106,12 @@ class Recorder:
     def _count(self, request: Any, **_: Any) -> None:
         self.requests.append(request.headers["X-Amz-Target"].decode().split(".")[-1])
 
-    def deliver(self, bodies: list[str]) -> dict[str, Any]:
-        return self.module.lambda_handler(sqs_batch(bodies), FakeLambdaContext())  # type: ignore[no-any-return]
+    def deliver(self, bodies: list[str], receive_count: int = 1) -> dict[str, Any]:
+        """`receive_count` > 1: SQS delivers the messages again (ApproximateReceiveCount)."""
+        batch = sqs_batch(bodies)
+        for message in batch["Records"]:
+            message["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+        return self.module.lambda_handler(batch, FakeLambdaContext())  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.module.recorder.table._client.meta.events.unregister("before-send.dynamodb", self._count)

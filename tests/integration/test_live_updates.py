@@ -33,8 +33,11 @@ from tests.support.app import SynthesizedApp
 from tests.support.events import state_change, task_arn
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.streams import FilteredStream
+from tracker import constants
 from tracker.data.connections import Connection, ConnectionsTable
+from tracker.data.connections_api import ConnectionsApi
 from tracker.data.task_table import TaskTable
+from tracker.live.fan_out import Pusher
 from tracker.logic import live
 from tracker.logic.merge import fold
 from tracker.models.event import parse_task_event
@@ -63,16 +66,23 @@ def api() -> Iterator[WebSocketApi]:
 
 
 @pytest.fixture(scope="module")
-def modules(recorder_module: ModuleType, table_names: dict[str, str], api: WebSocketApi) -> tuple[Any, Any]:
+def modules(recorder_module: ModuleType, table_names: dict[str, str], api: WebSocketApi) -> Iterator[tuple[Any, Any]]:
     os.environ["CONNECTIONS_TABLE_NAME"] = table_names["connectionId"]
     os.environ["CONNECTIONS_ENDPOINT"] = api.callback_url("live")
     # A cold start: another module (test_job_updates) may have imported the pusher with its own endpoint.
     for name in ("tracker.live.connections_handler", "tracker.live.pusher_handler"):
         sys.modules.pop(name, None)
-    return (
+    # The recorder pushes the ends it records, as the stack sets it up (its module was imported before).
+    recorder = recorder_module.recorder
+    recorder.live = Pusher(
+        ConnectionsTable(table_names["connectionId"], boto3.client("dynamodb")),
+        ConnectionsApi(api.callback_url("live")),
+    )
+    yield (
         importlib.import_module("tracker.live.connections_handler"),
         importlib.import_module("tracker.live.pusher_handler"),
     )
+    recorder.live = None
 
 
 class Client:
@@ -181,14 +191,63 @@ def test_every_subscriber_of_a_task_gets_each_status_change_once(
         assert answer["unknownTasks"] == [arn] and answer["snapshot"] == {"tasks": 0}  # not recorded yet
 
     recorder.deliver(lifecycle(arn))
+    ends = [client.mark() for client in clients]  # before the stream is read: the recorder pushed the end
     records = stream.records({arn})
     assert push(pusher, records) == {"batchItemFailures": []}
 
-    for client in clients:
+    for client, end in zip(clients, ends, strict=True):
         received = client.mark()
-        assert statuses(received) == ["CREATED", "QUEUED", "RUNNING", "COMPLETED"]
-        assert all(m["snapshot"] is False and m["document"]["taskArn"] == arn for m in received)
+        assert statuses(end) == ["COMPLETED"]
+        assert statuses(received) == ["CREATED", "QUEUED", "RUNNING"]  # the stream pusher leaves the end alone
+        assert all(m["snapshot"] is False and m["document"]["taskArn"] == arn for m in end + received)
         client.close()
+
+
+def test_the_recorder_pushes_the_end_once_and_again_only_for_a_redelivered_message(
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
+) -> None:
+    handler, pusher = modules
+    arn = task_arn()
+    client = Client(api, handler)
+    client.send({"action": "subscribe", "tasks": [arn], "id": "s"})
+    client.until("s")
+    events = lifecycle(arn)
+    recorder.deliver(events)
+
+    recorder.deliver(events[-1:])  # Braket or SQS delivered the end twice: nothing new
+    quiet = client.mark()
+    recorder.deliver(events[-1:], receive_count=2)  # a redelivery: its first attempt may not have pushed
+
+    assert statuses(quiet) == ["COMPLETED"]
+    again = client.mark()
+    assert [live.update_id(m["document"]) for m in again] == [f"{arn}#COMPLETED"]  # the same id: deduped
+    assert push(pusher, stream.records({arn})) == {"batchItemFailures": []}
+    assert statuses(client.mark()) == ["CREATED", "QUEUED", "RUNNING"]
+    client.close()
+
+
+def test_an_end_observed_by_the_reconciler_is_pushed_from_the_stream(
+    api: WebSocketApi, modules: tuple[Any, Any], recorder: Recorder, stream: FilteredStream
+) -> None:
+    handler, pusher = modules
+    recorder_module = recorder.module
+    arn = task_arn()
+    client = Client(api, handler)
+    client.send({"action": "subscribe", "tasks": [arn], "id": "s"})
+    client.until("s")
+    events = [parse_task_event(json.loads(body)) for body in lifecycle(arn)]
+    observed = replace(events[-1], event_id=f"{constants.OBSERVED_EVENT_PREFIX}COMPLETED")
+    table = recorder_module.recorder.table
+    for event in events[:-1]:
+        recorder_module.recorder.record_over(table.get(arn), event)
+    tail = stream.tail()
+
+    recorder_module.recorder.record_over(table.get(arn), observed)  # as the reconciler records what it read
+
+    assert client.mark() == []  # record_over does not push: the reconciler has no live channel
+    assert push(pusher, tail.records({arn})) == {"batchItemFailures": []}
+    assert statuses(client.mark()) == ["COMPLETED"]
+    client.close()
 
 
 def test_a_redelivered_stream_batch_repeats_identical_documents_that_dedupe_to_one_per_status(
@@ -206,7 +265,7 @@ def test_a_redelivered_stream_batch_repeats_identical_documents_that_dedupe_to_o
     push(pusher, records)  # the stream retries a batch (at least once)
 
     received = client.mark()
-    assert len(received) == 8
+    assert len(received) == 1 + 2 * 3  # the end from the recorder, the statuses before it twice
     assert {live.update_id(m["document"]) for m in received} == {
         f"{arn}#{s}" for s in ("CREATED", "QUEUED", "RUNNING", "COMPLETED")
     }
@@ -456,7 +515,8 @@ def test_a_changed_final_status_is_pushed_and_snapshotted_as_a_correction(
     push(pusher, tail.records({arn}))
 
     pushed = client.mark()
-    assert statuses(pushed) == ["CREATED", "QUEUED", "RUNNING", "COMPLETED", "FAILED"]
+    # The recorder pushed each end as it wrote it; the stream pusher, the statuses before.
+    assert statuses(pushed) == ["COMPLETED", "CREATED", "QUEUED", "RUNNING", "FAILED"]
     correction = pushed[-1]["document"]
     assert (correction["correction"], correction["previousStatus"]) == (True, "COMPLETED")
     assert [m["document"]["correction"] for m in pushed[:-1]] == [False] * 4

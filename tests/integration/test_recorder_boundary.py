@@ -27,6 +27,8 @@ from tests.support.lambda_context import FakeLambdaContext
 from tracker.domain import MAX_EVENTS_PER_TASK
 from tracker.models.event import InvalidEvent, parse_task_event
 
+PARAMETER_ID = "5f0c3a52-8d3e-4c6b-9a1e-2b7d4e6f8a90"  # fixed, so every collection names the tests alike
+
 pytestmark = pytest.mark.integration
 
 
@@ -79,7 +81,7 @@ def assert_settled(recorder: Recorder, dynamodb: Any, table_names: dict[str, str
         ("time", "9999-12-31T23:59:59-01:00", "time"),
         ("detail.createdAt", "0999-01-01T00:00:00Z", "createdAt"),
         ("detail.deviceArn", "arn:aws:braket:::device/qpu/x/" + "y" * 3000, "deviceArn"),
-        ("detail.quantumTaskArn", task_arn() + "\n", "quantumTaskArn"),
+        ("detail.quantumTaskArn", task_arn(PARAMETER_ID) + "\n", "quantumTaskArn"),
     ],
 )
 def test_poison_goes_to_the_rejected_table_not_to_the_dead_letter_queue(

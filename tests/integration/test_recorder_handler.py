@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -87,12 +88,133 @@ def test_real_lifecycle_fixture_becomes_a_readable_item(
     }
 
 
-def test_in_order_events_cost_one_write_each(recorder: Recorder) -> None:
+@pytest.fixture
+def details_first(recorder: Recorder) -> Iterator[Recorder]:
+    """The recorder with detailsAfterEnd=false: an end waits for Braket's details, one write."""
+    recorder.module.recorder.details_after_end = False
+    yield recorder
+    recorder.module.recorder.details_after_end = True
+
+
+def test_in_order_events_cost_one_write_each_and_the_details_one_more(recorder: Recorder) -> None:
     events = lifecycle(task_arn())
 
     recorder.deliver([json.dumps(e) for e in events])
 
-    assert recorder.requests == ["PutItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    # The end is written (and pushed) first; Braket's details follow in a write of their own.
+    assert recorder.requests == ["PutItem", "UpdateItem", "UpdateItem", "UpdateItem", "PutItem"]
+
+
+def test_with_details_first_in_order_events_cost_one_write_each(details_first: Recorder) -> None:
+    details_first.deliver([json.dumps(e) for e in lifecycle(task_arn())])
+
+    assert details_first.requests == ["PutItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+
+
+class WatchingBraket(DocumentedBraket):
+    """Answers GetQuantumTask, noting the status the task table showed when Braket was asked."""
+
+    def __init__(self, table: Any) -> None:
+        super().__init__()
+        self.table = table
+        self.seen: list[tuple[str | None, bool]] = []
+
+    def get_quantum_task(self, quantumTaskArn: str) -> dict[str, Any]:
+        item = self.table.get(quantumTaskArn)
+        self.seen.append((item and item.status.value, item is not None and item.enrichment is not None))
+        return super().get_quantum_task(quantumTaskArn)
+
+
+@pytest.mark.parametrize(("after_end", "seen"), [(True, ("COMPLETED", False)), (False, ("RUNNING", False))])
+def test_the_end_is_written_before_braket_is_asked_unless_details_come_first(
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str], after_end: bool, seen: tuple[str, bool]
+) -> None:
+    module = recorder.module.recorder
+    watching = WatchingBraket(module.table)
+    module.braket = BraketTasks(max_attempts=1, client_factory=lambda region: watching)
+    module.details_after_end = after_end
+    arn = task_arn()
+    try:
+        recorder.deliver([json.dumps(e) for e in lifecycle(arn)])
+    finally:
+        module.details_after_end = True
+
+    assert watching.seen == [seen]
+    item = stored(dynamodb, table_names["taskArn"], {"taskArn": arn})
+    assert item is not None
+    assert (item["status"], item["enriched"], item["tags"], item["numSuccessfulShots"]) == (
+        "COMPLETED",
+        True,
+        {"team": "qml"},
+        1000,
+    )
+
+
+class BatchWatchingBraket(DocumentedBraket):
+    """Answers GetQuantumTask, noting every watched task's status in the table at each call."""
+
+    def __init__(self, table: Any, arns: list[str]) -> None:
+        super().__init__()
+        self.table, self.arns = table, arns
+        self.seen: list[list[str | None]] = []
+
+    def get_quantum_task(self, quantumTaskArn: str) -> dict[str, Any]:
+        self.seen.append([(item.status.value if (item := self.table.get(arn)) else None) for arn in self.arns])
+        return super().get_quantum_task(quantumTaskArn)
+
+
+def test_every_end_of_a_batch_is_written_before_braket_is_asked_about_any(
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str]
+) -> None:
+    arns = [task_arn() for _ in range(3)]
+    module = recorder.module.recorder
+    watching = BatchWatchingBraket(module.table, arns)
+    module.braket = BraketTasks(max_attempts=1, client_factory=lambda region: watching)
+    recorder.deliver([json.dumps(e) for arn in arns for e in lifecycle(arn)[:3]])
+
+    response = recorder.deliver([json.dumps(lifecycle(arn)[3]) for arn in arns])  # three ends in one batch
+
+    assert response == {"batchItemFailures": []}
+    assert watching.seen == [["COMPLETED"] * 3] * 3  # no end waited for another's GetQuantumTask
+    for arn in arns:
+        item = stored(dynamodb, table_names["taskArn"], {"taskArn": arn})
+        assert item is not None and item["enriched"] is True
+
+
+def test_details_that_cannot_be_written_retry_only_their_message_and_the_redelivery_writes_them(
+    recorder: Recorder, dynamodb: Any, table_names: dict[str, str]
+) -> None:
+    doomed, fine = task_arn(), task_arn()
+    recorder.deliver([json.dumps(e) for arn in (doomed, fine) for e in lifecycle(arn)[:3]])
+    ends = [json.dumps(lifecycle(arn)[3]) for arn in (doomed, fine)]
+    event = sqs_batch(ends)
+    table = recorder.module.recorder.table
+    # A real DynamoDB error for the doomed task's details write only (its end's write went through).
+    with missing_resource(
+        table, "replace", "table_name", "no-such-table", lambda record, *_: record.task.arn == doomed
+    ):
+        response = recorder.module.lambda_handler(event, FakeLambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    first = stored(dynamodb, table_names["taskArn"], {"taskArn": doomed})
+    assert first is not None and first["status"] == "COMPLETED" and "enriched" not in first
+    assert (stored(dynamodb, table_names["taskArn"], {"taskArn": fine}) or {}).get("enriched") is True
+
+    assert recorder.deliver(ends[:1], receive_count=2) == {"batchItemFailures": []}  # SQS delivers it again
+
+    assert (stored(dynamodb, table_names["taskArn"], {"taskArn": doomed}) or {}).get("enriched") is True
+
+
+def test_an_end_already_detailed_is_not_asked_about_again(recorder: Recorder, braket: DocumentedBraket) -> None:
+    arn = task_arn()
+    events = [json.dumps(e) for e in lifecycle(arn)]
+    recorder.deliver(events)
+    recorder.requests.clear()
+
+    recorder.deliver(events[-1:])  # Braket (or SQS) delivered the end again
+
+    assert braket.calls == [arn]  # once, for the first delivery
+    assert recorder.requests == ["UpdateItem"]  # its condition fails: a duplicate, nothing written
 
 
 def test_unfinished_task_is_in_the_unfinished_index_until_it_ends(
@@ -284,8 +406,9 @@ def test_failure_reason_from_braket_is_on_the_item_with_the_failed_status(
         "Circuit exceeds the device's qubit count",
         {"experiment": "vqe"},
     )
-    # A task that never ran has no RUNNING time for the one-write update: the end is merged.
-    assert recorder.requests == ["PutItem", "UpdateItem", "PutItem"]
+    # A task that never ran has no RUNNING time for the one-write update: the end is merged, then
+    # Braket's details follow.
+    assert recorder.requests == ["PutItem", "UpdateItem", "PutItem", "PutItem"]
 
 
 def test_an_end_is_recorded_unenriched_when_braket_could_not_answer_in_time(

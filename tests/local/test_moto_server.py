@@ -92,3 +92,41 @@ def test_concurrent_optimistic_writes_to_one_item_lose_no_update() -> None:
 
     assert int(item["count"]["N"]) == 60
     assert set(item["writers"]["SS"]) == {"-", *map(str, range(60))}
+
+
+def test_a_sum_back_to_zero_is_stored_as_dynamodb_stores_it_and_adds_again() -> None:
+    """0.00375 + -0.00375 is "0" in DynamoDB; moto kept "0E-5", and its next ADD raised ValueError (a
+    cancelled transaction): the cost totals of a task whose cost moved back and forth."""
+    server = MotoServer.start()
+    table = f"sums-{uuid.uuid4().hex[:8]}"
+    try:
+        dynamodb = server.client("dynamodb", "us-east-1")
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        key = {"id": {"S": "total"}}
+        for usd in ("0.00375", "-0.00375", "0.5"):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": key,
+                            "UpdateExpression": "ADD usd :usd",
+                            "ExpressionAttributeValues": {":usd": {"N": usd}},
+                        }
+                    }
+                ]
+            )
+            if usd == "-0.00375":
+                zero = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["usd"]["N"]
+        item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    finally:
+        assert server.server is not None
+        server.server.stop()  # not MotoServer.stop: its reset would empty the backends other tests share
+
+    assert zero == "0"
+    assert item["usd"]["N"] == "0.5"

@@ -1,8 +1,8 @@
-"""The cost model's write units (bench/cost_model.py): DynamoDB's rules for a table and its indexes."""
+"""The cost model's write units (bench/write_units.py): DynamoDB's rules for a table and its indexes."""
 
 from __future__ import annotations
 
-from bench.cost_model import Index, item_size, write_units
+from bench.write_units import Index, item_size, write_units
 
 KEYS = ("taskArn",)
 BY_STATUS = Index("by-status", ("status", "createdAt"), "ALL", ())

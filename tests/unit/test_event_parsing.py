@@ -8,10 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.support import pydantic_event_model as reference
 from tests.support.events import all_fixture_events, load_fixture, state_change, task_arn
 from tracker.domain import Status
 from tracker.models.event import InvalidEvent, parse_task_event
+
+PARAMETER_ID = "5f0c3a52-8d3e-4c6b-9a1e-2b7d4e6f8a90"  # fixed, so every collection names the tests alike
 
 
 @pytest.mark.parametrize("event", all_fixture_events(), ids=lambda e: f"{e['detail']['status']}-{e['id'][-4:]}")
@@ -174,10 +179,11 @@ def test_the_window_runs_from_2019_to_a_day_ahead_of_the_clock() -> None:
 @pytest.mark.parametrize(
     ("path", "value"),
     [
-        ("detail.quantumTaskArn", task_arn() + "\n"),  # `$` matched before a final newline
-        ("detail.quantumTaskArn", "x" + task_arn()),
+        ("detail.quantumTaskArn", task_arn(PARAMETER_ID) + "\n"),  # `$` matched before a final newline
+        ("detail.quantumTaskArn", "x" + task_arn(PARAMETER_ID)),
         ("detail.quantumTaskArn", task_arn(region="us-" + "e" * 3000 + "-1")),  # a Region as long as a key
-        ("detail.quantumTaskArn", task_arn().replace("012345678901", "\u0661" * 12)),  # \d matched other digits
+        # \d matched other digits
+        ("detail.quantumTaskArn", task_arn(PARAMETER_ID).replace("012345678901", "\u0661" * 12)),
         ("detail.deviceArn", "arn:aws:braket:::device/qpu/x/" + "y" * 3000),  # over 2,048 bytes: an index key
         ("detail.deviceArn", "arn:aws:braket:::device/quantum-simulator/amazon/sv1\n"),
         ("detail.deviceArn", "sv1"),
@@ -221,3 +227,177 @@ def test_an_accepted_event_is_within_the_key_limits() -> None:
     assert len(parsed.task.arn.encode()) <= 256  # also the connections table's sort key, after "task#"
     assert len(parsed.device_arn.encode()) <= 2048
     assert len(parsed.output_s3_directory.encode()) <= 1024
+
+
+# -- the hand-written gate accepts exactly what the pydantic model did -------------------------------
+
+_ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            "COMPLETED",
+            "PAUSED",
+            "12",
+            "0",
+            "1" * 12,
+            "2026-11-20T08:00:05Z",
+            "2026-11-20T08:00:05",
+            "2018-01-01T00:00:00Z",
+            "aws.braket",
+            "Braket Task State Change",
+            "arn:aws:braket:us-east-1:012345678901:quantum-task/abc",
+            "arn:aws:braket:::device/quantum-simulator/amazon/sv1",
+            "amazon-braket-us-east-1-012345678901",
+            "tasks/x\n",
+            "\u0661",
+        ]
+    ),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+_ENVELOPE_KEYS = [
+    "version",
+    "id",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail-type",
+    "detail_type",  # the pydantic model's field name (populate_by_name)
+    "replay-name",
+    "replay_name",
+    "detail",
+]
+_CLOCKS = [
+    datetime(2027, 1, 1, tzinfo=UTC),  # every fixture in the window
+    datetime(2026, 11, 20, 8, 0, tzinfo=UTC),  # some fixtures from the future
+    datetime(2022, 1, 1, tzinfo=UTC),
+]
+_DETAIL_KEYS = [
+    "quantumTaskArn",
+    "status",
+    "deviceArn",
+    "shots",
+    "outputS3Bucket",
+    "outputS3Directory",
+    "createdAt",
+    "endedAt",
+    "eventName",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fixture=st.sampled_from(all_fixture_events()),
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from([*_ENVELOPE_KEYS, *(f"detail.{key}" for key in _DETAIL_KEYS)]),
+            st.one_of(st.just(_DELETE), _ODD_VALUES),
+        ),
+        max_size=3,
+    ),
+    as_text=st.booleans(),
+    now=st.sampled_from(_CLOCKS),
+)
+def test_the_gate_accepts_and_maps_exactly_what_the_pydantic_model_did(
+    fixture: dict[str, Any], changes: list[tuple[str, Any]], as_text: bool, now: datetime
+) -> None:
+    event = json.loads(json.dumps(fixture))
+    for path, value in changes:
+        target: Any = event
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            continue
+        if value is _DELETE:
+            target.pop(leaf, None)
+        else:
+            target[leaf] = value
+    body: str | dict[str, Any] = json.dumps(event) if as_text else event
+
+    assert _outcome(parse_task_event, body, now) == _outcome(reference.parse_task_event, body, now)
+
+
+def _outcome(parse: Any, body: str | dict[str, Any], now: datetime) -> Any:
+    """The domain event, or "refused" (each parser raises its own InvalidEvent, and nothing else)."""
+    try:
+        return parse(body, now)
+    except (InvalidEvent, reference.InvalidEvent):
+        return "refused"
+
+
+def test_both_gates_accept_every_fixture_with_the_same_result() -> None:
+    now = _CLOCKS[0]
+    for event in all_fixture_events():
+        for body in (event, json.dumps(event)):
+            found = _outcome(parse_task_event, body, now)
+            assert found != "refused"
+            assert found == _outcome(reference.parse_task_event, body, now)
+
+
+def _with_extra(json_value: str, *, in_detail: bool = False) -> str:
+    """A fixture's JSON text with one more (ignored) field, written as raw JSON text."""
+    text = json.dumps(load_fixture("task-state-change-completed.json"))
+    if in_detail:
+        return text.replace('"detail": {', f'"detail": {{"extra": {json_value}, ', 1)
+    return text[:-1] + f', "extra": {json_value}}}'
+
+
+@pytest.mark.parametrize("depth", [198, 199, 200, 201])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda d: "[" * d + "]" * d,  # the innermost array is empty
+        lambda d: '{"a": ' * d + "1" + "}" * d,
+        lambda d: '[{"a": ' * (d // 2) + "[0]" + "}]" * (d // 2),
+    ],
+    ids=["arrays", "objects", "mixed"],
+)
+@pytest.mark.parametrize("in_detail", [False, True])
+def test_json_text_nested_past_the_parser_limit_is_refused_as_pydantic_did(
+    depth: int, shape: Any, in_detail: bool
+) -> None:
+    body = _with_extra(shape(depth), in_detail=in_detail)
+    now = _CLOCKS[0]
+
+    assert _outcome(parse_task_event, body, now) == _outcome(reference.parse_task_event, body, now)
+
+
+def test_the_nesting_limit_is_where_pydantic_had_it() -> None:
+    now = _CLOCKS[0]
+    deepest = _with_extra("[" * 199 + "1" + "]" * 199)  # with the event itself: 200 containers
+
+    assert _outcome(parse_task_event, deepest, now) != "refused"
+    assert _outcome(parse_task_event, _with_extra("[" * 200 + "1" + "]" * 200), now) == "refused"
+    assert _outcome(reference.parse_task_event, deepest, now) != "refused"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ['"\\ud800"', '"\\udc00x"', '{"\\ud800": 1}', '"\\ud83d\\ude00"', '"\\u00e9"', "NaN", "1e999", '"a\\u0000b"'],
+)
+def test_escapes_in_json_text_are_judged_as_pydantic_did(extra: str) -> None:
+    body = _with_extra(extra)
+    now = _CLOCKS[0]
+    expected = _outcome(reference.parse_task_event, body, now)
+
+    assert _outcome(parse_task_event, body, now) == expected
+    assert (expected == "refused") == ("\\ud800" in extra or "\\udc00" in extra)  # a pair is one character
+
+
+def test_python_values_json_cannot_carry_are_refused_not_coerced() -> None:
+    """Where the dict is not JSON's (bytes, a tuple), the gate is stricter than pydantic's lax mode was."""
+    for field, value in (("version", b"0"), ("resources", ("arn",))):
+        event = load_fixture("task-state-change-completed.json")
+        event[field] = value
+        assert _outcome(reference.parse_task_event, event, _CLOCKS[0]) != "refused"
+        with pytest.raises(InvalidEvent, match=field):
+            parse_task_event(event, _CLOCKS[0])

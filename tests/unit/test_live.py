@@ -16,10 +16,10 @@ from tests.support.events import state_change, task_arn
 from tracker.config import ConfigError, LiveConfig
 from tracker.data.connections_api import PostFailed
 from tracker.domain import Enrichment, Status, TaskRecord
-from tracker.live.service import OutOfTime, Pusher
+from tracker.live.fan_out import OutOfTime, Pusher
 from tracker.logic import live
 from tracker.logic.ends import EndChange, end_change
-from tracker.logic.merge import fold
+from tracker.logic.merge import fold, merge
 from tracker.logic.notification import DOCUMENT_TYPE, STATUS_DOCUMENT_TYPE, document
 from tracker.models.event import parse_task_event
 from tracker.models.item import to_item
@@ -358,3 +358,52 @@ def test_a_counter_following_the_stream_always_equals_the_table(statuses: list[s
 
     final = writes[-1] if writes and writes[-1] in live.FINISHED_STATUSES else None
     assert {status: n for status, n in counts.items() if n} == ({final: 1} if final else {})
+
+
+# -- who pushes a status change: the recorder (ends it writes) or the stream pusher (the rest) --------
+
+WRITES = st.lists(
+    st.tuples(
+        st.sampled_from(["CREATED", "QUEUED", "RUNNING", "CANCELLING", "COMPLETED", "FAILED", "CANCELLED"]),
+        st.integers(min_value=0, max_value=59),  # the event's second: ends may arrive out of order
+        st.sampled_from(["captured", "observed", "repeat"]),  # a new EventBridge id, a reconciler id, an id seen
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@given(WRITES)
+def test_every_status_change_is_pushed_by_exactly_one_of_the_recorder_and_the_stream_pusher(
+    writes: list[tuple[str, int, str]],
+) -> None:
+    """Whatever arrives (captured or observed ids, ends out of order, an id again with another body),
+    each write that changes the task's status is pushed once: by the recorder if `recorder_pushes`,
+    else by the stream pusher, which reads the same rule from the stream record (`pushed_by_recorder`)."""
+    current: TaskRecord | None = None
+    seen: list[str] = []
+    for n, (status, second, kind) in enumerate(writes):
+        if kind == "observed":
+            event_id = f"braket-api:{status}"
+        elif kind == "repeat" and seen:
+            event_id = seen[n % len(seen)]
+        else:
+            event_id = f"0f6c8a42-1111-4e8b-9d1e-{n:012d}"
+        ended = f"2026-11-20T08:00:{second:02d}.000Z" if status in live.FINISHED_STATUSES else None
+        body = state_change(ARN, status, f"2026-11-20T08:00:{second:02d}Z", ended_at=ended)
+        event = replace(parse_task_event(body), event_id=event_id)
+        after = fold([event]) if current is None else merge(current, event)
+        assert after is not None
+        if after == current:
+            continue  # a duplicate: no write, no stream record
+        added = event_id if current is None or event_id not in current.event_ids else None
+        old, new = (None if current is None else to_item(current)), to_item(after)
+        changed = live.status_changed("INSERT" if old is None else "MODIFY", old, new)
+
+        by_recorder = live.recorder_pushes(None if current is None else current.status, after.status, added)
+        by_stream = changed and not live.pushed_by_recorder(old, new)
+
+        assert (by_recorder or by_stream) is changed
+        assert not (by_recorder and by_stream)
+        seen.append(event_id)
+        current = after

@@ -63,8 +63,8 @@ def total_key(month: str, scope: str) -> dict[str, Any]:
     return {TOTALS_KEY: {"S": month}, TOTALS_SORT_KEY: {"S": scope}}
 
 
-def total_update(table: str, key: TotalKey, delta: Delta, now: str) -> dict[str, Any]:
-    """One total's share of a transaction: ADD what it gains (committedUsd always with usd and reservedUsd)."""
+def total_adds(delta: Delta) -> dict[str, Any]:
+    """What a total gains, by attribute; empty when the delta moves nothing."""
     adds = {
         "usd": delta.usd,
         "tasks": delta.tasks,
@@ -72,9 +72,16 @@ def total_update(table: str, key: TotalKey, delta: Delta, now: str) -> dict[str,
         "reservedUsd": delta.reserved,
         "committedUsd": delta.committed,
     }
-    present = {name: value for name, value in adds.items() if value}
+    return {name: value for name, value in adds.items() if value}
+
+
+def total_update(table: str, key: TotalKey, delta: Delta, now: str) -> dict[str, Any]:
+    """One total's share of a transaction: ADD what it gains (committedUsd always with usd and reservedUsd).
+    A delta that moves nothing only sets updatedAt: an empty ADD clause is not an expression DynamoDB takes."""
+    present = total_adds(delta)
     values = {f":{name}": value for name, value in present.items()} | {":now": now}
-    expression = "ADD " + ", ".join(f"{name} :{name}" for name in present) + " SET updatedAt = :now"
+    adds = ("ADD " + ", ".join(f"{name} :{name}" for name in present) + " ") if present else ""
+    expression = adds + "SET updatedAt = :now"
     return {
         "Update": {
             "TableName": table,
@@ -123,7 +130,8 @@ class CostTotals:
         else:
             put["ConditionExpression"] = "revision = :revision"
             put["ExpressionAttributeValues"] = serialize({":revision": before.revision})
-        items = [{"Put": put}] + [total_update(self.totals_table, key, delta, now) for key, delta in deltas.items()]
+        moved = {key: delta for key, delta in deltas.items() if total_adds(delta)}  # all zero: nothing to add
+        items = [{"Put": put}] + [total_update(self.totals_table, key, delta, now) for key, delta in moved.items()]
         failed = self.transact_or_reasons(items)
         if not failed:
             return True

@@ -8,11 +8,10 @@ be recorded is rejected with its reason; a failure of DynamoDB raises, so SQS re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tracker import constants
 from tracker.data.braket_jobs import BraketJobs
@@ -21,9 +20,18 @@ from tracker.domain import EventRefused
 from tracker.jobs.config import JobsConfig
 from tracker.jobs.recorder import JobRecorder
 from tracker.models.event import InvalidEvent
-from tracker.models.job_event import parse_job_event
 
 _recorders: list[JobRecorder] = []
+
+
+class QueuedMessage(Protocol):
+    """What the job path reads of a queue message (the recorder's QueueMessage, or Powertools' SQSRecord)."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
 
 
 def job_recorder(client: Any = None) -> JobRecorder:
@@ -35,14 +43,16 @@ def job_recorder(client: Any = None) -> JobRecorder:
 
 
 def record_job_message(
-    message: SQSRecord,
+    message: QueuedMessage,
     seconds_left: float | None,
-    reject: Callable[[SQSRecord, str], None],
+    reject: Callable[[Any, str], None],
     *,
     logger: Logger,
     metrics: Metrics,
     client: Any = None,
 ) -> None:
+    from tracker.models.job_event import parse_job_event  # noqa: PLC0415 (pydantic: off the recorder's cold start)
+
     try:
         event = parse_job_event(message.body)
     except InvalidEvent as exc:

@@ -1,6 +1,11 @@
 """Pusher: task table stream -> every subscribed WebSocket connection, on each status change. A change
 from one final status to another is pushed as a correction naming the status it replaces.
 
+An end that the recorder wrote from a captured event, the recorder has already pushed, right after
+its write (`tracker.logic.live.recorder_pushes`): that record is left alone, so nothing is sent twice
+and an end does not wait for the stream. This function pushes the statuses before the end, and ends
+written otherwise (observed by the reconciler or the backfill).
+
 A record fails (and the stream retries it, bisecting the batch) only when a push could not be sent
 for a reason other than a gone connection, or the invocation ran short of time; gone connections
 (410) are forgotten. After the retries, the record goes to the on-failure queue.
@@ -24,9 +29,9 @@ from tracker.data.connections import ConnectionsTable
 from tracker.data.connections_api import ConnectionsApi
 from tracker.domain import Status
 from tracker.jobs import task_side
-from tracker.live.service import Pusher
+from tracker.live.fan_out import Pusher
 from tracker.logic.ends import end_change
-from tracker.logic.live import status_changed
+from tracker.logic.live import pushed_by_recorder, status_changed
 from tracker.models.item import from_item
 
 WORKERS = 16
@@ -49,6 +54,9 @@ def push_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
     change = record.dynamodb
     if change is None or not status_changed(str(record.get("eventName")), change.old_image, change.new_image):
         metrics.add_metric(name="UnchangedStatuses", unit=MetricUnit.Count, value=1)
+        return
+    if pushed_by_recorder(change.old_image, change.new_image):
+        metrics.add_metric(name="EndsPushedByRecorder", unit=MetricUnit.Count, value=1)
         return
     try:
         task = from_item(dict(change.new_image))

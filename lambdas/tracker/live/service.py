@@ -1,17 +1,16 @@
-"""Live updates: the WebSocket routes (connect, subscribe, unsubscribe, disconnect) and the stream
-pusher, over the connections table, the task table and the @connections API."""
+"""Live updates: the WebSocket routes (connect, subscribe, unsubscribe, disconnect), over the
+connections table, the task table and the @connections API. Pushing a status change to its
+subscribers is `tracker.live.fan_out`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tracker.data.connections import Connection, ConnectionsTable
-from tracker.data.connections_api import ConnectionsApi, PostFailed
+from tracker.data.connections_api import ConnectionsApi
 from tracker.data.task_reads import TaskReads
-from tracker.domain import Status, TaskRecord, normalize_time
+from tracker.domain import TaskRecord, normalize_time
 from tracker.logic import live
 
 CONNECTION_LIFETIME_SECONDS = 2 * 3600 + 600
@@ -103,91 +102,3 @@ class LiveUpdates:
             return True
         self.connections.forget(connection_id)
         return False
-
-
-@dataclass
-class PushResult:
-    sent: int = 0
-    gone: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-
-class OutOfTime(Exception):
-    """Too little of the invocation is left to finish a fan-out: the record is retried."""
-
-
-class Pusher:
-    """Pushes a task's new status to every connection subscribed to the task or to its submitter.
-
-    Posts run on a thread pool (a task may have thousands of subscribers); a connection that is
-    gone (410) is forgotten; any other failure fails the record, which the stream retries (the
-    connections already served get the same document again, which they dedupe).
-    """
-
-    def __init__(
-        self,
-        connections: ConnectionsTable,
-        api: ConnectionsApi,
-        workers: int = 16,
-        chunk: int = 256,
-    ) -> None:
-        self.connections = connections
-        self.api = api
-        self.workers = workers
-        self.chunk = chunk
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push")
-
-    def push(
-        self,
-        record: TaskRecord,
-        remaining_ms: Callable[[], int],
-        reserve_ms: int = 5000,
-        corrects: Status | None = None,
-    ) -> PushResult:
-        """Push the task's new status; `corrects`: the final status it replaces (a correction)."""
-        targets = [live.task_target(record.task.arn)]
-        if record.submitter:
-            targets.append(live.submitter_target(record.submitter))
-        message = live.push(record, snapshot=False, corrects=corrects)
-        result = PushResult()
-        seen: set[str] = set()
-        batch: list[str] = []
-        try:
-            for target in targets:
-                for connection_id in self.connections.subscribers(target):
-                    if connection_id in seen:
-                        continue  # subscribed to the task and to its submitter: one push
-                    seen.add(connection_id)
-                    batch.append(connection_id)
-                    if len(batch) >= self.chunk:
-                        self._post_all(batch, message, result, remaining_ms, reserve_ms)
-                        batch = []
-            self._post_all(batch, message, result, remaining_ms, reserve_ms)
-        finally:
-            for connection_id in result.gone:  # even when out of time: a retry need not meet them again
-                self.connections.forget(connection_id)
-        if result.failed:
-            raise PostFailed(f"{len(result.failed)} of {len(seen)} push(es) failed, e.g. {result.failed[0]}")
-        return result
-
-    def _post_all(
-        self, batch: list[str], message: str, result: PushResult, remaining_ms: Callable[[], int], reserve_ms: int
-    ) -> None:
-        if not batch:
-            return
-        left = remaining_ms()
-        if left < reserve_ms:
-            raise OutOfTime(f"{left} ms left with {len(batch)} or more pushes to send")
-        for connection_id, outcome in zip(batch, self._pool.map(lambda c: self._post(c, message), batch), strict=True):
-            if outcome == "sent":
-                result.sent += 1
-            elif outcome == "gone":
-                result.gone.append(connection_id)
-            else:
-                result.failed.append(f"{connection_id}: {outcome}")
-
-    def _post(self, connection_id: str, message: str) -> str:
-        try:
-            return "sent" if self.api.post(connection_id, message) else "gone"
-        except PostFailed as exc:
-            return str(exc)

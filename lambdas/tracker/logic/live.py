@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.constants import FINISHED_STATUSES
+from tracker.constants import FINISHED_STATUSES, OBSERVED_EVENT_PREFIX
 from tracker.domain import Status, TaskArn, TaskRecord
 from tracker.logic.notification import document
 
@@ -119,6 +119,33 @@ def status_changed(event_name: str, old_image: Mapping[str, Any] | None, new_ima
     if event_name == "INSERT":
         return True
     return event_name == "MODIFY" and (old_image or {}).get("status") != new_image["status"]
+
+
+def is_observed(event_id: str) -> bool:
+    """An event id the tracker made for a status it read from Braket's API (the reconciler, the
+    backfill), as opposed to the id of an event captured from EventBridge."""
+    return event_id.startswith(OBSERVED_EVENT_PREFIX)
+
+
+def recorder_pushes(before: Status | None, after: Status, added_event_id: str | None) -> bool:
+    """Whether the recorder pushes the end it just wrote itself, right after its write (no stream hop).
+
+    It does when the write made the task's status a finished one (its first end, or a correction),
+    and the write added the id of an event captured from EventBridge. Everything else that the stream
+    shows as a status change, the stream pusher pushes: statuses before the end, and ends written
+    without a new captured id (observed by the reconciler or the backfill, or a conflicting body of
+    an id already seen). So every status change is pushed by exactly one of the two
+    (`pushed_by_recorder` is the same rule, read from the stream record)."""
+    return after.finished and before is not after and added_event_id is not None and not is_observed(added_event_id)
+
+
+def pushed_by_recorder(old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any]) -> bool:
+    """Whether the stream record of a status change is one that the recorder pushed itself
+    (`recorder_pushes`): a finished status, written with a new id of a captured event."""
+    if new_image.get("status") not in FINISHED_STATUSES:
+        return False
+    added = set(new_image.get("eventIds") or ()) - set((old_image or {}).get("eventIds") or ())
+    return any(not is_observed(str(event_id)) for event_id in added)
 
 
 def update_id(doc: Mapping[str, Any]) -> str:

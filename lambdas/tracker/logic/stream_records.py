@@ -8,6 +8,8 @@ the stream a third time. Its mapping passes every write of a finished item; for 
 
 - `announces`: whether it may need an announcement: a first end (an INSERT already finished, or a
   MODIFY from an unfinished status) of a task recorded live (its origin; or any, with notifyImported),
+  once it has Braket's details (`enriched`: the recorder writes and pushes an end before asking
+  Braket, docs/latency.md, so the write that adds them to an unannounced end is the one announced),
   or a MODIFY between finished statuses of an announced item that awaits an announcement again. The
   notifier then reads the item, which decides (logic.notification);
 - `moves_cost`: whether the task's cost or where it counts may have changed: a first end, or a change
@@ -44,13 +46,14 @@ def announces(event_name: str, old: Image | None, new: Image | None, notify_impo
     if new.get("status") not in FINISHED_STATUSES:
         return False
     live = notify_imported or new.get("origin") in NOTIFIED_ORIGINS
-    if event_name == "INSERT":
-        return live
-    if event_name != "MODIFY":
+    detailed = "enriched" in new  # Braket's details written (or asked for, and Braket could not answer)
+    if event_name == "INSERT" or (event_name == "MODIFY" and old.get("status") in UNFINISHED_STATUSES):
+        return live and detailed
+    if event_name != "MODIFY" or old.get("status") not in FINISHED_STATUSES:
         return False
-    if old.get("status") in UNFINISHED_STATUSES:
-        return live
-    return old.get("status") in FINISHED_STATUSES and "notifiedAt" in new and "awaitingNotification" in new
+    if "enriched" not in old and detailed and "awaitingNotification" in new:
+        return live  # the details of an end written and pushed before them (detailsAfterEnd), unannounced
+    return "notifiedAt" in new and "awaitingNotification" in new
 
 
 def moves_cost(event_name: str, old: Image | None, new: Image | None) -> bool:

@@ -21,14 +21,16 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
 
-from tracker.constants import JOB_STATE_CHANGE
 from tracker.domain import plausible_time
 from tracker.job_domain import JobArn, JobEvent, JobStatus
-from tracker.models.event import EventId, EventTime, InvalidEvent
+from tracker.models.event import EVENT_ID, MAX_EVENT_ID_LENGTH, InvalidEvent
+from tracker.models.job_kind import is_job_event
+
+__all__ = ["InvalidEvent", "is_job_event", "parse_job_event"]
 
 MAX_DETAIL_BYTES = 64 * 1024
 """A detail larger than this is no state change we know of (EventBridge's entry limit is 256 KB)."""
@@ -37,6 +39,22 @@ MAX_UNKNOWN_FIELDS = 32
 MAX_FIELD_NAME = 128
 RELIED_ON = ("jobArn", "status")
 HINTS = ("startedAt", "endedAt")
+
+
+def _event_id(value: str) -> str:
+    if not EVENT_ID.fullmatch(value):
+        raise ValueError(f"not an event id (1 to {MAX_EVENT_ID_LENGTH} of A-Z a-z 0-9 . _ : -): {value[:300]!r}")
+    return value
+
+
+def _plausible(value: str, info: ValidationInfo) -> str:
+    now = info.context.get("now") if isinstance(info.context, dict) else None
+    return plausible_time(value, now)
+
+
+# The task event's envelope rules (tracker.models.event), as pydantic types for this model.
+EventId = Annotated[str, AfterValidator(_event_id)]
+EventTime = Annotated[str, AfterValidator(_plausible)]
 
 
 class JobStateChange(BaseModel):
@@ -53,18 +71,6 @@ class JobStateChange(BaseModel):
     resources: list[str] = Field(default_factory=list)
     detail_type: Literal["Braket Job State Change"] = Field(alias="detail-type")
     detail: dict[str, Any]
-
-
-def is_job_event(body: str) -> bool:
-    """Whether a queued message is a job state change (the recorder's dispatch): a JSON object with that
-    detail-type. Anything else, JSON or not, is the task parser's to accept or reject."""
-    if JOB_STATE_CHANGE not in body:
-        return False
-    try:
-        message = json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(message, dict) and message.get("detail-type") == JOB_STATE_CHANGE
 
 
 def parse_job_event(body: str | dict[str, Any], now: datetime | None = None) -> JobEvent:

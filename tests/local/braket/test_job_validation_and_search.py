@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 from tests.local.braket.conftest import ACCOUNT, SV1
 from tests.local.braket.jobs_support import IMAGE, ROLE_ARN, create_job, wait_job
 
+PARAMETER_ID = "5f0c3a52-8d3e-4c6b-9a1e-2b7d4e6f8a90"  # fixed, so every collection names the tests alike
+
 QUICK = {"algo.py": "print('done')"}
 S3 = "s3://amazon-braket-us-east-1-123456789012/jobs/x"
 
@@ -156,7 +158,7 @@ def test_create_job_refuses_with_braket_s_errors(
     [
         ("arn:aws:braket:us-east-1:123:job/x", "ValidationException"),  # the account is 12 digits
         (f"arn:aws:braket:us-east-1:{ACCOUNT}:quantum-task/x", "ValidationException"),
-        (f"arn:aws:braket:us-east-1:{ACCOUNT}:job/{uuid.uuid4()}", "ResourceNotFoundException"),
+        (f"arn:aws:braket:us-east-1:{ACCOUNT}:job/{PARAMETER_ID}", "ResourceNotFoundException"),
     ],
 )
 def test_get_and_cancel_job_refuse_what_is_not_a_known_job(braket: Callable[..., Any], arn: str, code: str) -> None:

@@ -50,7 +50,7 @@ def test_the_runner_reads_the_real_template(runner: LocalRunner, tracker: Deploy
     recorder = runner.functions[logical_id(tracker, "AWS::Lambda::Function", "RecordingRecorderFunction")]
     assert recorder.config.handler == "tracker.recorder.handler.lambda_handler"
     assert (recorder.config.code / "tracker" / "recorder" / "handler.py").is_file()  # found via *.assets.json
-    assert (recorder.config.timeout, recorder.config.memory_size) == (TIMEOUT.to_seconds(), 256)
+    assert (recorder.config.timeout, recorder.config.memory_size) == (TIMEOUT.to_seconds(), 1024)
     env = recorder.config.environment
     assert env["TASK_TABLE_NAME"] == tracker.physical[logical_id(tracker, "AWS::DynamoDB::Table", "TablesTasks")]
     assert env["POWERTOOLS_SERVICE_NAME"] == "task-recorder"
