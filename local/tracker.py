@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -63,11 +64,23 @@ def api_addresses(cdk_out: Path, stack_name: str) -> tuple[dict[str, int], dict[
     return ports, urls
 
 
+PORTS = range(20_000, 32_768)
+"""Where the APIs' ports are chosen: below Linux's ephemeral range (32768-60999), which the kernel gives to
+outgoing connections and to port 0. The runner binds a chosen port a moment later, after the stack is
+deployed with its URL; a port from the ephemeral range could be taken meanwhile by one of the many
+connections local mode opens (it was, in CI: "Address already in use")."""
+
+
 def _free_port() -> int:
-    """A port nothing listens on now (the runner binds it a moment later)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nothing listens on now, outside the ephemeral range (the runner binds it a moment later)."""
+    for port in random.sample(PORTS, 50):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port from {PORTS.start} to {PORTS.stop - 1} after 50 tries")
 
 
 @dataclass

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.e2e
 def test_bell_pair_is_recorded_through_its_whole_lifecycle(tracker: LocalTracker) -> None:
     arn = submit(tracker)
 
-    # The end is written (and pushed) first, Braket's details just after it.
-    item = wait_for(lambda: (i := read_item(tracker, arn)) and i["status"] in FINISHED and "enriched" in i and i)
+    # The end is written (and pushed) first, Braket's details just after it; an earlier status of the
+    # same batch may be written after the end (results never depend on the order): wait for all four.
+    item = wait_for(lambda: (i := read_item(tracker, arn)) and "enriched" in i and i["eventCount"] == 4 and i)
 
     assert item["status"] == "COMPLETED"
     assert set(item["statusTimes"]) == {"CREATED", "QUEUED", "RUNNING", "COMPLETED"}

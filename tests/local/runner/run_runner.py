@@ -4,6 +4,7 @@ their worker pids as a JSON line, then waits (as local mode does) until it is si
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from local.runner import LocalRunner
 
 
 def main() -> None:
+    # As in a terminal: a shell's background job starts with SIGINT ignored, and the test sends it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     config = json.loads(Path(sys.argv[1]).read_text())
     runner = LocalRunner(
         config["template"], Path(config["cdk_out"]), config["stack_name"], config["endpoint"], "us-east-1"
